@@ -1,0 +1,1 @@
+"""channelctl: the operator's command line for the private MQTT channel."""

@@ -1,0 +1,5 @@
+import sys
+
+from channelctl.cli import main
+
+sys.exit(main())
