@@ -1,0 +1,255 @@
+"""The Pulumi project on disk: its stacks, their roles, and the order a release runs them in.
+
+Reads ``Pulumi.yaml`` and the ``Pulumi.<stack>.yaml`` files the way the Pulumi CLI does,
+without the CLI: stack config lives under ``config:`` with keys ``<namespace>:<key>``;
+project-level values in ``Pulumi.yaml`` apply to every stack unless the stack sets its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+PROJECT_FILE = "Pulumi.yaml"
+ROLES = ("network", "iot", "consumer")
+ROLE_KEY = "role"
+
+# Pulumi's own rule for stack names (letters, digits, '-', '_', '.').
+_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+# The release order of DESIGN.md: (step number, role, what the step does). Steps 3 and 5 exist
+# because the account that owns a resource must act on IDs that only a later stack creates.
+RELEASE_ORDER: tuple[tuple[int, str, str], ...] = (
+    (1, "network", "device VPC, Resolver inbound endpoint, Transit Gateway, RAM share, Direct Connect gateway"),
+    (2, "iot", "gatekeeper VPC, TGW attachment, IoT endpoints, private zones and association "
+               "authorizations, NLB, endpoint service, authorizer, IoT policy"),
+    (3, "network", "again: accept the TGW attachment, routes, private-zone associations"),
+    (4, "consumer", "endpoint to the endpoint service, private zone, application"),
+    (5, "iot", "again: accept the consumers' endpoint connections"),
+)
+
+
+class ProjectError(Exception):
+    """A project or stack file is missing or malformed; the one-line message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class StackFile:
+    """One ``Pulumi.<stack>.yaml`` file.
+
+    ``config`` holds the project-namespace keys without the ``<project>:`` prefix, merged over the
+    project-level values of ``Pulumi.yaml``; values stay as YAML parsed them (``pulumi config set``
+    writes top-level values as strings, ``--path`` values as nested maps and lists).
+    ``other_config`` holds keys of other namespaces with their full name (``aws:region``).
+    ``secret_keys`` names the project keys whose value is an encrypted ``{secure: ...}`` entry.
+    """
+
+    name: str
+    path: Path
+    role: str
+    config: dict[str, object]
+    other_config: dict[str, object] = field(default_factory=dict)
+    secret_keys: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Project:
+    """The project directory, its name and the selected stacks (in selection order, or by name)."""
+
+    name: str
+    directory: Path
+    stacks: dict[str, StackFile]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stack operation of the release; ``number`` is the step (1-5) of the release order."""
+
+    number: int
+    stack: str
+    role: str
+    description: str
+
+
+def load_project(cwd: Path, stack_names: list[str] | None = None) -> Project:
+    """Read ``Pulumi.yaml`` and every stack file (or only the named stacks) under ``cwd``."""
+    directory = Path(cwd)
+    project_path = directory / PROJECT_FILE
+    if not project_path.is_file():
+        raise ProjectError(
+            f"{PROJECT_FILE}: not found in {directory} — run from the project directory or pass --cwd"
+        )
+    document = _read_mapping(project_path)
+    name = document.get("name")
+    if not isinstance(name, str) or not name:
+        raise ProjectError(
+            f"{PROJECT_FILE}: key 'name' is {name!r} — set it to the project name, e.g. 'name: private-mqtt-channel'"
+        )
+    project_values, project_other = _project_level_config(project_path, document.get("config"), name)
+
+    if stack_names is None:
+        names = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
+    else:
+        names = list(dict.fromkeys(stack_names))
+    stacks = {
+        stack: _load_stack(directory, name, stack, project_values, project_other)
+        for stack in names
+    }
+    return Project(name=name, directory=directory, stacks=stacks)
+
+
+def deployment_steps(project: Project) -> list[Step]:
+    """The release order for the project's stacks; a step whose role has no stack is left out."""
+    return [
+        Step(number=number, stack=stack.name, role=role, description=description)
+        for number, role, description in RELEASE_ORDER
+        for stack in project.stacks.values()
+        if stack.role == role
+    ]
+
+
+def _load_stack(
+    directory: Path,
+    project_name: str,
+    stack: str,
+    project_values: Mapping[str, object],
+    project_other: Mapping[str, object],
+) -> StackFile:
+    file_name = f"Pulumi.{stack}.yaml"
+    if not _STACK_NAME.match(stack):
+        hint = f" — pass the short stack name ({stack.rsplit('/', 1)[-1]})" if "/" in stack else \
+            " — stack names use letters, digits, '-', '_' and '.'"
+        raise ProjectError(f"{file_name}: stack name {stack!r} is not valid{hint}")
+    path = directory / file_name
+    if not path.is_file():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in directory.glob("Pulumi.*.yaml"))
+        raise ProjectError(
+            f"{file_name}: no such file for stack {stack!r} in {directory} — "
+            f"create it with 'pulumi stack init {stack}' or pick one of: {', '.join(known) or 'none found'}"
+        )
+    document = _read_mapping(path)
+    raw_config = document.get("config", {})
+    if raw_config is None:
+        raw_config = {}
+    if not isinstance(raw_config, Mapping):
+        raise ProjectError(
+            f"{file_name}: key 'config' must map '<namespace>:<key>' to values, found {type(raw_config).__name__} "
+            f"— write one 'namespace:key: value' line per setting"
+        )
+    config = dict(project_values)
+    other = dict(project_other)
+    secret_keys: set[str] = set()
+    for key, value in raw_config.items():
+        namespace, short = _split_key(file_name, key, project_name)
+        if namespace == project_name:
+            config[short] = value
+            if _is_secure(value):
+                secret_keys.add(short)
+        else:
+            other[key] = value
+    # Every stack file found must name a role: a file the release would silently skip is a
+    # mistake worth stopping for.
+    role = _role(file_name, stack, config, project_name)
+    return StackFile(
+        name=stack, path=path, role=role, config=config, other_config=other, secret_keys=frozenset(secret_keys)
+    )
+
+
+def _role(file_name: str, stack: str, config: Mapping[str, object], project_name: str) -> str:
+    if ROLE_KEY in config:
+        role = config[ROLE_KEY]
+        if role not in ROLES:
+            raise ProjectError(
+                f"{file_name}: config key '{project_name}:{ROLE_KEY}': {role!r} is not a role — "
+                f"use {', '.join(ROLES[:-1])} or {ROLES[-1]}"
+            )
+        return str(role)
+    first_word = stack.split("-", 1)[0]
+    if first_word not in ROLES:
+        raise ProjectError(
+            f"{file_name}: stack name {stack!r} does not start with a role and config key "
+            f"'{project_name}:{ROLE_KEY}' is not set — name the stack {', '.join(ROLES[:-1])} or {ROLES[-1]} "
+            f"(optionally '<role>-<suffix>'), or set the key"
+        )
+    return first_word
+
+
+def _project_level_config(
+    path: Path, raw: object, project_name: str
+) -> tuple[dict[str, object], dict[str, object]]:
+    """Values ``Pulumi.yaml`` gives every stack: a plain value, ``value:`` or ``default:``."""
+    if raw is None:
+        return {}, {}
+    if not isinstance(raw, Mapping):
+        raise ProjectError(
+            f"{path.name}: key 'config' must be a mapping, found {type(raw).__name__} — "
+            f"declare one config key per line"
+        )
+    values: dict[str, object] = {}
+    other: dict[str, object] = {}
+    for key, entry in raw.items():
+        if not isinstance(key, str) or not key:
+            raise ProjectError(f"{path.name}: config key {key!r} is not a string — quote it or rename it")
+        namespace, short = key.split(":", 1) if ":" in key else (project_name, key)
+        if isinstance(entry, Mapping) and ("value" in entry or "default" in entry):
+            value = entry["value"] if "value" in entry else entry["default"]
+        elif isinstance(entry, Mapping):
+            continue  # a declaration (type, description, secret) without a value
+        else:
+            value = entry
+        if namespace == project_name:
+            values[short] = value
+        else:
+            other[f"{namespace}:{short}"] = value
+    return values, other
+
+
+def _split_key(file_name: str, key: object, project_name: str) -> tuple[str, str]:
+    if not isinstance(key, str) or not key:
+        raise ProjectError(f"{file_name}: config key {key!r} is not a string — quote it or rename it")
+    if ":" not in key:
+        raise ProjectError(
+            f"{file_name}: config key {key!r} has no namespace — write it as '{project_name}:{key}'"
+        )
+    namespace, short = key.split(":", 1)
+    if not namespace or not short:
+        raise ProjectError(
+            f"{file_name}: config key {key!r} is malformed — write it as '<namespace>:<key>', "
+            f"e.g. '{project_name}:role'"
+        )
+    return namespace, short
+
+
+def _is_secure(value: object) -> bool:
+    return isinstance(value, Mapping) and set(value) == {"secure"}
+
+
+def _read_mapping(path: Path) -> dict[str, object]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"{path.name}: cannot be read ({exc.__class__.__name__}: {exc}) — check the file") from exc
+    try:
+        document = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}: " if mark is not None else ""
+        problem = str(exc.problem or exc.context or "invalid YAML")
+        # An unclosed quote or bracket is detected far from where it opened: name both lines.
+        if exc.problem and exc.context and exc.context_mark is not None:
+            problem += f" ({exc.context} started on line {exc.context_mark.line + 1})"
+        raise ProjectError(f"{path.name}: {where}{' '.join(problem.split())} — fix the YAML syntax") from exc
+    except yaml.YAMLError as exc:
+        raise ProjectError(f"{path.name}: {' '.join(str(exc).split())} — fix the YAML syntax") from exc
+    if document is None:
+        return {}
+    if not isinstance(document, Mapping):
+        raise ProjectError(
+            f"{path.name}: expected a mapping at the top level, found {type(document).__name__} — "
+            f"start the file with 'config:' (stack) or 'name:' (project)"
+        )
+    return dict(document)
