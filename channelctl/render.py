@@ -1,0 +1,361 @@
+"""Render a stack of this Pulumi program offline, on Pulumi's mock runtime.
+
+``render_stack`` runs the project's ``__main__.py`` exactly as ``pulumi
+preview`` would, with the resource monitor replaced by ``ChannelMocks``: no
+engine, no network, no credentials. Every resource the program declares is
+recorded with its inputs, parent, provider and dependencies, every log line
+the program writes is kept, and the stack's exports are resolved, so the next
+stack's ``StackReference`` can be fed with them.
+
+The mocks give each resource the computed outputs a real deployment would
+have (IDs, ARNs, endpoint DNS entries, endpoint-service names), derived
+deterministically from the resource's name so that renders are repeatable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.sync_await import _sync_await
+
+PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+
+
+@dataclass
+class RenderedResource:
+    urn: str
+    type: str
+    name: str
+    id: str
+    inputs: dict[str, Any]
+    state: dict[str, Any]
+    parent: str
+    provider: str
+    dependencies: list[str]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.state.get(key, self.inputs.get(key, default))
+
+
+@dataclass
+class RenderedStack:
+    project: str
+    stack: str
+    resources: list[RenderedResource]
+    exports: dict[str, Any]
+    logs: list[tuple[str, str]]
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[RenderedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> RenderedResource:
+        for r in self.resources:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+    def by_id(self, id_: str) -> RenderedResource | None:
+        for r in self.resources:
+            if r.id == id_:
+                return r
+        return None
+
+    def by_urn(self, urn: str) -> RenderedResource | None:
+        for r in self.resources:
+            if r.urn == urn:
+                return r
+        return None
+
+    def info(self) -> list[str]:
+        return [m for s, m in self.logs if s == "info"]
+
+
+def _digest(*parts: str, length: int = 17) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+class ChannelMocks(pulumi.runtime.Mocks):
+    """Computed outputs for the resource types and data sources the program uses."""
+
+    def __init__(self, *, stack: str, account_id: str, region: str, peers: Mapping[str, Mapping[str, Any]]):
+        self.stack = stack
+        self.account_id = account_id
+        self.region = region
+        self.peers = peers
+        self.invokes: list[tuple[str, dict[str, Any]]] = []
+
+    # -- resources ---------------------------------------------------------
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        typ, name, inputs = args.typ, args.name, dict(args.inputs)
+        if typ == "pulumi:pulumi:StackReference":
+            stack_name = inputs.get("name") or name
+            outputs = dict(self.peers.get(stack_name, {}))
+            return f"{stack_name}", {"name": stack_name, "outputs": outputs, "secretOutputNames": []}
+        if typ.startswith(PROVIDER_TYPE_PREFIX):
+            return f"{name}-provider-id", inputs
+        key = _digest(self.stack, typ, name)
+        prefix = _ID_PREFIX.get(typ)
+        rid = f"{prefix}-{key}" if prefix else f"{name}-{key[:8]}"
+        state = dict(inputs)
+        state.setdefault("id", rid)
+        # Auto-named resources get their Pulumi name, as the engine would derive one.
+        state.setdefault("name", name)
+        service = typ.split(":")[1].split("/")[0] if ":" in typ else "x"
+        state.setdefault("arn", f"arn:aws:{_ARN_SERVICE.get(service, service)}:{self.region}:{self.account_id}:{typ.split('/')[-1].split(':')[0].lower()}/{rid}")
+        shaper = _SHAPERS.get(typ)
+        if shaper:
+            shaper(self, name, rid, inputs, state)
+        return state["id"], state
+
+    # -- invokes -------------------------------------------------------------
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        token, inputs = args.token, dict(args.args)
+        self.invokes.append((token, inputs))
+        region = self.region
+        if token == "aws:ec2/getVpcEndpointService:getVpcEndpointService":
+            service = inputs.get("serviceName", "")
+            # Example availability: the service is offered in a, b and c, not d.
+            zones = [f"{region}a", f"{region}b", f"{region}c"]
+            return {"serviceName": service, "availabilityZones": zones, "id": service, "serviceType": "Interface"}
+        if token == "aws:iot/getEndpoint:getEndpoint":
+            kind = inputs.get("endpointType", "iot:Data-ATS")
+            prefix = "a1b2c3d4e5f6g7"
+            address = {
+                "iot:Data-ATS": f"{prefix}-ats.iot.{region}.amazonaws.com",
+                "iot:Data": f"{prefix}.iot.{region}.amazonaws.com",
+                "iot:CredentialProvider": f"c1d2e3f4a5b6c7.credentials.iot.{region}.amazonaws.com",
+                "iot:Jobs": f"j1k2l3m4n5o6p7.jobs.iot.{region}.amazonaws.com",
+            }.get(kind, f"{prefix}.iot.{region}.amazonaws.com")
+            return {"endpointAddress": address, "endpointType": kind, "id": address}
+        if token == "aws:ssm/getParameter:getParameter":
+            return {"name": inputs.get("name"), "value": "ami-0abcdef1234567890", "type": "String", "id": inputs.get("name")}
+        if token == "aws:ec2/getPrefixList:getPrefixList":
+            return {"id": "pl-68a54001", "name": inputs.get("name"), "cidrBlocks": ["52.94.0.0/22"]}
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": self.account_id, "arn": f"arn:aws:iam::{self.account_id}:root", "userId": "mock"}
+        if token == "aws:iam/getPolicyDocument:getPolicyDocument":
+            return {"json": json.dumps(inputs), "id": "policy"}
+        return {}
+
+
+_ID_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/vpcEndpointService:VpcEndpointService": "vpce-svc",
+    "aws:ec2transitgateway/transitGateway:TransitGateway": "tgw",
+    "aws:ec2transitgateway/vpcAttachment:VpcAttachment": "tgw-attach",
+    "aws:ec2transitgateway/routeTable:RouteTable": "tgw-rtb",
+    "aws:route53/resolverEndpoint:ResolverEndpoint": "rslvr-in",
+    
+    "aws:ec2/instance:Instance": "i",
+    "aws:kms/key:Key": "key",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
+}
+
+_ARN_SERVICE = {"ec2transitgateway": "ec2", "route53": "route53", "lb": "elasticloadbalancing"}
+
+
+def _shape_endpoint(m: ChannelMocks, name, rid, inputs, state):
+    ips = [c.get("ipv4") for c in inputs.get("subnetConfigurations") or [] if c.get("ipv4")]
+    state["networkInterfaceIds"] = [f"eni-{_digest(rid, str(i))}" for i in range(len(inputs.get("subnetIds") or []))]
+    state["dnsEntries"] = [
+        {"dnsName": f"{rid}-{_digest(rid)[:8]}.vpce-svc.{m.region}.vpce.amazonaws.com", "hostedZoneId": "Z1YSA3EXCYUU9Z"}
+    ]
+    state["state"] = "available"
+    state["ownerId"] = m.account_id
+    state["ipv4s"] = ips
+
+
+def _shape_zone(m, name, rid, inputs, state):
+    rid = "Z" + _digest(m.stack, name, length=20).upper()
+    state["id"] = rid
+    state["zoneId"] = rid
+    state["nameServers"] = []
+
+
+def _shape_endpoint_service(m, name, rid, inputs, state):
+    state["serviceName"] = f"com.amazonaws.vpce.{m.region}.{rid}"
+    state["state"] = "Available"
+
+
+def _shape_lb(m, name, rid, inputs, state):
+    state["dnsName"] = f"{name}-{_digest(rid)[:8]}.elb.{m.region}.amazonaws.com"
+    state["zoneId"] = "Z18D5FSROUN65G"
+    state["arn"] = f"arn:aws:elasticloadbalancing:{m.region}:{m.account_id}:loadbalancer/net/{name[:32]}/{_digest(rid)[:16]}"
+    state["arnSuffix"] = f"net/{name[:32]}/{_digest(rid)[:16]}"
+
+
+def _shape_dx_association(m, name, rid, inputs, state):
+    state["transitGatewayAttachmentId"] = f"tgw-attach-{_digest(rid, 'dx')}"
+
+
+def _shape_ram_share(m, name, rid, inputs, state):
+    state["arn"] = f"arn:aws:ram:{m.region}:{m.account_id}:resource-share/{_digest(rid, 'share', length=32)}"
+
+
+def _shape_authorizer(m, name, rid, inputs, state):
+    state["arn"] = f"arn:aws:iot:{m.region}:{m.account_id}:authorizer/{inputs.get('name', name)}"
+
+
+def _shape_lambda(m, name, rid, inputs, state):
+    fn = inputs.get("name") or name
+    state["arn"] = f"arn:aws:lambda:{m.region}:{m.account_id}:function:{fn}"
+    state["invokeArn"] = f"arn:aws:apigateway:{m.region}:lambda:path/2015-03-31/functions/{state['arn']}/invocations"
+
+
+_SHAPERS = {
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _shape_endpoint,
+    "aws:route53/zone:Zone": _shape_zone,
+    "aws:ec2/vpcEndpointService:VpcEndpointService": _shape_endpoint_service,
+    "aws:lb/loadBalancer:LoadBalancer": _shape_lb,
+    "aws:directconnect/gatewayAssociation:GatewayAssociation": _shape_dx_association,
+    "aws:ram/resourceShare:ResourceShare": _shape_ram_share,
+    "aws:iot/authorizer:Authorizer": _shape_authorizer,
+    "aws:lambda/function:Function": _shape_lambda,
+}
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """MockMonitor that also keeps parent, provider and dependencies."""
+
+    def __init__(self, mocks: ChannelMocks):
+        super().__init__(mocks)
+        self.meta: dict[str, dict[str, Any]] = {}
+        self.inputs: dict[str, dict[str, Any]] = {}
+        self.order: list[str] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        urn = response.urn
+        if request.type != "pulumi:pulumi:Stack":
+            from pulumi.runtime import rpc
+
+            self.inputs[urn] = rpc.deserialize_properties(request.object)
+            self.meta[urn] = {
+                "parent": request.parent,
+                "provider": request.provider,
+                "dependencies": list(request.dependencies),
+                "type": request.type,
+                "name": request.name,
+            }
+            self.order.append(urn)
+        return response
+
+    def ReadResource(self, request):
+        response = super().ReadResource(request)
+        self.meta[response.urn] = {
+            "parent": request.parent,
+            "provider": request.provider,
+            "dependencies": list(request.dependencies),
+            "type": request.type,
+            "name": request.name,
+        }
+        self.inputs[response.urn] = {}
+        self.order.append(response.urn)
+        return response
+
+
+class _LogCollector(logging.Handler):
+    def __init__(self):
+        # The SDK's own debug chatter is not the program's log.
+        super().__init__(level=logging.INFO)
+        self.records: list[tuple[str, str]] = []
+
+    def emit(self, record):
+        self.records.append((record.levelname.lower().replace("warning", "warn"), record.getMessage()))
+
+
+def to_pulumi_config(value: Any) -> str:
+    """The string form Pulumi hands a program for a YAML config value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)
+    return str(value)
+
+
+def render_stack(
+    project_dir: Path | str,
+    stack: str,
+    config: Mapping[str, Any],
+    *,
+    project: str = "private-mqtt-channel",
+    peers: Mapping[str, Mapping[str, Any]] | None = None,
+    preview: bool = False,
+) -> RenderedStack:
+    """Run the program of ``project_dir`` for ``stack`` under mocks.
+
+    ``config`` holds the project-namespace keys without prefix, with YAML
+    values; ``peers`` maps referenced stack names to their exports.
+    Exceptions raised by the program (a ``ConfigError``, say) propagate.
+    """
+    project_dir = Path(project_dir).resolve()
+    account_id = str(config.get("accountId", "000000000000"))
+    region = str(config.get("region", "us-west-2"))
+    mocks = ChannelMocks(stack=stack, account_id=account_id, region=region, peers=peers or {})
+    monitor = RecordingMonitor(mocks)
+    logger = logging.getLogger(f"channelctl.render.{stack}")
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    collector = _LogCollector()
+    logger.handlers = [collector]
+
+    pulumi_settings.ROOT.set(None)
+    pulumi.runtime.set_all_config({f"{project}:{k}": to_pulumi_config(v) for k, v in config.items()})
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, logger=logger, monitor=monitor)
+
+    main = project_dir / "__main__.py"
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+
+    def program():
+        runpy.run_path(str(main), run_name="__main__")
+
+    pulumi_settings.SETTINGS.rpc_manager.clear() if hasattr(pulumi_settings, "SETTINGS") else None
+    try:
+        _sync_await(pulumi.runtime.stack.run_pulumi_func(program))
+        root = pulumi.runtime.get_root_resource()
+        raw_exports = dict(getattr(root, "outputs", {}) or {})
+        exports = _sync_await(pulumi.Output.from_input(raw_exports).future()) if raw_exports else {}
+    finally:
+        pulumi_settings.ROOT.set(None)
+
+    resources = []
+    for urn in monitor.order:
+        reg = monitor.resources.get(urn)
+        meta = monitor.meta[urn]
+        resources.append(
+            RenderedResource(
+                urn=urn,
+                type=meta["type"],
+                name=meta["name"],
+                id=reg.id if reg else "",
+                inputs=monitor.inputs.get(urn, {}),
+                state=dict(reg.state) if reg else {},
+                parent=meta["parent"],
+                provider=meta["provider"],
+                dependencies=meta["dependencies"],
+            )
+        )
+    return RenderedStack(
+        project=project,
+        stack=stack,
+        resources=resources,
+        exports=exports or {},
+        logs=collector.records,
+        invokes=mocks.invokes,
+    )

@@ -1,0 +1,636 @@
+"""Typed, validated stack configuration.
+
+Every key lives in the project's namespace (``private-mqtt-channel:<key>``).
+``load_config`` turns the raw values Pulumi hands the program (strings; JSON
+for structured values) into one frozen dataclass per role, and refuses bad
+input with a ``ConfigError`` that names the key, shows the value and says how
+to fix it — before the program declares a single resource.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+PROJECT = "private-mqtt-channel"
+ROLES = ("network", "iot", "consumer")
+
+# One iot.data interface endpoint serves 100,000 concurrent connections
+# (AWS IoT Core developer guide, "IoT Core with interface VPC endpoints").
+CONNECTIONS_PER_DATA_ENDPOINT = 100_000
+# An NLB serves about 55,000 simultaneous connections per unique target
+# (IP:port) when the targets are PrivateLink ENIs (ELB user guide, NLB quotas).
+CONNECTIONS_PER_NLB_TARGET = 55_000
+# "Interface and Gateway Load Balancer endpoints per VPC": 50 by default
+# (Amazon VPC quotas). The plan refuses to need more than the default.
+INTERFACE_ENDPOINTS_PER_VPC = 50
+# A Resolver endpoint needs at least two IP addresses, in different AZs.
+MIN_AVAILABILITY_ZONES = 2
+MAX_AVAILABILITY_ZONES = 6
+# Private ASN ranges accepted by Transit Gateway and Direct Connect gateways.
+_PRIVATE_ASN_RANGES = ((64512, 65534), (4_200_000_000, 4_294_967_294))
+
+_ACCOUNT_RE = re.compile(r"^\d{12}$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_ROLE_ARN_RE = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
+_STACK_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")
+_DX_CONNECTION_RE = re.compile(r"^dx(con|lag)-[0-9a-z]{8,}$")
+_VPC_ID_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
+_SUBNET_ID_RE = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_TAG_KEY_RE = re.compile(r"^[\w.:/=+@ -]{1,128}$")
+_TOPIC_SEGMENT_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_INSTANCE_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+
+
+class ConfigError(ValueError):
+    """A stack configuration value is missing, malformed or inconsistent."""
+
+
+# --------------------------------------------------------------------------- #
+# Typed configuration
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommonConfig:
+    """Keys every stack has."""
+
+    stack: str
+    role: str
+    account_id: str
+    region: str
+    assume_role_arn: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DirectConnectConfig:
+    """Direct Connect gateway and, when a connection exists, its transit VIF."""
+
+    gateway_asn: int = 64513
+    connection_id: str | None = None
+    vlan: int | None = None
+    customer_asn: int | None = None
+    mtu: int = 1500
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkConfig:
+    common: CommonConfig
+    iot_account_id: str
+    device_vpc_cidr: str
+    gatekeeper_vpc_cidr: str
+    on_prem_cidrs: tuple[str, ...]
+    availability_zones: tuple[str, ...]
+    transit_gateway_asn: int = 64512
+    direct_connect: DirectConnectConfig = field(default_factory=DirectConnectConfig)
+    same_organization: bool = False
+    iot_stack: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerRef:
+    """One consumer account allowed on the endpoint service."""
+
+    name: str
+    account_id: str
+    stack: str | None = None
+    vpc_cidr: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class IotConfig:
+    common: CommonConfig
+    network_stack: str
+    gatekeeper_vpc_cidr: str
+    availability_zone_count: int = 2
+    expected_devices: int = 10_000
+    enable_credentials_endpoint: bool = True
+    enable_greengrass_endpoint: bool = True
+    same_organization: bool = False
+    consumers: tuple[ConsumerRef, ...] = ()
+    thing_topic_prefix: str = "things"
+
+    @property
+    def data_endpoint_count(self) -> int:
+        return data_endpoint_count(self.expected_devices, self.availability_zone_count)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExistingVpc:
+    vpc_id: str
+    vpc_cidr: str
+    subnet_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApplicationHostConfig:
+    enabled: bool = False
+    instance_type: str = "t4g.micro"
+    # Public SSM parameter naming the current Amazon Linux 2023 AMI.
+    ami_parameter: str = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerConfig:
+    common: CommonConfig
+    iot_stack: str
+    vpc_cidr: str | None = None
+    availability_zones: tuple[str, ...] = ()
+    existing_vpc: ExistingVpc | None = None
+    application_host: ApplicationHostConfig = field(default_factory=ApplicationHostConfig)
+
+    @property
+    def effective_vpc_cidr(self) -> str:
+        return self.existing_vpc.vpc_cidr if self.existing_vpc else self.vpc_cidr  # type: ignore[return-value]
+
+
+StackConfig = NetworkConfig | IotConfig | ConsumerConfig
+
+
+# --------------------------------------------------------------------------- #
+# Pure checks, each usable on its own
+# --------------------------------------------------------------------------- #
+
+
+def data_endpoint_count(expected_devices: int, az_count: int) -> int:
+    """iot.data endpoints needed: 100,000 connections each, and enough NLB
+    targets (one per endpoint per AZ) to stay within 55,000 per target."""
+    by_endpoint = math.ceil(expected_devices / CONNECTIONS_PER_DATA_ENDPOINT)
+    by_nlb_target = math.ceil(expected_devices / (CONNECTIONS_PER_NLB_TARGET * az_count))
+    return max(1, by_endpoint, by_nlb_target)
+
+
+def validate_cidr(key: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{key} {value!r} is not a CIDR string — write it like 10.20.0.0/16")
+    try:
+        net = ipaddress.ip_network(value, strict=True)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{key} {value!r} is not a valid IPv4 CIDR ({exc}) — write the network address, like 10.20.0.0/16"
+        ) from None
+    if net.version != 4:
+        raise ConfigError(f"{key} {value!r} is IPv6 — the channel is IPv4; give an IPv4 CIDR like 10.20.0.0/16")
+    return str(net)
+
+
+def validate_vpc_cidr(key: str, value: Any) -> str:
+    cidr = validate_cidr(key, value)
+    prefix = ipaddress.ip_network(cidr).prefixlen
+    if not 16 <= prefix <= 24:
+        raise ConfigError(f"{key} {cidr} has prefix /{prefix} — a VPC CIDR must be between /16 and /24")
+    return cidr
+
+
+def validate_disjoint(ranges: list[tuple[str, str]]) -> None:
+    """Refuse any two ranges that overlap; ranges are (key, cidr) pairs."""
+    nets = [(key, ipaddress.ip_network(cidr)) for key, cidr in ranges]
+    for i, (key_a, net_a) in enumerate(nets):
+        for key_b, net_b in nets[i + 1 :]:
+            if net_a.overlaps(net_b):
+                raise ConfigError(
+                    f"{key_a} {net_a} overlaps {key_b} {net_b} — choose disjoint ranges"
+                )
+
+
+def validate_account_id(key: str, value: Any) -> str:
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not _ACCOUNT_RE.match(text):
+        raise ConfigError(
+            f"{key} {value!r} is not an AWS account ID — give the 12 digits, quoted, like \"222222222222\""
+        )
+    return text
+
+
+def validate_availability_zones(key: str, value: Any, region: str) -> tuple[str, ...]:
+    zones = _as_list(key, value, "availability zone names like [us-west-2a, us-west-2b]")
+    if len(zones) < MIN_AVAILABILITY_ZONES:
+        raise ConfigError(
+            f"{key} {zones!r} names {len(zones)} availability zone(s) — give at least "
+            f"{MIN_AVAILABILITY_ZONES} in {region}, like [{region}a, {region}b]"
+        )
+    if len(zones) > MAX_AVAILABILITY_ZONES:
+        raise ConfigError(f"{key} {zones!r} names {len(zones)} zones — at most {MAX_AVAILABILITY_ZONES} are supported")
+    for zone in zones:
+        if not isinstance(zone, str) or not re.match(rf"^{re.escape(region)}[a-z]$", zone):
+            raise ConfigError(f"{key} entry {zone!r} is not an availability zone of region {region} — like {region}a")
+    if len(set(zones)) != len(zones):
+        raise ConfigError(f"{key} {zones!r} repeats a zone — list each zone once")
+    return tuple(zones)
+
+
+def validate_az_count(key: str, value: Any) -> int:
+    count = _as_int(key, value)
+    if not MIN_AVAILABILITY_ZONES <= count <= MAX_AVAILABILITY_ZONES:
+        raise ConfigError(
+            f"{key} {count} is out of range — use {MIN_AVAILABILITY_ZONES} to {MAX_AVAILABILITY_ZONES} availability zones"
+        )
+    return count
+
+
+def validate_expected_devices(key: str, value: Any, az_count: int, other_endpoints: int) -> int:
+    devices = _as_int(key, value)
+    if devices < 1:
+        raise ConfigError(f"{key} {devices} must be at least 1")
+    needed = data_endpoint_count(devices, az_count)
+    room = INTERFACE_ENDPOINTS_PER_VPC - other_endpoints
+    if needed > room:
+        raise ConfigError(
+            f"{key} {devices} needs {needed} iot.data endpoints (100,000 connections each, 55,000 per NLB target), "
+            f"but one VPC holds {INTERFACE_ENDPOINTS_PER_VPC} interface endpoints and {other_endpoints} are taken — "
+            f"split the fleet across gatekeeper stacks or lower {key} to at most "
+            f"{room * CONNECTIONS_PER_DATA_ENDPOINT if room > 0 else 0}"
+        )
+    return devices
+
+
+def validate_asn(key: str, value: Any) -> int:
+    asn = _as_int(key, value)
+    if not any(lo <= asn <= hi for lo, hi in _PRIVATE_ASN_RANGES):
+        raise ConfigError(f"{key} {asn} is not a private ASN — use 64512-65534 or 4200000000-4294967294")
+    return asn
+
+
+def validate_stack_name(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not _STACK_RE.match(value):
+        raise ConfigError(
+            f"{key} {value!r} is not a stack name — give the fully qualified name, like acme/{PROJECT}/iot"
+        )
+    return value
+
+
+def validate_role(stack: str, value: Any) -> str:
+    role = stack.split("-", 1)[0] if value is None else value
+    if role not in ROLES:
+        source = "role" if value is not None else f"role (defaulted from stack name {stack!r})"
+        raise ConfigError(f"{source} {role!r} is not a role — set role to one of {', '.join(ROLES)}")
+    return role
+
+
+# --------------------------------------------------------------------------- #
+# Loading
+# --------------------------------------------------------------------------- #
+
+_COMMON_KEYS = {"role", "accountId", "region", "assumeRoleArn", "tags"}
+_ROLE_KEYS = {
+    "network": {
+        "iotAccountId", "deviceVpcCidr", "gatekeeperVpcCidr", "onPremCidrs", "availabilityZones",
+        "transitGatewayAsn", "directConnect", "sameOrganization", "iotStack",
+    },
+    "iot": {
+        "networkStack", "gatekeeperVpcCidr", "availabilityZoneCount", "expectedDevices",
+        "enableCredentialsEndpoint", "enableGreengrassEndpoint", "sameOrganization", "consumers",
+        "thingTopicPrefix",
+    },
+    "consumer": {"iotStack", "vpcCidr", "availabilityZones", "existingVpc", "applicationHost"},
+}
+
+
+def known_keys(role: str) -> set[str]:
+    return _COMMON_KEYS | _ROLE_KEYS[role]
+
+
+def parse_raw(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Pulumi hands structured config to programs as JSON text; decode it."""
+    parsed: dict[str, Any] = {}
+    for key, value in raw.items():
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{key} {value!r} is not valid JSON ({exc.msg}) — check the brackets and quotes") from None
+        parsed[key] = value
+    return parsed
+
+
+def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
+    """Validate the project-namespace keys (without prefix) of one stack."""
+    values = parse_raw(raw)
+    role = validate_role(stack, values.get("role"))
+    unknown = sorted(set(values) - known_keys(role))
+    if unknown:
+        hints = []
+        for key in unknown:
+            close = _closest(key, known_keys(role))
+            hints.append(f"{key}" + (f" (did you mean {close}?)" if close else ""))
+        raise ConfigError(
+            f"unknown key(s) for a {role} stack: {', '.join(hints)} — remove them or fix the spelling; "
+            f"known keys: {', '.join(sorted(known_keys(role)))}"
+        )
+    common = _load_common(values, stack=stack, role=role)
+    loader: Callable[[dict[str, Any], CommonConfig], StackConfig] = {
+        "network": _load_network,
+        "iot": _load_iot,
+        "consumer": _load_consumer,
+    }[role]
+    return loader(values, common)
+
+
+def _load_common(values: dict[str, Any], *, stack: str, role: str) -> CommonConfig:
+    region = _require(values, "region")
+    if not isinstance(region, str) or not _REGION_RE.match(region):
+        raise ConfigError(f"region {region!r} is not an AWS region — like us-west-2")
+    assume = values.get("assumeRoleArn")
+    if assume is not None and (not isinstance(assume, str) or not _ROLE_ARN_RE.match(assume)):
+        raise ConfigError(
+            f"assumeRoleArn {assume!r} is not an IAM role ARN — like arn:aws:iam::222222222222:role/deployer"
+        )
+    account_id = validate_account_id("accountId", _require(values, "accountId"))
+    if assume is not None and assume.split(":")[4] != account_id:
+        raise ConfigError(
+            f"assumeRoleArn {assume!r} is in account {assume.split(':')[4]}, not accountId {account_id} — "
+            "assume a role in the stack's own account"
+        )
+    tags = values.get("tags", {})
+    if not isinstance(tags, dict):
+        raise ConfigError(f"tags {tags!r} is not a map — write it like {{team: iot-platform}}")
+    for key, value in tags.items():
+        if not _TAG_KEY_RE.match(str(key)) or str(key).lower().startswith("aws:"):
+            raise ConfigError(f"tags key {key!r} is not a valid tag key — 1-128 characters, not starting with aws:")
+        if not isinstance(value, (str, int, float, bool)) or len(str(value)) > 256:
+            raise ConfigError(f"tags.{key} {value!r} is not a tag value — a string of at most 256 characters")
+    return CommonConfig(
+        stack=stack,
+        role=role,
+        account_id=account_id,
+        region=region,
+        assume_role_arn=assume,
+        tags={str(k): str(v) for k, v in tags.items()},
+    )
+
+
+def _load_network(values: dict[str, Any], common: CommonConfig) -> NetworkConfig:
+    device = validate_vpc_cidr("deviceVpcCidr", _require(values, "deviceVpcCidr"))
+    gatekeeper = validate_vpc_cidr("gatekeeperVpcCidr", _require(values, "gatekeeperVpcCidr"))
+    on_prem = tuple(
+        validate_cidr(f"onPremCidrs[{i}]", c)
+        for i, c in enumerate(_as_list("onPremCidrs", _require(values, "onPremCidrs"), "CIDRs like [192.168.0.0/16]"))
+    )
+    if not on_prem:
+        raise ConfigError("onPremCidrs [] is empty — list the on-premises ranges devices connect from")
+    validate_disjoint(
+        [("deviceVpcCidr", device), ("gatekeeperVpcCidr", gatekeeper)]
+        + [(f"onPremCidrs[{i}]", c) for i, c in enumerate(on_prem)]
+    )
+    iot_account = validate_account_id("iotAccountId", _require(values, "iotAccountId"))
+    if iot_account == common.account_id:
+        raise ConfigError(
+            f"iotAccountId {iot_account} equals accountId — the IoT account must be a separate account"
+        )
+    tgw_asn = validate_asn("transitGatewayAsn", values.get("transitGatewayAsn", 64512))
+    dx = _load_direct_connect(values.get("directConnect", {}))
+    if dx.gateway_asn == tgw_asn:
+        raise ConfigError(
+            f"directConnect.gatewayAsn {dx.gateway_asn} equals transitGatewayAsn {tgw_asn} — give them different ASNs"
+        )
+    iot_stack = values.get("iotStack")
+    return NetworkConfig(
+        common=common,
+        iot_account_id=iot_account,
+        device_vpc_cidr=device,
+        gatekeeper_vpc_cidr=gatekeeper,
+        on_prem_cidrs=on_prem,
+        availability_zones=validate_availability_zones(
+            "availabilityZones", _require(values, "availabilityZones"), common.region
+        ),
+        transit_gateway_asn=tgw_asn,
+        direct_connect=dx,
+        same_organization=_as_bool("sameOrganization", values.get("sameOrganization", False)),
+        iot_stack=None if iot_stack is None else validate_stack_name("iotStack", iot_stack),
+    )
+
+
+def _load_direct_connect(value: Any) -> DirectConnectConfig:
+    if not isinstance(value, dict):
+        raise ConfigError(f"directConnect {value!r} is not a map — like {{gatewayAsn: 64513}}")
+    allowed = {"gatewayAsn", "connectionId", "vlan", "customerAsn", "mtu"}
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"directConnect has unknown key(s) {', '.join(unknown)} — known keys: {', '.join(sorted(allowed))}"
+        )
+    connection = value.get("connectionId")
+    vlan = customer_asn = None
+    if connection is not None:
+        if not isinstance(connection, str) or not _DX_CONNECTION_RE.match(connection):
+            raise ConfigError(
+                f"directConnect.connectionId {connection!r} is not a Direct Connect connection or LAG ID — like dxcon-ffabc123"
+            )
+        vlan = _as_int("directConnect.vlan", _require(value, "vlan", "directConnect.vlan"))
+        if not 1 <= vlan <= 4094:
+            raise ConfigError(f"directConnect.vlan {vlan} is out of range — use 1-4094")
+        customer_asn = _as_int("directConnect.customerAsn", _require(value, "customerAsn", "directConnect.customerAsn"))
+        if not 1 <= customer_asn <= 4_294_967_294:
+            raise ConfigError(f"directConnect.customerAsn {customer_asn} is not an ASN — use 1-4294967294")
+    mtu = _as_int("directConnect.mtu", value.get("mtu", 1500))
+    if mtu not in (1500, 8500):
+        raise ConfigError(f"directConnect.mtu {mtu} is not supported on a transit VIF — use 1500 or 8500")
+    return DirectConnectConfig(
+        gateway_asn=validate_asn("directConnect.gatewayAsn", value.get("gatewayAsn", 64513)),
+        connection_id=connection,
+        vlan=vlan,
+        customer_asn=customer_asn,
+        mtu=mtu,
+    )
+
+
+def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
+    gatekeeper = validate_vpc_cidr("gatekeeperVpcCidr", _require(values, "gatekeeperVpcCidr"))
+    az_count = validate_az_count("availabilityZoneCount", values.get("availabilityZoneCount", 2))
+    credentials = _as_bool("enableCredentialsEndpoint", values.get("enableCredentialsEndpoint", True))
+    greengrass = _as_bool("enableGreengrassEndpoint", values.get("enableGreengrassEndpoint", True))
+    # Greengrass core devices in a VPC also need S3 and the credentials endpoint;
+    # the count of non-data endpoints bounds how many data endpoints fit.
+    others = int(credentials) + int(greengrass)
+    devices = validate_expected_devices("expectedDevices", values.get("expectedDevices", 10_000), az_count, others)
+    consumers = _load_consumers(values.get("consumers", []), common)
+    ranges = [("gatekeeperVpcCidr", gatekeeper)] + [
+        (f"consumers[{i}].vpcCidr", c.vpc_cidr) for i, c in enumerate(consumers) if c.vpc_cidr
+    ]
+    validate_disjoint(ranges)
+    prefix = values.get("thingTopicPrefix", "things")
+    if not isinstance(prefix, str) or not _TOPIC_SEGMENT_RE.match(prefix):
+        raise ConfigError(
+            f"thingTopicPrefix {prefix!r} is not a topic segment — letters, digits, '-' and '_', no wildcards or '/'"
+        )
+    return IotConfig(
+        common=common,
+        network_stack=validate_stack_name("networkStack", _require(values, "networkStack")),
+        gatekeeper_vpc_cidr=gatekeeper,
+        availability_zone_count=az_count,
+        expected_devices=devices,
+        enable_credentials_endpoint=credentials,
+        enable_greengrass_endpoint=greengrass,
+        same_organization=_as_bool("sameOrganization", values.get("sameOrganization", False)),
+        consumers=consumers,
+        thing_topic_prefix=prefix,
+    )
+
+
+def _load_consumers(value: Any, common: CommonConfig) -> tuple[ConsumerRef, ...]:
+    entries = _as_list("consumers", value, "entries like [{name: analytics, accountId: \"333333333333\"}]")
+    seen_names: dict[str, int] = {}
+    seen_accounts: dict[str, int] = {}
+    result = []
+    for i, entry in enumerate(entries):
+        key = f"consumers[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{key} {entry!r} is not a map — like {{name: analytics, accountId: \"333333333333\"}}")
+        unknown = sorted(set(entry) - {"name", "accountId", "stack", "vpcCidr"})
+        if unknown:
+            raise ConfigError(f"{key} has unknown key(s) {', '.join(unknown)} — known keys: accountId, name, stack, vpcCidr")
+        name = _require(entry, "name", f"{key}.name")
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise ConfigError(
+                f"{key}.name {name!r} is not a consumer name — 2-32 lower-case letters, digits and '-', starting with a letter"
+            )
+        if name in seen_names:
+            raise ConfigError(
+                f"{key}.name {name!r} duplicates consumers[{seen_names[name]}].name — give each consumer its own name"
+            )
+        raw_account = entry.get("accountId")
+        if raw_account == "*":
+            raise ConfigError(
+                f"{key}.accountId '*' would let every AWS account connect — list each consumer account ID"
+            )
+        account = validate_account_id(f"{key}.accountId", _require(entry, "accountId", f"{key}.accountId"))
+        if account == common.account_id:
+            raise ConfigError(
+                f"{key}.accountId {account} is the IoT account itself — consumers are other accounts; "
+                "applications in the IoT account use the gatekeeper VPC directly"
+            )
+        if account in seen_accounts:
+            raise ConfigError(
+                f"{key}.accountId {account} duplicates consumers[{seen_accounts[account]}].accountId — "
+                "one entry per consumer account"
+            )
+        seen_names[name] = i
+        seen_accounts[account] = i
+        stack = entry.get("stack")
+        cidr = entry.get("vpcCidr")
+        result.append(
+            ConsumerRef(
+                name=name,
+                account_id=account,
+                stack=None if stack is None else validate_stack_name(f"{key}.stack", stack),
+                vpc_cidr=None if cidr is None else validate_vpc_cidr(f"{key}.vpcCidr", cidr),
+            )
+        )
+    return tuple(result)
+
+
+def _load_consumer(values: dict[str, Any], common: CommonConfig) -> ConsumerConfig:
+    existing_raw = values.get("existingVpc")
+    existing = None
+    vpc_cidr = None
+    zones: tuple[str, ...] = ()
+    if existing_raw is not None:
+        if "vpcCidr" in values or "availabilityZones" in values:
+            raise ConfigError(
+                "existingVpc conflicts with vpcCidr/availabilityZones — either name an existing VPC or let the stack create one"
+            )
+        existing = _load_existing_vpc(existing_raw)
+    else:
+        vpc_cidr = validate_vpc_cidr("vpcCidr", _require(values, "vpcCidr"))
+        zones = validate_availability_zones("availabilityZones", _require(values, "availabilityZones"), common.region)
+    host = values.get("applicationHost", {})
+    if not isinstance(host, dict):
+        raise ConfigError(f"applicationHost {host!r} is not a map — like {{enabled: true}}")
+    unknown = sorted(set(host) - {"enabled", "instanceType", "amiParameter"})
+    if unknown:
+        raise ConfigError(
+            f"applicationHost has unknown key(s) {', '.join(unknown)} — known keys: amiParameter, enabled, instanceType"
+        )
+    instance_type = host.get("instanceType", "t4g.micro")
+    if not isinstance(instance_type, str) or not _INSTANCE_TYPE_RE.match(instance_type):
+        raise ConfigError(f"applicationHost.instanceType {instance_type!r} is not an EC2 instance type — like t4g.micro")
+    ami_parameter = host.get("amiParameter", ApplicationHostConfig.ami_parameter)
+    if not isinstance(ami_parameter, str) or not ami_parameter.startswith("/"):
+        raise ConfigError(
+            f"applicationHost.amiParameter {ami_parameter!r} is not an SSM parameter name — like {ApplicationHostConfig.ami_parameter}"
+        )
+    return ConsumerConfig(
+        common=common,
+        iot_stack=validate_stack_name("iotStack", _require(values, "iotStack")),
+        vpc_cidr=vpc_cidr,
+        availability_zones=zones,
+        existing_vpc=existing,
+        application_host=ApplicationHostConfig(
+            enabled=_as_bool("applicationHost.enabled", host.get("enabled", False)),
+            instance_type=instance_type,
+            ami_parameter=ami_parameter,
+        ),
+    )
+
+
+def _load_existing_vpc(value: Any) -> ExistingVpc:
+    if not isinstance(value, dict):
+        raise ConfigError(f"existingVpc {value!r} is not a map — like {{vpcId: vpc-0abc..., vpcCidr: 10.40.0.0/16, subnetIds: [...]}}")
+    unknown = sorted(set(value) - {"vpcId", "vpcCidr", "subnetIds"})
+    if unknown:
+        raise ConfigError(f"existingVpc has unknown key(s) {', '.join(unknown)} — known keys: subnetIds, vpcCidr, vpcId")
+    vpc_id = _require(value, "vpcId", "existingVpc.vpcId")
+    if not isinstance(vpc_id, str) or not _VPC_ID_RE.match(vpc_id):
+        raise ConfigError(f"existingVpc.vpcId {vpc_id!r} is not a VPC ID — like vpc-0123456789abcdef0")
+    subnets = _as_list("existingVpc.subnetIds", _require(value, "subnetIds", "existingVpc.subnetIds"), "subnet IDs")
+    if len(subnets) < MIN_AVAILABILITY_ZONES:
+        raise ConfigError(
+            f"existingVpc.subnetIds {subnets!r} names {len(subnets)} subnet(s) — give at least "
+            f"{MIN_AVAILABILITY_ZONES}, in different availability zones"
+        )
+    for subnet in subnets:
+        if not isinstance(subnet, str) or not _SUBNET_ID_RE.match(subnet):
+            raise ConfigError(f"existingVpc.subnetIds entry {subnet!r} is not a subnet ID — like subnet-0123456789abcdef0")
+    return ExistingVpc(
+        vpc_id=vpc_id,
+        vpc_cidr=validate_vpc_cidr("existingVpc.vpcCidr", _require(value, "vpcCidr", "existingVpc.vpcCidr")),
+        subnet_ids=tuple(subnets),
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Small coercions
+# --------------------------------------------------------------------------- #
+
+
+def _require(values: Mapping[str, Any], key: str, label: str | None = None) -> Any:
+    if key not in values or values[key] is None:
+        raise ConfigError(f"{label or key} is required — set it with `pulumi config set {label or key} <value>`")
+    return values[key]
+
+
+def _as_list(key: str, value: Any, example: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{key} {value!r} is not a list — give {example}")
+    return value
+
+
+def _as_int(key: str, value: Any) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(f"{key} {value!r} is not a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
+        return int(value)
+    raise ConfigError(f"{key} {value!r} is not a whole number — write digits only, like 250000")
+
+
+def _as_bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ConfigError(f"{key} {value!r} is not true or false")
+
+
+def _closest(key: str, candidates: set[str]) -> str | None:
+    import difflib
+
+    match = difflib.get_close_matches(key, sorted(candidates), n=1, cutoff=0.6)
+    return match[0] if match else None

@@ -1,0 +1,222 @@
+"""ConsumerEndpoint: a consumer account's private way to the channel.
+
+An interface endpoint to the iot stack's PrivateLink endpoint service, a
+private hosted zone that makes the IoT data host name resolve to that
+endpoint inside the consumer VPC, and optionally an application host managed
+through Systems Manager only (no SSH key, no public IP).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import addressing
+from components.config import ConsumerConfig
+from components.private_host_zone import AliasTarget, PrivateHostZone, PrivateHostZoneArgs
+
+MQTT_PORTS = (8883, 443)
+HTTPS_PORT = 443
+SSM_SERVICES = ("ssm", "ssmmessages", "ec2messages")
+
+
+@dataclass(frozen=True, kw_only=True)
+class IotInputs:
+    """What the iot stack exported, as plain values."""
+
+    endpoint_service_name: str
+    data_endpoint_host: str
+    custom_domain: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerEndpointArgs:
+    config: ConsumerConfig
+    iot: IotInputs
+
+
+class ConsumerEndpoint(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    """The consumer VPC (created, or the existing one from config)."""
+    endpoint_id: pulumi.Output[str]
+    """The interface endpoint to the channel's endpoint service."""
+    zone_id: pulumi.Output[str]
+    """The private zone answering for the IoT data host name."""
+
+    def __init__(self, name: str, args: ConsumerEndpointArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("channel:consumer:ConsumerEndpoint", name, None, opts)
+        cfg, iot = args.config, args.iot
+        region = cfg.common.region
+        provider = opts.provider if opts else None
+        child = pulumi.ResourceOptions(parent=self)
+        vpc_cidr = cfg.effective_vpc_cidr
+
+        # --- the VPC: created with private subnets, or an existing one ----
+        if cfg.existing_vpc:
+            self.vpc_id = pulumi.Output.from_input(cfg.existing_vpc.vpc_id)
+            subnet_ids: list[pulumi.Input[str]] = list(cfg.existing_vpc.subnet_ids)
+        else:
+            vpc = aws.ec2.Vpc(
+                f"{name}-vpc",
+                cidr_block=vpc_cidr,
+                enable_dns_support=True,
+                enable_dns_hostnames=True,
+                tags={"Name": f"{name}-vpc"},
+                opts=child,
+            )
+            ranges = addressing.subnet_cidrs("vpcCidr", vpc_cidr, len(cfg.availability_zones))
+            subnets = [
+                aws.ec2.Subnet(
+                    f"{name}-subnet-{az}",
+                    vpc_id=vpc.id,
+                    cidr_block=cidr,
+                    availability_zone=az,
+                    map_public_ip_on_launch=False,
+                    tags={"Name": f"{name}-{az}"},
+                    opts=child,
+                )
+                for az, cidr in zip(cfg.availability_zones, ranges)
+            ]
+            self.vpc_id = vpc.id
+            subnet_ids = [s.id for s in subnets]
+
+        # --- the endpoint to the channel ----------------------------------
+        endpoint_sg = aws.ec2.SecurityGroup(
+            f"{name}-endpoint-sg",
+            vpc_id=self.vpc_id,
+            description="Channel endpoint: MQTT from this consumer VPC only",
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp", from_port=p, to_port=p, cidr_blocks=[vpc_cidr], description=f"MQTT {p}"
+                )
+                for p in MQTT_PORTS
+            ],
+            tags={"Name": f"{name}-endpoint"},
+            opts=child,
+        )
+        self.endpoint = aws.ec2.VpcEndpoint(
+            f"{name}-endpoint",
+            vpc_id=self.vpc_id,
+            service_name=iot.endpoint_service_name,
+            vpc_endpoint_type="Interface",
+            private_dns_enabled=False,
+            subnet_ids=subnet_ids,
+            security_group_ids=[endpoint_sg.id],
+            tags={"Name": f"{name}-channel"},
+            opts=child,
+        )
+        self.endpoint_id = self.endpoint.id
+        alias = AliasTarget(
+            dns_name=self.endpoint.dns_entries.apply(lambda entries: entries[0]["dns_name"]),
+            zone_id=self.endpoint.dns_entries.apply(lambda entries: entries[0]["hosted_zone_id"]),
+        )
+        hosts = [("data", iot.data_endpoint_host)]
+        if iot.custom_domain:
+            hosts.append(("custom-domain", iot.custom_domain))
+        zones = [
+            PrivateHostZone(
+                f"{name}-zone-{role}",
+                PrivateHostZoneArgs(host=host, vpc_id=self.vpc_id, region=region, alias=alias),
+                opts=child,
+            )
+            for role, host in hosts
+        ]
+        self.zone_id = zones[0].zone_id
+
+        # --- optional application host, SSM-managed -----------------------
+        self.instance = None
+        if cfg.application_host.enabled:
+            self.instance = self._application_host(name, cfg, subnet_ids, vpc_cidr, provider)
+        else:
+            pulumi.log.info("applicationHost.enabled is false: no application host", resource=self)
+
+        self.exports = {
+            "accountId": cfg.common.account_id,
+            "consumerVpcId": self.vpc_id,
+            "consumerVpcCidr": vpc_cidr,
+            "consumerEndpointId": self.endpoint.id,
+            "privateZoneId": self.zone_id,
+        }
+        self.register_outputs(self.exports)
+
+    def _application_host(self, name, cfg: ConsumerConfig, subnet_ids, vpc_cidr: str, provider):
+        child = pulumi.ResourceOptions(parent=self)
+        ssm_sg = aws.ec2.SecurityGroup(
+            f"{name}-ssm-sg",
+            vpc_id=self.vpc_id,
+            description="Systems Manager endpoints: HTTPS from this VPC only",
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT, cidr_blocks=[vpc_cidr], description="HTTPS"
+                )
+            ],
+            tags={"Name": f"{name}-ssm"},
+            opts=child,
+        )
+        for service in SSM_SERVICES:
+            # These services support private DNS; the SSM agent finds them
+            # under their public names without a route to the internet.
+            aws.ec2.VpcEndpoint(
+                f"{name}-{service}",
+                vpc_id=self.vpc_id,
+                service_name=f"com.amazonaws.{cfg.common.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=subnet_ids,
+                security_group_ids=[ssm_sg.id],
+                tags={"Name": f"{name}-{service}"},
+                opts=child,
+            )
+        role = aws.iam.Role(
+            f"{name}-app-role",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-app-ssm",
+            role=role.name,
+            policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            opts=child,
+        )
+        profile = aws.iam.InstanceProfile(f"{name}-app-profile", role=role.name, opts=child)
+        app_sg = aws.ec2.SecurityGroup(
+            f"{name}-app-sg",
+            vpc_id=self.vpc_id,
+            description="Application host: no inbound; MQTT and HTTPS out to this VPC's endpoints only",
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp", from_port=p, to_port=p, cidr_blocks=[vpc_cidr], description=f"to endpoints {p}"
+                )
+                for p in sorted({*MQTT_PORTS, HTTPS_PORT})
+            ],
+            tags={"Name": f"{name}-app"},
+            opts=child,
+        )
+        ami = aws.ssm.get_parameter(
+            name=cfg.application_host.ami_parameter, opts=pulumi.InvokeOptions(provider=provider, parent=self)
+        ).value
+        return aws.ec2.Instance(
+            f"{name}-app",
+            ami=ami,
+            instance_type=cfg.application_host.instance_type,
+            subnet_id=subnet_ids[0],
+            vpc_security_group_ids=[app_sg.id],
+            iam_instance_profile=profile.name,
+            associate_public_ip_address=False,
+            metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
+                http_tokens="required", http_endpoint="enabled", http_put_response_hop_limit=1
+            ),
+            root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_type="gp3"),
+            tags={"Name": f"{name}-app"},
+            opts=child,
+        )

@@ -1,0 +1,371 @@
+"""GatekeeperVpc: the IoT account's half of the channel.
+
+The gatekeeper VPC is the only way into AWS IoT Core for this fleet: interface
+endpoints for iot.data (as many as the fleet needs), iot.credentials and
+Greengrass, each with fixed IPs and its own private hosted zone; an internal
+NLB in front of the iot.data endpoints, published to consumer accounts as a
+PrivateLink endpoint service; and the IoT policy that refuses any connection
+that did not come through these endpoints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+from components import addressing
+from components.config import CONNECTIONS_PER_NLB_TARGET, ConfigError, IotConfig
+from components.iot_policy import thing_policy_json
+from components.private_host_zone import PrivateHostZone, PrivateHostZoneArgs
+from components.private_iot_channel import slug
+
+MQTT_TLS_PORT = 8883
+HTTPS_PORT = 443
+GREENGRASS_PORT = 8443
+NLB_PORTS = (MQTT_TLS_PORT, HTTPS_PORT)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkInputs:
+    """What the network stack exported, as plain values."""
+
+    account_id: str
+    transit_gateway_id: str
+    resource_share_arn: str
+    device_vpc_id: str
+    device_vpc_cidr: str
+    on_prem_cidrs: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatekeeperVpcArgs:
+    config: IotConfig
+    network: NetworkInputs
+    # consumer name -> its endpoint ID (exported by the consumer stack);
+    # each is accepted on the endpoint service (phase 2).
+    consumer_endpoint_ids: Mapping[str, str] = field(default_factory=dict)
+
+
+def pick_zones(offered: list[str], count: int, region: str) -> list[str]:
+    """The first ``count`` zones, in name order, where iot.data is offered."""
+    zones = sorted(z for z in offered if z.startswith(region))
+    if len(zones) < count:
+        raise ConfigError(
+            f"availabilityZoneCount {count} exceeds the {len(zones)} zone(s) where "
+            f"com.amazonaws.{region}.iot.data is offered ({', '.join(zones) or 'none'}) — lower availabilityZoneCount"
+        )
+    return zones[:count]
+
+
+class GatekeeperVpc(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    """The gatekeeper VPC."""
+    data_endpoint_ids: list[pulumi.Output[str]]
+    """The iot.data interface endpoints; IoT policies require aws:SourceVpce = one of these."""
+    data_endpoint_ips: list[str]
+    """Every iot.data endpoint IP (fixed), endpoint by endpoint."""
+    endpoint_service_name: pulumi.Output[str]
+    """The PrivateLink service consumers connect their endpoints to."""
+
+    def __init__(self, name: str, args: GatekeeperVpcArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("channel:iot:GatekeeperVpc", name, None, opts)
+        cfg, net = args.config, args.network
+        region, account = cfg.common.region, cfg.common.account_id
+        provider = opts.provider if opts else None
+        invoke = pulumi.InvokeOptions(provider=provider, parent=self)
+
+        # --- look-ups, validation, address plan (before any child) ---------
+        data_service = f"com.amazonaws.{region}.iot.data"
+        offered = aws.ec2.get_vpc_endpoint_service(service_name=data_service, opts=invoke)
+        self.zones = pick_zones(list(offered.availability_zones), cfg.availability_zone_count, region)
+        self.data_host = aws.iot.get_endpoint(endpoint_type="iot:Data-ATS", opts=invoke).endpoint_address
+        credentials_host = (
+            aws.iot.get_endpoint(endpoint_type="iot:CredentialProvider", opts=invoke).endpoint_address
+            if cfg.enable_credentials_endpoint
+            else None
+        )
+        subnet_ranges = addressing.subnet_cidrs("gatekeeperVpcCidr", cfg.gatekeeper_vpc_cidr, len(self.zones))
+        data_count = cfg.data_endpoint_count
+        self.data_endpoint_ips_by_endpoint = [
+            [addressing.host(cidr, addressing.SLOT_DATA_BASE + j) for cidr in subnet_ranges] for j in range(data_count)
+        ]
+        self.data_endpoint_ips = [ip for ips in self.data_endpoint_ips_by_endpoint for ip in ips]
+        nlb_ips = [addressing.host(cidr, addressing.SLOT_NLB) for cidr in subnet_ranges]
+        per_target = cfg.expected_devices / len(self.data_endpoint_ips)
+        if per_target > CONNECTIONS_PER_NLB_TARGET:  # data_endpoint_count sizes for this; keep the invariant visible
+            raise ConfigError(
+                f"expectedDevices {cfg.expected_devices} puts {per_target:.0f} connections on each NLB target — "
+                f"at most {CONNECTIONS_PER_NLB_TARGET}; raise availabilityZoneCount"
+            )
+        device_sources = sorted({*net.on_prem_cidrs, net.device_vpc_cidr, cfg.gatekeeper_vpc_cidr})
+        child = pulumi.ResourceOptions(parent=self)
+
+        # --- Transit Gateway share from the network account --------------
+        accepter = None
+        if cfg.same_organization:
+            pulumi.log.info(
+                "sameOrganization: the Transit Gateway share is accepted by the organization, no accepter is created",
+                resource=self,
+            )
+        else:
+            accepter = aws.ram.ResourceShareAccepter(f"{name}-tgw-share", share_arn=net.resource_share_arn, opts=child)
+
+        # --- VPC, private subnets only ------------------------------------
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=cfg.gatekeeper_vpc_cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags={"Name": f"{name}-vpc"},
+            opts=child,
+        )
+        self.subnets = [
+            aws.ec2.Subnet(
+                f"{name}-subnet-{az}",
+                vpc_id=self.vpc.id,
+                cidr_block=cidr,
+                availability_zone=az,
+                map_public_ip_on_launch=False,
+                tags={"Name": f"{name}-{az}"},
+                opts=child,
+            )
+            for az, cidr in zip(self.zones, subnet_ranges)
+        ]
+        self.route_table = aws.ec2.RouteTable(
+            f"{name}-rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-private"}, opts=child
+        )
+        for az, subnet in zip(self.zones, self.subnets):
+            aws.ec2.RouteTableAssociation(
+                f"{name}-rt-{az}", route_table_id=self.route_table.id, subnet_id=subnet.id, opts=child
+            )
+        self.attachment = aws.ec2transitgateway.VpcAttachment(
+            f"{name}-tgw-attachment",
+            transit_gateway_id=net.transit_gateway_id,
+            vpc_id=self.vpc.id,
+            subnet_ids=[s.id for s in self.subnets],
+            dns_support="enable",
+            tags={"Name": f"{name}-gatekeeper"},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[accepter] if accepter else []),
+        )
+        route_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.attachment])
+        for label, cidr in [("onprem", c) for c in net.on_prem_cidrs] + [("device", net.device_vpc_cidr)]:
+            aws.ec2.Route(
+                f"{name}-route-{label}-{slug(cidr)}",
+                route_table_id=self.route_table.id,
+                destination_cidr_block=cidr,
+                transit_gateway_id=net.transit_gateway_id,
+                opts=route_opts,
+            )
+
+        # --- interface endpoints, private DNS off, fixed IPs --------------
+        def endpoint_sg(role: str, ports: tuple[int, ...], what: str) -> aws.ec2.SecurityGroup:
+            # Ingress only: endpoints never open connections, and security
+            # groups are stateful.
+            return aws.ec2.SecurityGroup(
+                f"{name}-{role}-sg",
+                vpc_id=self.vpc.id,
+                description=f"{what}: device ports from on-premises, device VPC and gatekeeper VPC only",
+                ingress=[
+                    aws.ec2.SecurityGroupIngressArgs(
+                        protocol="tcp", from_port=p, to_port=p, cidr_blocks=device_sources, description=f"{what} {p}"
+                    )
+                    for p in ports
+                ],
+                tags={"Name": f"{name}-{role}"},
+                opts=child,
+            )
+
+        def interface_endpoint(role: str, service: str, sg, slot: int) -> tuple[aws.ec2.VpcEndpoint, list[str]]:
+            ips = [addressing.host(cidr, slot) for cidr in subnet_ranges]
+            endpoint = aws.ec2.VpcEndpoint(
+                f"{name}-{role}",
+                vpc_id=self.vpc.id,
+                service_name=service,
+                vpc_endpoint_type="Interface",
+                # iot.data and iot.credentials do not support private DNS; the
+                # private hosted zones below answer for their host names.
+                private_dns_enabled=False,
+                subnet_ids=[s.id for s in self.subnets],
+                subnet_configurations=[
+                    aws.ec2.VpcEndpointSubnetConfigurationArgs(subnet_id=s.id, ipv4=ip)
+                    for s, ip in zip(self.subnets, ips)
+                ],
+                security_group_ids=[sg.id],
+                tags={"Name": f"{name}-{role}"},
+                opts=child,
+            )
+            return endpoint, ips
+
+        data_sg = endpoint_sg("iot-data", (MQTT_TLS_PORT, HTTPS_PORT), "iot.data")
+        self.data_endpoints = [
+            interface_endpoint(f"iot-data-{j}", data_service, data_sg, addressing.SLOT_DATA_BASE + j)[0]
+            for j in range(data_count)
+        ]
+        self.data_endpoint_ids = [e.id for e in self.data_endpoints]
+
+        zone_specs: list[tuple[str, str, list[list[str]]]] = [
+            ("data", self.data_host, self.data_endpoint_ips_by_endpoint)
+        ]
+        if credentials_host:
+            cred_sg = endpoint_sg("iot-credentials", (HTTPS_PORT,), "iot.credentials")
+            _, cred_ips = interface_endpoint(
+                "iot-credentials", f"com.amazonaws.{region}.iot.credentials", cred_sg, addressing.SLOT_CREDENTIALS
+            )
+            zone_specs.append(("credentials", credentials_host, [cred_ips]))
+        else:
+            pulumi.log.info("enableCredentialsEndpoint is false: no iot.credentials endpoint", resource=self)
+        if cfg.enable_greengrass_endpoint:
+            gg_sg = endpoint_sg("greengrass", (HTTPS_PORT, GREENGRASS_PORT), "Greengrass")
+            _, gg_ips = interface_endpoint(
+                "greengrass", f"com.amazonaws.{region}.greengrass", gg_sg, addressing.SLOT_GREENGRASS
+            )
+            zone_specs.append(("greengrass", f"greengrass.{region}.amazonaws.com", [gg_ips]))
+            # Greengrass core devices reach their data plane at greengrass-ats,
+            # which the iot.data endpoints serve.
+            zone_specs.append(
+                ("greengrass-data", f"greengrass-ats.iot.{region}.amazonaws.com", self.data_endpoint_ips_by_endpoint)
+            )
+        else:
+            pulumi.log.info("enableGreengrassEndpoint is false: no Greengrass endpoint", resource=self)
+
+        # --- one private hosted zone per host name ------------------------
+        self.zones_by_host: dict[str, PrivateHostZone] = {}
+        for role, host, address_sets in zone_specs:
+            self.zones_by_host[host] = PrivateHostZone(
+                f"{name}-zone-{role}",
+                PrivateHostZoneArgs(
+                    host=host,
+                    vpc_id=self.vpc.id,
+                    region=region,
+                    address_sets=address_sets,
+                    authorized_vpc_ids=[net.device_vpc_id],
+                ),
+                opts=child,
+            )
+
+        # --- internal NLB in front of the iot.data endpoints --------------
+        self.nlb_sg = aws.ec2.SecurityGroup(
+            f"{name}-nlb-sg",
+            vpc_id=self.vpc.id,
+            description="Gatekeeper NLB: MQTT ports in from the channel's ranges, out to the iot.data endpoints",
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp", from_port=p, to_port=p, cidr_blocks=device_sources, description=f"MQTT {p}"
+                )
+                for p in NLB_PORTS
+            ],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp",
+                    from_port=p,
+                    to_port=p,
+                    cidr_blocks=[f"{ip}/32" for ip in self.data_endpoint_ips],
+                    description=f"to iot.data endpoints {p}",
+                )
+                for p in NLB_PORTS
+            ],
+            tags={"Name": f"{name}-nlb"},
+            opts=child,
+        )
+        self.nlb = aws.lb.LoadBalancer(
+            f"{name}-nlb",
+            load_balancer_type="network",
+            internal=True,
+            subnet_mappings=[
+                aws.lb.LoadBalancerSubnetMappingArgs(subnet_id=s.id, private_ipv4_address=ip)
+                for s, ip in zip(self.subnets, nlb_ips)
+            ],
+            security_groups=[self.nlb_sg.id],
+            # Consumers arrive through PrivateLink; who may do so is decided by
+            # the endpoint service's allowed principals and acceptance.
+            enforce_security_group_inbound_rules_on_private_link_traffic="off",
+            enable_cross_zone_load_balancing=True,
+            tags={"Name": f"{name}-nlb"},
+            opts=child,
+        )
+        self.nlb_ips = nlb_ips
+        for port in NLB_PORTS:
+            target_group = aws.lb.TargetGroup(
+                f"{name}-tg-{port}",
+                port=port,
+                protocol="TCP",
+                target_type="ip",
+                vpc_id=self.vpc.id,
+                # Must stay off when the targets are PrivateLink ENIs.
+                preserve_client_ip="false",
+                health_check=aws.lb.TargetGroupHealthCheckArgs(protocol="TCP", port="traffic-port"),
+                tags={"Name": f"{name}-{port}"},
+                opts=child,
+            )
+            for ip in self.data_endpoint_ips:
+                aws.lb.TargetGroupAttachment(
+                    f"{name}-tg-{port}-{slug(ip)}",
+                    target_group_arn=target_group.arn,
+                    target_id=ip,
+                    port=port,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=self.data_endpoints),
+                )
+            aws.lb.Listener(
+                f"{name}-listener-{port}",
+                load_balancer_arn=self.nlb.arn,
+                port=port,
+                protocol="TCP",
+                default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)],
+                opts=child,
+            )
+
+        # --- PrivateLink endpoint service for consumer accounts -----------
+        self.endpoint_service = aws.ec2.VpcEndpointService(
+            f"{name}-endpoint-service",
+            acceptance_required=True,
+            network_load_balancer_arns=[self.nlb.arn],
+            allowed_principals=[f"arn:aws:iam::{c.account_id}:root" for c in cfg.consumers],
+            tags={"Name": f"{name}-mqtt"},
+            opts=child,
+        )
+        for consumer in cfg.consumers:
+            endpoint_id = args.consumer_endpoint_ids.get(consumer.name)
+            if endpoint_id:
+                aws.ec2.VpcEndpointConnectionAccepter(
+                    f"{name}-accept-{consumer.name}",
+                    vpc_endpoint_id=endpoint_id,
+                    vpc_endpoint_service_id=self.endpoint_service.id,
+                    opts=child,
+                )
+
+        # --- IoT policy for certificate devices ---------------------------
+        self.thing_policy = aws.iot.Policy(
+            f"{name}-thing-policy",
+            policy=pulumi.Output.all(*self.data_endpoint_ids).apply(
+                lambda ids: thing_policy_json(
+                    region=region, account_id=account, topic_prefix=cfg.thing_topic_prefix, data_endpoint_ids=ids
+                )
+            ),
+            opts=child,
+        )
+
+        self.vpc_id = self.vpc.id
+        self.endpoint_service_name = self.endpoint_service.service_name
+        zone_ids = {host: zone.zone_id for host, zone in self.zones_by_host.items()}
+        self.exports = {
+            "accountId": account,
+            "region": region,
+            "gatekeeperVpcId": self.vpc.id,
+            "gatekeeperVpcCidr": cfg.gatekeeper_vpc_cidr,
+            "transitGatewayAttachmentId": self.attachment.id,
+            "privateZoneIds": zone_ids,
+            "dataEndpointHost": self.data_host,
+            "dataEndpointIds": self.data_endpoint_ids,
+            "dataEndpointIps": self.data_endpoint_ips,
+            "credentialsEndpointHost": credentials_host,
+            "nlbIps": nlb_ips,
+            "endpointServiceName": self.endpoint_service.service_name,
+            "endpointServiceId": self.endpoint_service.id,
+            "thingPolicyName": self.thing_policy.name,
+            "customDomain": None,
+            "authorizerName": None,
+        }
+        self.register_outputs({k: v for k, v in self.exports.items() if v is not None})

@@ -1,0 +1,38 @@
+"""The one explicit AWS provider of a stack.
+
+Pulumi.yaml turns the default aws provider off, so every resource must be
+given this provider (components pass it down through ``ResourceOptions``).
+``allowed_account_ids`` pins the account: applying a stack with credentials
+for any other account fails before anything changes.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import PROJECT, CommonConfig
+
+
+def default_tags(common: CommonConfig) -> dict[str, str]:
+    """Tags on every resource: user tags cannot override the project's own."""
+    return dict(common.tags) | {"project": PROJECT, "stack": common.stack, "role": common.role}
+
+
+def build_provider(common: CommonConfig) -> aws.Provider:
+    assume_roles = (
+        [aws.ProviderAssumeRoleArgs(role_arn=common.assume_role_arn, session_name=f"{PROJECT}-{common.stack}"[:64])]
+        if common.assume_role_arn
+        else None
+    )
+    return aws.Provider(
+        f"{common.role}-{common.account_id}",
+        region=common.region,
+        allowed_account_ids=[common.account_id],
+        assume_roles=assume_roles,
+        default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(common)),
+    )
+
+
+def child_opts(provider: aws.Provider, **kwargs) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(provider=provider, **kwargs)

@@ -1,0 +1,35 @@
+"""Reading another stack's exports, synchronously.
+
+The program decides *whether* a cross-account step exists from whether the
+upstream stack has exported what the step needs. That decision must be made
+while resources are declared, never inside ``apply``, so the outputs of the
+stack reference are awaited here — the same way Pulumi's Python SDK waits for
+data-source invokes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pulumi.runtime.sync_await import _sync_await
+
+
+class UpstreamStack:
+    """The exports of one referenced stack, read once."""
+
+    def __init__(self, resource_name: str, stack_name: str, opts: pulumi.ResourceOptions | None = None):
+        self.stack_name = stack_name
+        self.reference = pulumi.StackReference(resource_name, stack_name=stack_name, opts=opts)
+        self._cache: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any | None:
+        """The export's plain value, or None when the stack has not exported it (yet)."""
+        if name not in self._cache:
+            details = _sync_await(self.reference.get_output_details(name))
+            value = details.value if details.value is not None else details.secret_value
+            self._cache[name] = value
+        return self._cache[name]
+
+    def missing(self, names: list[str]) -> list[str]:
+        return [n for n in names if self.get(n) in (None, "", [], {})]

@@ -1,0 +1,130 @@
+"""Role dispatch: one top component per stack, fed by upstream exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from components.config import ConfigError, ConsumerConfig, IotConfig, NetworkConfig, StackConfig
+from components.providers import build_provider
+from components.references import UpstreamStack
+
+
+def build_stack(config: StackConfig) -> dict[str, Any]:
+    provider = build_provider(config.common)
+    opts = pulumi.ResourceOptions(provider=provider)
+    if isinstance(config, NetworkConfig):
+        return _network(config, opts)
+    if isinstance(config, IotConfig):
+        return _iot(config, opts)
+    return _consumer(config, opts)
+
+
+def _network(config: NetworkConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
+    from components.private_iot_channel import PrivateIotChannel, PrivateIotChannelArgs
+
+    attachment_id = None
+    zones: dict[str, str] = {}
+    if config.iot_stack:
+        iot = UpstreamStack("iot-stack", config.iot_stack)
+        exported_cidr = iot.get("gatekeeperVpcCidr")
+        if exported_cidr and exported_cidr != config.gatekeeper_vpc_cidr:
+            raise ConfigError(
+                f"gatekeeperVpcCidr {config.gatekeeper_vpc_cidr} differs from the iot stack's export "
+                f"gatekeeperVpcCidr {exported_cidr} — set the same range in both stacks"
+            )
+        attachment_id = iot.get("transitGatewayAttachmentId")
+        zones = dict(iot.get("privateZoneIds") or {})
+    else:
+        pulumi.log.info(
+            "iotStack is not set: phase 2 (accept the gatekeeper attachment, associate the IoT account's "
+            "private zones) is skipped — set iotStack after the iot stack's first update"
+        )
+    channel = PrivateIotChannel(
+        "channel",
+        PrivateIotChannelArgs(config=config, gatekeeper_attachment_id=attachment_id, private_zone_ids=zones),
+        opts=opts,
+    )
+    return channel.exports
+
+
+def _iot(config: IotConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
+    from components.gatekeeper_vpc import GatekeeperVpc, GatekeeperVpcArgs, NetworkInputs
+
+    network = UpstreamStack("network-stack", config.network_stack)
+    needed = ["accountId", "transitGatewayId", "resourceShareArn", "deviceVpcId", "deviceVpcCidr", "onPremCidrs"]
+    missing = network.missing(needed)
+    if missing:
+        # The iot stack cannot exist without the network stack's Transit Gateway.
+        raise ConfigError(
+            f"networkStack {config.network_stack} has not exported {', '.join(missing)} — "
+            "run `pulumi up` on the network stack first (step 1 of the deploy order)"
+        )
+    inputs = NetworkInputs(
+        account_id=network.get("accountId"),
+        transit_gateway_id=network.get("transitGatewayId"),
+        resource_share_arn=network.get("resourceShareArn"),
+        device_vpc_id=network.get("deviceVpcId"),
+        device_vpc_cidr=network.get("deviceVpcCidr"),
+        on_prem_cidrs=tuple(network.get("onPremCidrs")),
+    )
+    consumer_endpoints: dict[str, str] = {}
+    for consumer in config.consumers:
+        if not consumer.stack:
+            pulumi.log.info(
+                f"consumers[{consumer.name}].stack is not set: its endpoint connection is not accepted in this "
+                "update — set it after the consumer stack's first update"
+            )
+            continue
+        ref = UpstreamStack(f"consumer-{consumer.name}-stack", consumer.stack)
+        endpoint_id = ref.get("consumerEndpointId")
+        exported_account = ref.get("accountId")
+        if exported_account and exported_account != consumer.account_id:
+            raise ConfigError(
+                f"consumers[{consumer.name}].accountId {consumer.account_id} differs from stack {consumer.stack}'s "
+                f"accountId {exported_account} — point the entry at the right stack"
+            )
+        if endpoint_id:
+            consumer_endpoints[consumer.name] = endpoint_id
+        else:
+            pulumi.log.info(
+                f"consumer stack {consumer.stack} has not exported consumerEndpointId yet: "
+                f"the connection of consumer {consumer.name} is not accepted in this update"
+            )
+    gatekeeper = GatekeeperVpc(
+        "gatekeeper",
+        GatekeeperVpcArgs(config=config, network=inputs, consumer_endpoint_ids=consumer_endpoints),
+        opts=opts,
+    )
+    return gatekeeper.exports
+
+
+def _consumer(config: ConsumerConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
+    from components.config import validate_disjoint
+    from components.consumer_endpoint import ConsumerEndpoint, ConsumerEndpointArgs, IotInputs
+
+    iot = UpstreamStack("iot-stack", config.iot_stack)
+    missing = iot.missing(["endpointServiceName", "dataEndpointHost", "gatekeeperVpcCidr"])
+    if missing:
+        raise ConfigError(
+            f"iotStack {config.iot_stack} has not exported {', '.join(missing)} — "
+            "run `pulumi up` on the iot stack first (step 2 of the deploy order)"
+        )
+    validate_disjoint([
+        ("vpcCidr" if not config.existing_vpc else "existingVpc.vpcCidr", config.effective_vpc_cidr),
+        (f"gatekeeperVpcCidr (exported by {config.iot_stack})", iot.get("gatekeeperVpcCidr")),
+    ])
+    endpoint = ConsumerEndpoint(
+        "consumer",
+        ConsumerEndpointArgs(
+            config=config,
+            iot=IotInputs(
+                endpoint_service_name=iot.get("endpointServiceName"),
+                data_endpoint_host=iot.get("dataEndpointHost"),
+                custom_domain=iot.get("customDomain"),
+            ),
+        ),
+        opts=opts,
+    )
+    return endpoint.exports
