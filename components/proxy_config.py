@@ -425,7 +425,6 @@ def _server_options(s: ProxySettings) -> str:
             # Resumes the last TLS session per server (HAProxy's default,
             # written out so that a `no-ssl-reuse` elsewhere cannot creep in).
             "ssl-reuse",
-            "no-ssl-reuse",
             f"check check-sni {domain} check-alpn mqtt",
             f"inter {s.check_interval_s}s fall {s.check_fall} rise {s.check_rise}",
             f"maxconn {ephemeral_ports_per_endpoint(s)}",
