@@ -1,0 +1,117 @@
+"""Least-privilege IoT policies for one authenticated device.
+
+Connect: only as the device's own client ID and only through one of the
+gatekeeper's iot.data endpoints (``aws:SourceVpce``). Publish/Receive/Subscribe:
+only under ``<family prefix>/<username>/``, plus the record's extra topics.
+Every value placed into an ARN is re-validated here, so a record that slipped
+past import can never widen a policy.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .errors import PolicyTooLarge
+from .records import DeviceRecord, validate_client_id, validate_topic, validate_topic_prefix, validate_username
+from .settings import Settings
+
+# IoT Core custom-authorizer response limits (IoT developer guide, "Defining your Lambda function").
+MAX_POLICY_DOCUMENTS = 10
+MAX_POLICY_DOCUMENT_CHARS = 2_048
+POLICY_VERSION = "2012-10-17"
+
+Statement = dict[str, Any]
+
+
+def device_statements(record: DeviceRecord, settings: Settings) -> list[Statement]:
+    username = validate_username(record.username)
+    client_id = validate_client_id(record.expected_client_id)
+    prefix = validate_topic_prefix(settings.topic_prefix(record.family), f"topic prefix of family {record.family!r}")
+    own = f"{prefix}/{username}/*"
+    statements: list[Statement] = [
+        {
+            "Effect": "Allow",
+            "Action": "iot:Connect",
+            "Resource": settings.iot_arn(f"client/{client_id}"),
+            "Condition": {"StringEquals": {"aws:SourceVpce": list(settings.data_endpoint_ids)}},
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["iot:Publish", "iot:Receive"],
+            "Resource": settings.iot_arn(f"topic/{own}"),
+        },
+        {
+            "Effect": "Allow",
+            "Action": "iot:Subscribe",
+            "Resource": settings.iot_arn(f"topicfilter/{own}"),
+        },
+    ]
+    publish = [validate_topic(t, "extra_publish") for t in record.extra_publish]
+    subscribe = [validate_topic(t, "extra_subscribe", allow_wildcards=True) for t in record.extra_subscribe]
+    if publish:
+        statements.append(
+            {"Effect": "Allow", "Action": "iot:Publish", "Resource": [settings.iot_arn(f"topic/{t}") for t in publish]}
+        )
+    if subscribe:
+        # IoT treats + and # in a topicfilter resource literally, so Subscribe is exact;
+        # Receive is checked against topic names, where * stands in for the wildcard levels.
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": "iot:Subscribe",
+                "Resource": [settings.iot_arn(f"topicfilter/{f}") for f in subscribe],
+            }
+        )
+        statements.append(
+            {
+                "Effect": "Allow",
+                "Action": "iot:Receive",
+                "Resource": sorted({settings.iot_arn(f"topic/{_receive_pattern(f)}") for f in subscribe}),
+            }
+        )
+    return statements
+
+
+def build_policy_documents(record: DeviceRecord, settings: Settings) -> tuple[str, ...]:
+    """The device's policy as JSON documents within IoT Core's count and size limits."""
+    return pack_statements(device_statements(record, settings))
+
+
+def pack_statements(statements: list[Statement]) -> tuple[str, ...]:
+    """Greedily pack statements into as few documents as fit; split big resource lists."""
+    documents: list[list[Statement]] = [[]]
+    for statement in statements:
+        for piece in _split(statement):
+            if _size(documents[-1] + [piece]) > MAX_POLICY_DOCUMENT_CHARS:
+                documents.append([piece])
+            else:
+                documents[-1].append(piece)
+    if len(documents) > MAX_POLICY_DOCUMENTS:
+        raise PolicyTooLarge(
+            f"the device's statements need {len(documents)} policy documents — IoT Core accepts "
+            f"{MAX_POLICY_DOCUMENTS}; remove extra topics from its record"
+        )
+    return tuple(_document(doc) for doc in documents)
+
+
+def _split(statement: Statement) -> list[Statement]:
+    if _size([statement]) <= MAX_POLICY_DOCUMENT_CHARS:
+        return [statement]
+    resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    if len(resources) == 1:
+        raise PolicyTooLarge("one policy statement exceeds 2,048 characters on its own")
+    half = len(resources) // 2
+    return _split({**statement, "Resource": resources[:half]}) + _split({**statement, "Resource": resources[half:]})
+
+
+def _receive_pattern(topic_filter: str) -> str:
+    return "/".join("*" if level in ("+", "#") else level for level in topic_filter.split("/"))
+
+
+def _document(statements: list[Statement]) -> str:
+    return json.dumps({"Version": POLICY_VERSION, "Statement": statements}, separators=(",", ":"))
+
+
+def _size(statements: list[Statement]) -> int:
+    return len(_document(statements))
