@@ -51,6 +51,7 @@ MAX_USER_DATA_BYTES = 16 * 1024
 CONFIG_HEREDOC = "MQTT_PROXY_HAPROXY_CFG_END"
 CA_HEREDOC = "MQTT_PROXY_CA_BUNDLE_END"
 SYSCTL_HEREDOC = "MQTT_PROXY_SYSCTL_END"
+DROPIN_HEREDOC = "MQTT_PROXY_SYSTEMD_END"
 
 BACKEND_NAME = "iot_data"
 HEALTH_FRONTEND_NAME = "health"
@@ -468,6 +469,7 @@ def render_user_data(
     ca_bundle_pem: str,
     config_path: str = "/etc/haproxy/haproxy.cfg",
     sysctl_path: str = "/etc/sysctl.d/90-mqtt-proxy.conf",
+    systemd_dropin_path: str = "/etc/systemd/system/haproxy.service.d/90-mqtt-proxy.conf",
 ) -> str:
     """The launch template's user data: a bash script cloud-init runs once.
 
@@ -479,6 +481,7 @@ def render_user_data(
     validate_proxy_settings(settings)
     check_path("configPath", config_path)
     check_path("sysctlPath", sysctl_path)
+    check_path("systemdDropinPath", systemd_dropin_path)
     bundle = validate_ca_bundle("deviceAccess.caBundle", ca_bundle_pem)
     config = render_haproxy_config(settings)
     s = settings
@@ -491,9 +494,12 @@ def render_user_data(
             "net.ipv4.tcp_max_syn_backlog = 4096",
         ]
     ) + "\n"
+    # HAProxy raises its own descriptor limit to about 2 x maxconn when it can;
+    # the drop-in makes sure the service's hard limit allows it.
+    dropin = "[Service]\n" + f"LimitNOFILE={2 * s.max_connections + 1024}\n"
     key_path = s.listen_certificate_path + ".key"
     crt_path = s.listen_certificate_path + ".crt"
-    dirs = sorted({posixpath.dirname(p) for p in (s.ca_bundle_path, s.listen_certificate_path, config_path, sysctl_path)})
+    dirs = sorted({posixpath.dirname(p) for p in (s.ca_bundle_path, s.listen_certificate_path, config_path, sysctl_path, systemd_dropin_path)})
     script = "\n".join(
         [
             "#!/bin/bash",
@@ -527,12 +533,17 @@ def render_user_data(
             f"chmod 0644 {sysctl_path}",
             f"sysctl -p {sysctl_path}",
             "",
+            f"cat > {systemd_dropin_path} <<'{DROPIN_HEREDOC}'",
+            dropin + DROPIN_HEREDOC,
+            f"chmod 0644 {systemd_dropin_path}",
+            "",
             f"haproxy -c -f {config_path}",
+            "systemctl daemon-reload",
             "systemctl enable --now haproxy",
             "",
         ]
     )
-    for delimiter, body in ((CA_HEREDOC, bundle), (CONFIG_HEREDOC, config), (SYSCTL_HEREDOC, sysctl)):
+    for delimiter, body in ((CA_HEREDOC, bundle), (CONFIG_HEREDOC, config), (SYSCTL_HEREDOC, sysctl), (DROPIN_HEREDOC, dropin)):
         if delimiter in body:
             raise ProxyConfigError(f"heredoc delimiter {delimiter} occurs in the text it wraps — refusing to render")
     size = len(script.encode())
