@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import boto3
@@ -22,7 +23,8 @@ _deserializer = TypeDeserializer()
 def dynamodb_client() -> Any:
     global _client
     if _client is None:
-        _client = boto3.client("dynamodb", config=_CLIENT_CONFIG)
+        # Lambda sets AWS_REGION (and AWS_DEFAULT_REGION, which boto3 reads otherwise).
+        _client = boto3.client("dynamodb", region_name=os.environ.get("AWS_REGION") or None, config=_CLIENT_CONFIG)
     return _client
 
 

@@ -1,0 +1,129 @@
+"""The credentials table as channelctl writes it: conditional writes only.
+
+Region, credentials and endpoint come from the standard boto3 environment
+(``AWS_DEFAULT_REGION``, ``AWS_PROFILE``, ``AWS_ENDPOINT_URL`` ...).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Iterator, Mapping
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+
+from channelctl.credentials_errors import (
+    ConcurrentChange,
+    ConditionNotMet,
+    ConfigError,
+    DeviceExists,
+    DeviceNotFound,
+)
+
+LIST_ATTRIBUTES = ("username", "family", "enabled", "prohibited", "client_id", "valid_until")
+
+
+def now_text() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+class CredentialTable:
+    def __init__(self, table_name: str, region: str | None = None):
+        self.table_name = table_name
+        try:
+            self._table = boto3.resource("dynamodb", region_name=region).Table(table_name)
+        except NoRegionError:
+            raise ConfigError("no AWS region — set AWS_DEFAULT_REGION or pass --region") from None
+
+    def get(self, username: str) -> dict[str, Any] | None:
+        response = self._call(self._table.get_item, Key={"username": username}, ConsistentRead=True)
+        return response.get("Item")
+
+    def create(self, item: Mapping[str, Any]) -> None:
+        try:
+            self._call(
+                self._table.put_item,
+                Item=dict(item),
+                ConditionExpression="attribute_not_exists(username)",
+            )
+        except ConditionNotMet:
+            raise DeviceExists(
+                f"device {item['username']!r} already exists in {self.table_name} — "
+                "use `channelctl devices set-password` or `update`"
+            ) from None
+
+    def update(
+        self,
+        username: str,
+        set_values: Mapping[str, Any],
+        remove: tuple[str, ...] = (),
+        expected: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Set and remove attributes of an existing item; with expected, only if it still holds those values."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        sets = []
+        for index, (key, value) in enumerate(set_values.items()):
+            names[f"#s{index}"] = key
+            values[f":s{index}"] = value
+            sets.append(f"#s{index} = :s{index}")
+        removes = []
+        for index, key in enumerate(remove):
+            names[f"#r{index}"] = key
+            removes.append(f"#r{index}")
+        conditions = ["attribute_exists(username)"]
+        for index, (key, value) in enumerate((expected or {}).items()):
+            names[f"#e{index}"] = key
+            values[f":e{index}"] = value
+            conditions.append(f"#e{index} = :e{index}")
+        expression = ("SET " + ", ".join(sets) if sets else "") + (" REMOVE " + ", ".join(removes) if removes else "")
+        kwargs: dict[str, Any] = {
+            "Key": {"username": username},
+            "UpdateExpression": expression.strip(),
+            "ConditionExpression": " AND ".join(conditions),
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            kwargs["ExpressionAttributeValues"] = values
+        try:
+            self._call(self._table.update_item, **kwargs)
+        except ConditionNotMet:
+            if expected and self.get(username) is not None:
+                raise ConcurrentChange(
+                    f"device {username!r} changed while it was being updated — nothing was overwritten; run again"
+                ) from None
+            raise DeviceNotFound(f"no device {username!r} in {self.table_name}") from None
+
+    def scan(self) -> Iterator[dict[str, Any]]:
+        # The hash is never read for listing.
+        names = {f"#a{i}": name for i, name in enumerate(LIST_ATTRIBUTES)}
+        kwargs: dict[str, Any] = {
+            "ProjectionExpression": ", ".join(names),
+            "ExpressionAttributeNames": names,
+        }
+        while True:
+            page = self._call(self._table.scan, **kwargs)
+            yield from page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _call(self, operation: Any, **kwargs: Any) -> dict[str, Any]:
+        try:
+            return operation(**kwargs)
+        except ClientError as err:
+            code = err.response.get("Error", {}).get("Code", "")
+            if code == "ConditionalCheckFailedException":
+                raise ConditionNotMet() from None
+            if code == "ResourceNotFoundException":
+                raise ConfigError(
+                    f"table {self.table_name!r} does not exist in this account/region — check --table, "
+                    "CREDENTIALS_TABLE and AWS_DEFAULT_REGION"
+                ) from None
+            raise ConfigError(f"DynamoDB refused the request on {self.table_name!r}: {code or err}") from None
+        except NoCredentialsError:
+            raise ConfigError("no AWS credentials — set AWS_PROFILE or the AWS_ACCESS_KEY_ID variables") from None
+        except NoRegionError:
+            raise ConfigError("no AWS region — set AWS_DEFAULT_REGION or pass --region") from None
+        except BotoCoreError as err:
+            raise ConfigError(f"cannot reach DynamoDB: {err}") from None
