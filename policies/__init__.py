@@ -1,0 +1,1 @@
+"""CrossGuard policy pack of the private MQTT channel: rules in ``policies.rules``."""

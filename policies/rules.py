@@ -1,0 +1,455 @@
+"""CrossGuard rules that keep the channel private by construction.
+
+Each rule is a module-level ``ResourceValidationPolicy`` (mandatory) around a pure check
+``check_*(resource_type, props) -> list[str]`` that returns one message per violation.
+``props`` are the resource's inputs as the engine passes them: camelCase names, nested maps
+and lists. Importing this module starts nothing; only ``policies/__main__.py`` serves the pack.
+
+During ``pulumi preview`` an input that depends on another resource's output is unknown; reading
+it raises ``UnknownValueError``, which the pack reports as "can't run during preview". The same
+rule runs again on ``pulumi up`` with the value known, so an unknown is never taken as compliant.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResourceOptions,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import unknown_checking_proxy
+
+Check = Callable[[str, Mapping[str, Any]], list[str]]
+
+# Type tokens of pulumi-aws 7 (checked against the installed package's @pulumi.type_token).
+INTERNET_GATEWAY = "aws:ec2/internetGateway:InternetGateway"
+INTERNET_GATEWAY_ATTACHMENT = "aws:ec2/internetGatewayAttachment:InternetGatewayAttachment"
+EGRESS_ONLY_INTERNET_GATEWAY = "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"
+NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
+EIP = "aws:ec2/eip:Eip"
+EIP_ASSOCIATION = "aws:ec2/eipAssociation:EipAssociation"
+INSTANCE = "aws:ec2/instance:Instance"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+SUBNET = "aws:ec2/subnet:Subnet"
+LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+VPC_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+VPC_EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+VPC_ENDPOINT_SERVICE = "aws:ec2/vpcEndpointService:VpcEndpointService"
+VPC_ENDPOINT_SERVICE_PRINCIPAL = "aws:ec2/vpcEndpointServiceAllowedPrinciple:VpcEndpointServiceAllowedPrinciple"
+IOT_POLICY = "aws:iot/policy:Policy"
+LAMBDA_FUNCTION = "aws:lambda/function:Function"
+DYNAMODB_TABLE = "aws:dynamodb/table:Table"
+
+# iot.data and iot.credentials do not support private DNS (IoTCore-VPC guide): the channel
+# serves their names from its own private hosted zones instead.
+NO_PRIVATE_DNS_SERVICE_SUFFIXES = (".iot.data", ".iot.credentials")
+
+SOURCE_VPCE_KEY = "aws:sourcevpce"
+# Operators under which aws:SourceVpce restricts the caller. Negated operators, "...IfExists"
+# and "ForAllValues:" all evaluate to true when the key is absent, i.e. for a connection that
+# did not come through any endpoint, so they do not count.
+_RESTRICTING_OPERATORS = ("stringequals", "stringequalsignorecase", "stringlike")
+
+
+# --- checks -----------------------------------------------------------------------------------
+
+
+def check_no_internet_path(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """No internet gateway (also egress-only), NAT gateway or Elastic IP in any stack."""
+    named = {
+        INTERNET_GATEWAY: "an internet gateway",
+        INTERNET_GATEWAY_ATTACHMENT: "an internet gateway attachment",
+        EGRESS_ONLY_INTERNET_GATEWAY: "an egress-only internet gateway (IPv6 route to the internet)",
+        NAT_GATEWAY: "a NAT gateway",
+        EIP: "an Elastic IP (a public address)",
+        EIP_ASSOCIATION: "an Elastic IP association (a public address)",
+    }
+    if resource_type not in named:
+        return []
+    return [
+        f"{resource_type} declares {named[resource_type]} — the channel is private by construction: "
+        f"reach AWS services through interface or gateway endpoints and on-prem through the Transit Gateway"
+    ]
+
+
+def check_no_public_addresses(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """No instance, launch template or subnet hands out public IPs; load balancers are internal."""
+    fix = "remove it (or set it false): nothing in the channel may be reachable from the internet"
+    if resource_type == INSTANCE and _is_true(props.get("associatePublicIpAddress")):
+        return [f"associatePublicIpAddress is {_shown(props.get('associatePublicIpAddress'))} — {fix}"]
+    if resource_type == SUBNET and _is_true(props.get("mapPublicIpOnLaunch")):
+        return [f"mapPublicIpOnLaunch is {_shown(props.get('mapPublicIpOnLaunch'))} — {fix}"]
+    if resource_type == LAUNCH_TEMPLATE:
+        return [
+            f"networkInterfaces[{index}].associatePublicIpAddress is {_shown(nic.get('associatePublicIpAddress'))} — {fix}"
+            for index, nic in enumerate(_items(props.get("networkInterfaces")))
+            if isinstance(nic, Mapping) and _is_true(nic.get("associatePublicIpAddress"))
+        ]
+    if resource_type in LOAD_BALANCERS and props.get("internal") is not True:
+        return [
+            f"internal is {_shown(props.get('internal'))} (the provider default is false, an internet-facing "
+            f"load balancer) — set internal=True"
+        ]
+    return []
+
+
+def check_security_group_rules(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """No security-group rule from or to 0.0.0.0/0 or ::/0, ingress or egress.
+
+    Egress is closed as well: nothing in the channel talks to the internet, and an open egress
+    rule is what turns a leaked credential into exfiltration. Name the peers instead: on-prem
+    CIDRs, VPC CIDRs, prefix lists (for gateway endpoints) or security groups.
+    """
+    rules: list[tuple[str, str, Mapping[str, Any], tuple[str, ...]]] = []
+    if resource_type in (SECURITY_GROUP, DEFAULT_SECURITY_GROUP):
+        for direction in ("ingress", "egress"):
+            for index, rule in enumerate(_items(props.get(direction))):
+                if isinstance(rule, Mapping):
+                    rules.append((f"{direction}[{index}].", direction, rule, ("cidrBlocks", "ipv6CidrBlocks")))
+    elif resource_type == SECURITY_GROUP_RULE:
+        rules.append(("", str(props.get("type", "ingress")), props, ("cidrBlocks", "ipv6CidrBlocks")))
+    elif resource_type == VPC_INGRESS_RULE:
+        rules.append(("", "ingress", props, ("cidrIpv4", "cidrIpv6")))
+    elif resource_type == VPC_EGRESS_RULE:
+        rules.append(("", "egress", props, ("cidrIpv4", "cidrIpv6")))
+
+    messages = []
+    for prefix, direction, rule, keys in rules:
+        for key in keys:
+            for cidr in _items(rule.get(key)):
+                problem = _any_address_problem(cidr)
+                if problem:
+                    towards = "from" if direction == "ingress" else "to"
+                    messages.append(
+                        f"{prefix}{key} has {_shown(cidr)}: {direction} {towards} {problem} — name the peers instead "
+                        f"(on-prem or VPC CIDRs, a prefix list, a security group); egress to the internet is "
+                        f"closed too"
+                    )
+    return messages
+
+
+def check_iot_endpoint_private_dns(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Interface endpoints for iot.data and iot.credentials keep private DNS off."""
+    if resource_type != VPC_ENDPOINT:
+        return []
+    service = props.get("serviceName")
+    if not isinstance(service, str) or not service.endswith(NO_PRIVATE_DNS_SERVICE_SUFFIXES):
+        return []
+    if _is_true(props.get("privateDnsEnabled")):
+        return [
+            f"privateDnsEnabled is True for {service} — this service does not support private DNS: "
+            f"set private_dns_enabled=False and serve the host name from a private hosted zone"
+        ]
+    return []
+
+
+def check_iot_connect_source_vpce(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Every IoT policy statement that allows iot:Connect is conditioned on aws:SourceVpce."""
+    if resource_type != IOT_POLICY:
+        return []
+    document = props.get("policy")
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except json.JSONDecodeError as exc:
+            return [f"policy is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}) — fix the document"]
+    if not isinstance(document, Mapping):
+        return [f"policy is {type(document).__name__}, not a JSON policy document — pass the document as a JSON string"]
+    statements = document.get("Statement", [])
+    if isinstance(statements, Mapping):
+        statements = [statements]
+    if isinstance(statements, str) or not isinstance(statements, Sequence):
+        return [f"policy Statement is {type(statements).__name__} — make it an object or a list of objects"]
+
+    messages = []
+    for index, statement in enumerate(statements):
+        if not isinstance(statement, Mapping):
+            messages.append(f"policy Statement[{index}] is {type(statement).__name__} — make it an object")
+            continue
+        if not _allows_connect(statement):
+            continue
+        label = f"Statement[{index}]" + (f" (Sid {_shown(statement['Sid'])})" if "Sid" in statement else "")
+        problem = _source_vpce_problem(statement.get("Condition"))
+        if problem:
+            messages.append(f"policy {label} allows iot:Connect {problem}")
+    return messages
+
+
+def check_endpoint_service_access(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Endpoint services require acceptance and never allow the principal ``*``."""
+    messages = []
+    if resource_type == VPC_ENDPOINT_SERVICE:
+        if props.get("acceptanceRequired") is not True:
+            messages.append(
+                f"acceptanceRequired is {_shown(props.get('acceptanceRequired'))} — set acceptance_required=True so "
+                f"the IoT stack accepts each consumer endpoint explicitly"
+            )
+        for index, principal in enumerate(_items(props.get("allowedPrincipals"))):
+            if _is_wildcard_principal(principal):
+                messages.append(
+                    f"allowedPrincipals[{index}] is {_shown(principal)} — list consumer accounts as "
+                    f"'arn:aws:iam::<account>:root'; '*' lets any AWS account connect"
+                )
+    elif resource_type == VPC_ENDPOINT_SERVICE_PRINCIPAL:
+        principal = props.get("principalArn")
+        if _is_wildcard_principal(principal):
+            messages.append(
+                f"principalArn is {_shown(principal)} — name one consumer account as 'arn:aws:iam::<account>:root'; "
+                f"'*' lets any AWS account connect"
+            )
+    return messages
+
+
+def check_lambda_in_vpc(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Lambda functions run inside a VPC (subnets and security groups set)."""
+    if resource_type != LAMBDA_FUNCTION:
+        return []
+    vpc_config = props.get("vpcConfig")
+    if not isinstance(vpc_config, Mapping):
+        return [
+            f"vpcConfig is {_shown(vpc_config)} — set vpc_config with subnet_ids and security_group_ids of the "
+            f"gatekeeper VPC so the function reaches AWS only through endpoints"
+        ]
+    return [
+        f"vpcConfig.{key} is {_shown(vpc_config.get(key))} — list at least one {what}"
+        for key, what in (("subnetIds", "private subnet"), ("securityGroupIds", "security group"))
+        if not _items(vpc_config.get(key))
+    ]
+
+
+def check_dynamodb_protection(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """DynamoDB tables are KMS-encrypted and have point-in-time recovery on."""
+    if resource_type != DYNAMODB_TABLE:
+        return []
+    messages = []
+    for key, arg in (("serverSideEncryption", "server_side_encryption"), ("pointInTimeRecovery", "point_in_time_recovery")):
+        block = props.get(key)
+        enabled = block.get("enabled") if isinstance(block, Mapping) else None
+        if enabled is not True:
+            messages.append(f"{key}.enabled is {_shown(enabled)} — set {arg}={{'enabled': True}}")
+    return messages
+
+
+# --- rules --------------------------------------------------------------------------------------
+
+
+def _policy(name: str, description: str, check: Check) -> ResourceValidationPolicy:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        for message in check(args.resource_type, args.props):
+            report_violation(message, None)
+
+    return ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+
+
+no_internet_path = _policy(
+    "no-internet-path",
+    "No internet gateway (also egress-only), internet gateway attachment, NAT gateway or Elastic IP: "
+    "the channel is private by construction.",
+    check_no_internet_path,
+)
+no_public_addresses = _policy(
+    "no-public-addresses",
+    "No public IP on instances, launch templates or subnets; load balancers are internal.",
+    check_no_public_addresses,
+)
+no_any_address_security_group_rules = _policy(
+    "no-any-address-security-group-rules",
+    "No security-group rule (inline, SecurityGroupRule, vpc.SecurityGroupIngressRule/EgressRule) from or to "
+    "0.0.0.0/0 or ::/0 — egress included: nothing in the channel talks to the internet.",
+    check_security_group_rules,
+)
+iot_endpoints_private_dns_off = _policy(
+    "iot-endpoints-private-dns-off",
+    "Interface endpoints for iot.data and iot.credentials have private DNS off (the services do not "
+    "support it; private hosted zones serve their names).",
+    check_iot_endpoint_private_dns,
+)
+iot_connect_requires_source_vpce = _policy(
+    "iot-connect-requires-source-vpce",
+    "Every IoT policy statement that allows iot:Connect is conditioned on aws:SourceVpce "
+    "(StringEquals/StringLike, no wildcard), so IoT Core refuses connections that bypass the gatekeeper.",
+    check_iot_connect_source_vpce,
+)
+endpoint_service_restricted = _policy(
+    "endpoint-service-restricted",
+    "VPC endpoint services require acceptance and never allow the principal '*'.",
+    check_endpoint_service_access,
+)
+lambda_in_vpc = _policy(
+    "lambda-in-vpc",
+    "Lambda functions run inside a VPC: vpcConfig with subnetIds and securityGroupIds.",
+    check_lambda_in_vpc,
+)
+dynamodb_encrypted_with_pitr = _policy(
+    "dynamodb-encrypted-with-pitr",
+    "DynamoDB tables have server-side encryption (KMS) and point-in-time recovery enabled.",
+    check_dynamodb_protection,
+)
+
+RULES: tuple[ResourceValidationPolicy, ...] = (
+    no_internet_path,
+    no_public_addresses,
+    no_any_address_security_group_rules,
+    iot_endpoints_private_dns_off,
+    iot_connect_requires_source_vpce,
+    endpoint_service_restricted,
+    lambda_in_vpc,
+    dynamodb_encrypted_with_pitr,
+)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One rule's finding on one resource."""
+
+    rule: str
+    resource_type: str
+    name: str
+    message: str
+
+
+def evaluate(
+    resource_type: str, props: Mapping[str, Any], *, name: str = "", urn: str = ""
+) -> list[Violation]:
+    """Run every rule over one resource's inputs, the way the pack does inside the engine.
+
+    ``props`` may be plain Python values (e.g. ``MockResourceArgs.inputs`` under Pulumi mocks)
+    or the engine's wire form; unknown preview values raise ``UnknownValueError``.
+    """
+    wrapped = unknown_checking_proxy(deserialize_properties(dict(props)))
+    args = ResourceValidationArgs(resource_type, wrapped, urn, name, _no_options(), None)
+    violations: list[Violation] = []
+    for rule in RULES:
+        messages: list[str] = []
+        rule.validate(args, lambda message, _urn=None: messages.append(message))
+        violations.extend(Violation(rule.name, resource_type, name, message) for message in messages)
+    return violations
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _items(value: Any) -> list[Any]:
+    """A list input as a list; a lone string counts as one item, a missing input as none."""
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, Iterable) or isinstance(value, Mapping):
+        return [value]
+    return list(value)
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it: the engine's read-only proxies shown as plain dicts and lists."""
+    return repr(_plain(value))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _plain(value[key]) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _is_true(value: Any) -> bool:
+    # Launch templates carry associatePublicIpAddress as the string "true".
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def _any_address_problem(cidr: Any) -> str:
+    if not isinstance(cidr, str):
+        return f"a {type(cidr).__name__}, not a CIDR"
+    try:
+        network = ipaddress.ip_network(cidr.strip(), strict=False)
+    except ValueError:
+        return "something that is not a CIDR"
+    return "any address" if network.prefixlen == 0 else ""
+
+
+def _is_wildcard_principal(principal: Any) -> bool:
+    return isinstance(principal, str) and "*" in principal
+
+
+def _iam_match(pattern: Any, action: str) -> bool:
+    """IAM action matching: case-insensitive, '*' any run of characters, '?' one character."""
+    if not isinstance(pattern, str):
+        return False
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, action, flags=re.IGNORECASE) is not None
+
+
+def _allows_connect(statement: Mapping[str, Any]) -> bool:
+    if statement.get("Effect") != "Allow":
+        return False
+    if "Action" in statement:
+        return any(_iam_match(p, "iot:Connect") for p in _items(statement["Action"]))
+    if "NotAction" in statement:
+        return not any(_iam_match(p, "iot:Connect") for p in _items(statement["NotAction"]))
+    return False
+
+
+def _source_vpce_problem(condition: Any) -> str:
+    """Why a Connect-allowing statement's Condition does not pin aws:SourceVpce ('' if it does)."""
+    fix = 'add "Condition": {"StringEquals": {"aws:SourceVpce": [<gatekeeper iot.data endpoint IDs>]}}'
+    if not isinstance(condition, Mapping):
+        return f"without a Condition — {fix}"
+    weak_operators = []
+    for operator, block in condition.items():
+        if not isinstance(block, Mapping):
+            continue
+        values = next((v for k, v in block.items() if isinstance(k, str) and k.lower() == SOURCE_VPCE_KEY), None)
+        if values is None:
+            continue
+        base = str(operator).lower().removeprefix("foranyvalue:")
+        if base not in _RESTRICTING_OPERATORS:
+            weak_operators.append(str(operator))
+            continue
+        endpoint_ids = _items(values)
+        if not endpoint_ids:
+            return f"with an empty aws:SourceVpce list under {operator} — list the gatekeeper's iot.data endpoint IDs"
+        for endpoint_id in endpoint_ids:
+            if not isinstance(endpoint_id, str) or not endpoint_id.strip() or "*" in endpoint_id or "?" in endpoint_id:
+                return (
+                    f"with aws:SourceVpce {_shown(endpoint_id)} under {operator}, which matches more than the "
+                    f"gatekeeper's endpoints — list the endpoint IDs exactly"
+                )
+        return ""
+    if weak_operators:
+        return (
+            f"with aws:SourceVpce only under {', '.join(weak_operators)}, which also matches connections that "
+            f"did not come through an endpoint — use StringEquals"
+        )
+    return f"without a condition on aws:SourceVpce — {fix}"
+
+
+def _no_options() -> PolicyResourceOptions:
+    """The options of a resource declared without any (no rule reads them)."""
+    return PolicyResourceOptions(
+        protect=False,
+        ignore_changes=[],
+        delete_before_replace=None,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+        parent=None,
+    )
