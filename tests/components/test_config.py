@@ -1,0 +1,142 @@
+"""Typed config: every refusal names the key, shows the value, says the fix."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from components.config import (
+    ConfigError,
+    IotConfig,
+    NetworkConfig,
+    ConsumerConfig,
+    data_endpoint_count,
+    load_config,
+)
+from tests.support import example_config
+
+
+def with_changes(stack: str, **changes):
+    cfg = example_config(stack)
+    for key, value in changes.items():
+        if value is DELETE:
+            cfg.pop(key, None)
+        else:
+            cfg[key] = value
+    return cfg
+
+
+DELETE = object()
+
+
+def test_examples_load_as_their_roles():
+    assert isinstance(load_config(example_config("network"), stack="network"), NetworkConfig)
+    assert isinstance(load_config(example_config("iot"), stack="iot"), IotConfig)
+    assert isinstance(load_config(example_config("consumer"), stack="consumer"), ConsumerConfig)
+
+
+def test_pulumi_string_forms_are_parsed():
+    """Pulumi hands structured values to the program as JSON text, numbers as strings."""
+    raw = {k: (v if isinstance(v, str) else __import__("json").dumps(v)) for k, v in example_config("iot").items()}
+    cfg = load_config(raw, stack="iot")
+    assert cfg.expected_devices == 150_000
+    assert cfg.consumers[0].account_id == "333333333333"
+
+
+CONSUMER = {"name": "analytics", "accountId": "333333333333"}
+
+REFUSED = [
+    # invalid CIDRs
+    ("network", {"deviceVpcCidr": "10.10.0.0/33"}, r"deviceVpcCidr '10\.10\.0\.0/33' is not a valid IPv4 CIDR"),
+    ("network", {"deviceVpcCidr": "10.10.0.1/16"}, r"deviceVpcCidr .*host bits set.*network address"),
+    ("network", {"onPremCidrs": ["192.168.0.0/16", "banana"]}, r"onPremCidrs\[1\] 'banana' is not a valid IPv4 CIDR"),
+    ("iot", {"gatekeeperVpcCidr": "10.20.0.0/8"}, r"gatekeeperVpcCidr 10\.0\.0\.0/8|gatekeeperVpcCidr '10\.20\.0\.0/8'"),
+    ("consumer", {"vpcCidr": "fd00::/64"}, r"vpcCidr 'fd00::/64' is IPv6"),
+    # overlaps among device VPC, gatekeeper VPC, consumer VPC and on-prem
+    ("network", {"gatekeeperVpcCidr": "10.10.0.0/16"},
+     r"deviceVpcCidr 10\.10\.0\.0/16 overlaps gatekeeperVpcCidr 10\.10\.0\.0/16 — choose disjoint ranges"),
+    ("network", {"onPremCidrs": ["10.0.0.0/8"]}, r"deviceVpcCidr 10\.10\.0\.0/16 overlaps onPremCidrs\[0\] 10\.0\.0\.0/8"),
+    ("network", {"onPremCidrs": ["192.168.0.0/16", "10.20.5.0/24"]},
+     r"gatekeeperVpcCidr 10\.20\.0\.0/16 overlaps onPremCidrs\[1\] 10\.20\.5\.0/24"),
+    ("iot", {"consumers": [dict(CONSUMER, vpcCidr="10.20.0.0/20")]},
+     r"gatekeeperVpcCidr 10\.20\.0\.0/16 overlaps consumers\[0\]\.vpcCidr 10\.20\.0\.0/20"),
+    ("iot", {"consumers": [dict(CONSUMER, vpcCidr="10.30.0.0/16"),
+                           {"name": "ops", "accountId": "444444444444", "vpcCidr": "10.30.0.0/17"}]},
+     r"consumers\[0\]\.vpcCidr 10\.30\.0\.0/16 overlaps consumers\[1\]\.vpcCidr"),
+    # fewer than 2 availability zones
+    ("network", {"availabilityZones": ["us-west-2a"]}, r"availabilityZones \['us-west-2a'\] names 1 availability zone"),
+    ("consumer", {"availabilityZones": []}, r"availabilityZones \[\] names 0 availability zone"),
+    ("iot", {"availabilityZoneCount": 1}, r"availabilityZoneCount 1 is out of range — use 2 to 6"),
+    ("network", {"availabilityZones": ["us-west-2a", "eu-west-1b"]}, r"'eu-west-1b' is not an availability zone of region us-west-2"),
+    # account IDs
+    ("network", {"accountId": "11111111111"}, r"accountId '11111111111' is not an AWS account ID — give the 12 digits"),
+    ("network", {"iotAccountId": "22222222222x"}, r"iotAccountId '22222222222x' is not an AWS account ID"),
+    ("iot", {"consumers": [{"name": "a1", "accountId": "3333"}]}, r"consumers\[0\]\.accountId '3333' is not an AWS account ID"),
+    # consumer account equal to the IoT account, or *
+    ("iot", {"consumers": [{"name": "self", "accountId": "222222222222"}]},
+     r"consumers\[0\]\.accountId 222222222222 is the IoT account itself"),
+    ("iot", {"consumers": [{"name": "everyone", "accountId": "*"}]},
+     r"consumers\[0\]\.accountId '\*' would let every AWS account connect"),
+    # duplicate consumer names
+    ("iot", {"consumers": [CONSUMER, {"name": "analytics", "accountId": "444444444444"}]},
+     r"consumers\[1\]\.name 'analytics' duplicates consumers\[0\]\.name"),
+    # unknown role
+    ("network", {"role": "gateway"}, r"role 'gateway' is not a role — set role to one of network, iot, consumer"),
+    # unknown keys: a typo is never silently ignored
+    ("iot", {"expectedDevice": 5}, r"unknown key\(s\) for a iot stack: expectedDevice \(did you mean expectedDevices\?\)"),
+    ("network", {"directConnect": {"gatewayAsn": 64513, "vlann": 5}}, r"directConnect has unknown key\(s\) vlann"),
+    # expectedDevices beyond what one VPC's endpoints can serve
+    ("iot", {"expectedDevices": 5_000_000},
+     r"expectedDevices 5000000 needs 50 iot\.data endpoints .* one VPC holds 50 interface endpoints and 2 are taken"),
+    ("iot", {"expectedDevices": "lots"}, r"expectedDevices 'lots' is not a whole number"),
+    # required keys
+    ("consumer", {"iotStack": DELETE}, r"iotStack is required — set it with `pulumi config set iotStack <value>`"),
+    ("network", {"directConnect": {"connectionId": "dxcon-ffabc123"}}, r"directConnect\.vlan is required"),
+    ("network", {"assumeRoleArn": "arn:aws:iam::999999999999:role/x"}, r"assumeRoleArn .* is in account 999999999999, not accountId 111111111111"),
+    ("network", {"transitGatewayAsn": 64513}, r"directConnect\.gatewayAsn 64513 equals transitGatewayAsn 64513"),
+]
+
+
+@pytest.mark.parametrize("stack,changes,message", REFUSED, ids=[m[:40] for _, _, m in REFUSED])
+def test_refused_with_key_value_and_fix(stack, changes, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(with_changes(stack, **changes), stack=stack)
+
+
+def test_each_refused_change_alone_is_what_breaks_the_example():
+    # The table above is only meaningful if the unchanged examples load.
+    for stack in ("network", "iot", "consumer"):
+        load_config(example_config(stack), stack=stack)
+
+
+def test_role_defaults_to_first_word_of_stack_name():
+    cfg = example_config("consumer")
+    assert load_config(cfg, stack="consumer-legacy").common.role == "consumer"
+    with pytest.raises(ConfigError, match=r"role \(defaulted from stack name 'legacy-consumer'\) 'legacy' is not a role"):
+        load_config(cfg, stack="legacy-consumer")
+
+
+def test_role_key_overrides_stack_name():
+    cfg = example_config("consumer") | {"role": "consumer"}
+    assert load_config(cfg, stack="analytics").common.role == "consumer"
+
+
+def test_expected_devices_sizes_data_endpoints_for_both_limits():
+    assert data_endpoint_count(1, 2) == 1
+    assert data_endpoint_count(100_000, 2) == 1
+    assert data_endpoint_count(100_001, 2) == 2
+    # 3 AZs: 100,000 per endpoint would allow 1 endpoint for 160,000 devices…
+    # but 160,000 / 3 targets = 53,333 — fine; 170,000 / 3 = 56,667 is not.
+    assert data_endpoint_count(170_000, 3) == 2
+    assert data_endpoint_count(4_800_000, 2) == 48
+
+
+def test_largest_fleet_that_fits_is_accepted_and_one_more_endpoint_is_not():
+    ok = with_changes("iot", expectedDevices=4_800_000)
+    assert load_config(ok, stack="iot").data_endpoint_count == 48
+    with pytest.raises(ConfigError, match="needs 49 iot.data endpoints"):
+        load_config(with_changes("iot", expectedDevices=4_800_001), stack="iot")
+    # Switching an optional endpoint off leaves room for one more data endpoint.
+    fewer = with_changes("iot", expectedDevices=4_800_001, enableGreengrassEndpoint=False)
+    assert load_config(fewer, stack="iot").data_endpoint_count == 49

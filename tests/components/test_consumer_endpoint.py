@@ -1,0 +1,129 @@
+"""Consumer account: endpoint to the service, private zone, application host."""
+
+import pytest
+
+from tests.support import FQ, broken, example_config, open_rules, render
+
+INSTANCE = "aws:ec2/instance:Instance"
+
+
+def iot_peers(chain):
+    return {FQ("iot"): chain["iot-1"].exports}
+
+
+def test_consumer_vpc_has_private_subnets_in_two_azs(chain):
+    consumer = chain["consumer"]
+    subnets = consumer.of_type("aws:ec2/subnet:Subnet")
+    assert sorted(s.inputs["availabilityZone"] for s in subnets) == ["us-west-2a", "us-west-2b"]
+    assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
+
+
+def test_endpoint_targets_the_iot_stack_service_with_private_dns_off(chain):
+    consumer, iot = chain["consumer"], chain["iot-1"].exports
+    (endpoint,) = [e for e in consumer.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.name == "consumer-endpoint"]
+    assert endpoint.inputs["serviceName"] == iot["endpointServiceName"]
+    assert endpoint.inputs["privateDnsEnabled"] is False
+    assert consumer.exports["consumerEndpointId"] == endpoint.id
+
+
+def consumer_sg_problems(rendered, vpc_cidr):
+    problems = list(open_rules(rendered))
+    for sg in rendered.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        for rule in sg.inputs.get("ingress") or []:
+            if rule.get("cidrBlocks") != [vpc_cidr]:
+                problems.append(f"{sg.name} admits {rule.get('cidrBlocks')}")
+    return problems
+
+
+def test_security_groups_admit_only_the_consumer_vpc(chain):
+    consumer = chain["consumer"]
+    assert consumer_sg_problems(consumer, "10.30.0.0/16") == []
+    sg = next(r for r in consumer.resources if r.name == "consumer-endpoint-sg")
+    wide = [dict(rule, cidrBlocks=["10.0.0.0/8"]) for rule in sg.inputs["ingress"]]
+    assert consumer_sg_problems(broken(consumer, "consumer-endpoint-sg", ingress=wide), "10.30.0.0/16") == [
+        "consumer-endpoint-sg admits ['10.0.0.0/8']", "consumer-endpoint-sg admits ['10.0.0.0/8']"]
+
+
+def test_private_zone_resolves_the_data_host_to_this_endpoint(chain):
+    consumer = chain["consumer"]
+    (zone,) = consumer.of_type("aws:route53/zone:Zone")
+    assert zone.inputs["name"] == chain["iot-1"].exports["dataEndpointHost"]
+    (record,) = consumer.of_type("aws:route53/record:Record")
+    (endpoint,) = [e for e in consumer.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.name == "consumer-endpoint"]
+    assert record.inputs["aliases"][0]["name"] == endpoint.state["dnsEntries"][0]["dnsName"]
+    assert consumer.exports["privateZoneId"] == zone.state["zoneId"]
+
+
+def host_problems(rendered):
+    problems = []
+    for i in rendered.of_type(INSTANCE):
+        if i.inputs.get("metadataOptions", {}).get("httpTokens") != "required":
+            problems.append(f"{i.name}: IMDSv1 allowed")
+        if i.inputs.get("rootBlockDevice", {}).get("encrypted") is not True:
+            problems.append(f"{i.name}: root volume not encrypted")
+        if i.inputs.get("keyName"):
+            problems.append(f"{i.name}: SSH key")
+        if i.inputs.get("associatePublicIpAddress") is not False:
+            problems.append(f"{i.name}: public IP")
+        if not i.inputs.get("iamInstanceProfile"):
+            problems.append(f"{i.name}: no instance profile for SSM")
+    return problems
+
+
+def test_application_host_is_hardened_and_ssm_managed(chain):
+    consumer = chain["consumer"]
+    (host,) = consumer.of_type(INSTANCE)
+    assert host_problems(consumer) == []
+    ssm = sorted(e.inputs["serviceName"] for e in consumer.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+                 if e.name != "consumer-endpoint")
+    assert ssm == ["com.amazonaws.us-west-2.ec2messages", "com.amazonaws.us-west-2.ssm", "com.amazonaws.us-west-2.ssmmessages"]
+    (attach,) = consumer.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert attach.inputs["policyArn"].endswith("AmazonSSMManagedInstanceCore")
+    assert host.inputs["subnetId"] in [s.id for s in consumer.of_type("aws:ec2/subnet:Subnet")]
+
+
+@pytest.mark.parametrize("change,problem", [
+    ({"metadataOptions": {"httpTokens": "optional"}}, "IMDSv1 allowed"),
+    ({"rootBlockDevice": {"encrypted": False}}, "root volume not encrypted"),
+    ({"keyName": "ops"}, "SSH key"),
+    ({"associatePublicIpAddress": True}, "public IP"),
+])
+def test_a_weakened_application_host_is_caught(chain, change, problem):
+    consumer = chain["consumer"]
+    assert host_problems(broken(consumer, "consumer-app", **change)) == [f"consumer-app: {problem}"]
+
+
+def test_no_application_host_when_disabled(chain):
+    cfg = example_config("consumer") | {"applicationHost": {"enabled": False}}
+    rendered = render("consumer", cfg, iot_peers(chain))
+    assert rendered.of_type(INSTANCE) == [] and rendered.of_type("aws:iam/role:Role") == []
+
+
+def test_existing_vpc_and_subnets_are_used_as_given(chain):
+    cfg = example_config("consumer")
+    del cfg["vpcCidr"], cfg["availabilityZones"]
+    cfg["existingVpc"] = {"vpcId": "vpc-0123456789abcdef0", "vpcCidr": "10.40.0.0/16",
+                          "subnetIds": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]}
+    rendered = render("consumer", cfg, iot_peers(chain))
+    assert rendered.of_type("aws:ec2/vpc:Vpc") == [] and rendered.of_type("aws:ec2/subnet:Subnet") == []
+    (endpoint,) = [e for e in rendered.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.name == "consumer-endpoint"]
+    assert endpoint.inputs["vpcId"] == "vpc-0123456789abcdef0"
+    assert endpoint.inputs["subnetIds"] == cfg["existingVpc"]["subnetIds"]
+    assert rendered.exports["consumerVpcId"] == "vpc-0123456789abcdef0"
+
+
+def test_consumer_range_must_not_overlap_the_gatekeeper(chain):
+    cfg = example_config("consumer") | {"vpcCidr": "10.20.0.0/16"}
+    with pytest.raises(Exception, match="vpcCidr 10.20.0.0/16 overlaps gatekeeperVpcCidr"):
+        render("consumer", cfg, iot_peers(chain))
+
+
+def test_consumer_needs_the_iot_stack_first():
+    with pytest.raises(Exception, match="iotStack acme/private-mqtt-channel/iot has not exported"):
+        render("consumer", example_config("consumer"), {})
+
+
+def test_exports_follow_the_contract(chain):
+    exports = chain["consumer"].exports
+    assert {"accountId", "consumerVpcId", "consumerEndpointId", "privateZoneId"} <= set(exports)
+    assert exports["accountId"] == "333333333333"

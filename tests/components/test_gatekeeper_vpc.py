@@ -1,0 +1,273 @@
+"""IoT account: gatekeeper VPC, endpoints, zones, NLB, endpoint service, IoT policy."""
+
+import json
+
+import pytest
+
+from tests.support import FQ, broken, example_config, open_rules, render
+
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+DATA_HOST = "a1b2c3d4e5f6g7-ats.iot.us-west-2.amazonaws.com"
+
+
+def network_peers(chain):
+    return {FQ("network"): chain["network-1"].exports}
+
+
+def endpoints_by_service(rendered):
+    out = {}
+    for e in rendered.of_type(ENDPOINT):
+        out.setdefault(e.inputs["serviceName"].rsplit(".", 2)[-2:][-1] if "iot" not in e.inputs["serviceName"]
+                       else ".".join(e.inputs["serviceName"].split(".")[-2:]), []).append(e)
+    return out
+
+
+def test_share_accepter_unless_same_organization(chain):
+    iot = chain["iot-1"]
+    (accepter,) = iot.of_type("aws:ram/resourceShareAccepter:ResourceShareAccepter")
+    assert accepter.inputs["shareArn"] == chain["network-1"].exports["resourceShareArn"]
+    same_org = render("iot", example_config("iot") | {"sameOrganization": True}, network_peers(chain))
+    assert same_org.of_type("aws:ram/resourceShareAccepter:ResourceShareAccepter") == []
+
+
+def test_subnets_only_in_zones_offering_iot_data(chain):
+    iot = chain["iot-1"]
+    lookups = [args for token, args in iot.invokes if token == "aws:ec2/getVpcEndpointService:getVpcEndpointService"]
+    assert lookups == [{"serviceName": "com.amazonaws.us-west-2.iot.data"}]
+    zones = sorted(s.inputs["availabilityZone"] for s in iot.of_type("aws:ec2/subnet:Subnet"))
+    assert zones == ["us-west-2a", "us-west-2b"]
+    three = render("iot", example_config("iot") | {"availabilityZoneCount": 3}, network_peers(chain))
+    assert sorted(s.inputs["availabilityZone"] for s in three.of_type("aws:ec2/subnet:Subnet")) == [
+        "us-west-2a", "us-west-2b", "us-west-2c"]
+    # The example region offers iot.data in three zones: a fourth is refused.
+    with pytest.raises(Exception, match="availabilityZoneCount 4 exceeds the 3 zone"):
+        render("iot", example_config("iot") | {"availabilityZoneCount": 4}, network_peers(chain))
+
+
+def test_attachment_and_routes_to_on_prem_and_device_vpc(chain):
+    iot, net = chain["iot-1"], chain["network-1"].exports
+    (attachment,) = iot.of_type("aws:ec2transitgateway/vpcAttachment:VpcAttachment")
+    assert attachment.inputs["transitGatewayId"] == net["transitGatewayId"]
+    routes = sorted(r.inputs["destinationCidrBlock"] for r in iot.of_type("aws:ec2/route:Route")
+                    if r.inputs["transitGatewayId"] == net["transitGatewayId"])
+    assert routes == ["10.10.0.0/16", "192.168.0.0/16"]
+    assert iot.exports["transitGatewayAttachmentId"] == attachment.id
+
+
+@pytest.mark.parametrize("devices,expected", [(1, 1), (150_000, 2), (250_000, 3)])
+def test_one_data_endpoint_per_100k_devices(chain, devices, expected):
+    iot = render("iot", example_config("iot") | {"expectedDevices": devices}, network_peers(chain))
+    data = [e for e in iot.of_type(ENDPOINT) if e.inputs["serviceName"].endswith(".iot.data")]
+    assert len(data) == expected == len(iot.exports["dataEndpointIds"])
+
+
+def test_credentials_and_greengrass_endpoints_are_switchable(chain):
+    iot = chain["iot-1"]
+    services = sorted(e.inputs["serviceName"] for e in iot.of_type(ENDPOINT))
+    assert services == ["com.amazonaws.us-west-2.greengrass", "com.amazonaws.us-west-2.iot.credentials",
+                        "com.amazonaws.us-west-2.iot.data", "com.amazonaws.us-west-2.iot.data"]
+    off = render("iot", example_config("iot") | {"enableCredentialsEndpoint": False, "enableGreengrassEndpoint": False},
+                 network_peers(chain))
+    assert {e.inputs["serviceName"] for e in off.of_type(ENDPOINT)} == {"com.amazonaws.us-west-2.iot.data"}
+    assert set(off.exports["privateZoneIds"]) == {DATA_HOST}
+
+
+def private_dns_on(rendered):
+    return [e.name for e in rendered.of_type(ENDPOINT) if e.inputs.get("privateDnsEnabled") is not False]
+
+
+def test_private_dns_is_off_on_every_iot_endpoint(chain):
+    iot = chain["iot-1"]
+    assert private_dns_on(iot) == []
+    assert private_dns_on(broken(iot, "gatekeeper-iot-data-0", privateDnsEnabled=True)) == ["gatekeeper-iot-data-0"]
+
+
+def test_endpoint_ips_are_fixed_per_subnet(chain):
+    iot = chain["iot-1"]
+    for e in iot.of_type(ENDPOINT):
+        configs = e.inputs["subnetConfigurations"]
+        assert [c["subnetId"] for c in configs] == e.inputs["subnetIds"]
+        assert all(c["ipv4"].startswith("10.20.") for c in configs)
+    data_ips = [c["ipv4"] for e in iot.of_type(ENDPOINT) if e.inputs["serviceName"].endswith("iot.data")
+                for c in e.inputs["subnetConfigurations"]]
+    assert sorted(data_ips) == sorted(iot.exports["dataEndpointIps"])
+    assert len(set(data_ips)) == 4
+
+
+def sg_problems(rendered, allowed_sources):
+    """Endpoint and NLB security groups: ingress only from the channel's ranges."""
+    problems = list(open_rules(rendered))
+    for sg in rendered.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        for rule in sg.inputs.get("ingress") or []:
+            extra = set(rule.get("cidrBlocks") or []) - set(allowed_sources)
+            if extra:
+                problems.append(f"{sg.name} admits {sorted(extra)}")
+    return problems
+
+
+def test_endpoint_security_groups_admit_device_ports_from_channel_ranges_only(chain):
+    iot = chain["iot-1"]
+    sources = ["10.10.0.0/16", "10.20.0.0/16", "192.168.0.0/16"]
+    assert sg_problems(iot, sources) == []
+    ports = {sg.name: sorted(r["fromPort"] for r in sg.inputs["ingress"])
+             for sg in iot.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    assert ports["gatekeeper-iot-data-sg"] == [443, 8883]
+    assert ports["gatekeeper-iot-credentials-sg"] == [443]
+    assert ports["gatekeeper-greengrass-sg"] == [443, 8443]
+    for sg in iot.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        for rule in sg.inputs["ingress"]:
+            assert sorted(rule["cidrBlocks"]) == sources
+
+
+def test_a_rule_open_to_the_internet_is_caught(chain):
+    iot = chain["iot-1"]
+    sg = next(r for r in iot.resources if r.name == "gatekeeper-iot-data-sg")
+    wide = sg.inputs["ingress"] + [dict(sg.inputs["ingress"][0], cidrBlocks=["0.0.0.0/0"])]
+    sources = ["10.10.0.0/16", "10.20.0.0/16", "192.168.0.0/16"]
+    problems = sg_problems(broken(iot, "gatekeeper-iot-data-sg", ingress=wide), sources)
+    assert problems == ["gatekeeper-iot-data-sg ingress 8883", "gatekeeper-iot-data-sg admits ['0.0.0.0/0']"]
+
+
+def zones(rendered):
+    return {z.inputs["name"]: z for z in rendered.of_type("aws:route53/zone:Zone")}
+
+
+def zone_problems(rendered, region="us-west-2"):
+    problems = []
+    for name in zones(rendered):
+        if name in (f"iot.{region}.amazonaws.com", f"{region}.amazonaws.com", "amazonaws.com"):
+            problems.append(f"zone for a whole service domain: {name}")
+    return problems
+
+
+def test_one_zone_per_host_and_never_the_whole_iot_domain(chain):
+    iot = chain["iot-1"]
+    assert set(zones(iot)) == {
+        DATA_HOST,
+        "c1d2e3f4a5b6c7.credentials.iot.us-west-2.amazonaws.com",
+        "greengrass.us-west-2.amazonaws.com",
+        "greengrass-ats.iot.us-west-2.amazonaws.com",
+    }
+    assert zone_problems(iot) == []
+    bad = broken(iot, "gatekeeper-zone-data-zone", name="iot.us-west-2.amazonaws.com")
+    assert zone_problems(bad) == ["zone for a whole service domain: iot.us-west-2.amazonaws.com"]
+
+
+def records_for(rendered, host):
+    zone = zones(rendered)[host]
+    return [r for r in rendered.of_type("aws:route53/record:Record") if r.inputs["zoneId"] == zone.state["zoneId"]]
+
+
+def test_data_host_has_equal_weight_records_for_every_endpoint_ip(chain):
+    iot = chain["iot-1"]
+    records = records_for(iot, DATA_HOST)
+    assert len(records) == 2  # two data endpoints
+    assert {r.inputs["weightedRoutingPolicies"][0]["weight"] for r in records} == {1}
+    assert len({r.inputs["setIdentifier"] for r in records}) == 2
+    assert sorted(ip for r in records for ip in r.inputs["records"]) == sorted(iot.exports["dataEndpointIps"])
+
+
+def test_single_endpoint_gets_a_simple_record(chain):
+    iot = render("iot", example_config("iot") | {"expectedDevices": 1000}, network_peers(chain))
+    (record,) = records_for(iot, DATA_HOST)
+    assert "weightedRoutingPolicies" not in record.inputs and len(record.inputs["records"]) == 2
+
+
+def test_zones_live_in_the_gatekeeper_vpc_and_authorize_the_device_vpc(chain):
+    iot = chain["iot-1"]
+    (vpc,) = iot.of_type("aws:ec2/vpc:Vpc")
+    device_vpc = chain["network-1"].exports["deviceVpcId"]
+    auths = iot.of_type("aws:route53/vpcAssociationAuthorization:VpcAssociationAuthorization")
+    for host, zone in zones(iot).items():
+        assert [v["vpcId"] for v in zone.inputs["vpcs"]] == [vpc.id]
+        assert [a.inputs["vpcId"] for a in auths if a.inputs["zoneId"] == zone.state["zoneId"]] == [device_vpc]
+    assert iot.exports["privateZoneIds"] == {h: z.state["zoneId"] for h, z in zones(iot).items()}
+
+
+def test_nlb_forwards_8883_and_443_to_every_data_endpoint_ip(chain):
+    iot = chain["iot-1"]
+    (nlb,) = iot.of_type("aws:lb/loadBalancer:LoadBalancer")
+    assert nlb.inputs["internal"] is True and nlb.inputs["loadBalancerType"] == "network"
+    assert nlb.inputs["enableCrossZoneLoadBalancing"] is True
+    listeners = {l.inputs["port"]: l for l in iot.of_type("aws:lb/listener:Listener")}
+    assert sorted(listeners) == [443, 8883] and {l.inputs["protocol"] for l in listeners.values()} == {"TCP"}
+    groups = {g.state["arn"]: g for g in iot.of_type("aws:lb/targetGroup:TargetGroup")}
+    for port, listener in listeners.items():
+        group = groups[listener.inputs["defaultActions"][0]["targetGroupArn"]]
+        assert group.inputs["preserveClientIp"] == "false" and group.inputs["targetType"] == "ip"
+        targets = sorted(a.inputs["targetId"] for a in iot.of_type("aws:lb/targetGroupAttachment:TargetGroupAttachment")
+                         if a.inputs["targetGroupArn"] == group.state["arn"])
+        assert targets == sorted(iot.exports["dataEndpointIps"])
+
+
+def test_endpoint_service_requires_acceptance_and_allows_exactly_the_consumers(chain):
+    iot = chain["iot-1"]
+    (service,) = iot.of_type("aws:ec2/vpcEndpointService:VpcEndpointService")
+    assert service.inputs["acceptanceRequired"] is True
+    assert service.inputs["allowedPrincipals"] == ["arn:aws:iam::333333333333:root"]
+    (nlb,) = iot.of_type("aws:lb/loadBalancer:LoadBalancer")
+    assert service.inputs["networkLoadBalancerArns"] == [nlb.state["arn"]]
+
+
+def connect_problems(rendered):
+    problems = []
+    endpoint_ids = set(rendered.exports["dataEndpointIds"])
+    for policy in rendered.of_type("aws:iot/policy:Policy"):
+        doc = json.loads(policy.inputs["policy"])
+        for st in doc["Statement"]:
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            if st["Effect"] == "Allow" and any(a in ("iot:Connect", "iot:*", "*") for a in actions):
+                vpce = st.get("Condition", {}).get("StringEquals", {}).get("aws:SourceVpce")
+                if not vpce or set(vpce) != endpoint_ids:
+                    problems.append(f"{policy.name}: Connect without aws:SourceVpce = the iot.data endpoints")
+                if not st["Resource"].endswith(":client/${iot:Connection.Thing.ThingName}"):
+                    problems.append(f"{policy.name}: Connect as another client ID")
+            if st["Effect"] == "Allow" and any(a in ("iot:Publish", "iot:Receive", "iot:Subscribe") for a in actions):
+                if "/things/${iot:Connection.Thing.ThingName}/" not in st["Resource"]:
+                    problems.append(f"{policy.name}: topics outside the thing's prefix")
+    return problems
+
+
+def test_thing_policy_connects_only_as_itself_through_the_gatekeeper(chain):
+    iot = chain["iot-1"]
+    assert connect_problems(iot) == []
+    (policy,) = iot.of_type("aws:iot/policy:Policy")
+    doc = json.loads(policy.inputs["policy"])
+    no_condition = json.dumps({**doc, "Statement": [{k: v for k, v in doc["Statement"][0].items() if k != "Condition"}]
+                               + doc["Statement"][1:]})
+    assert connect_problems(broken(iot, policy.name, policy=no_condition)) == [
+        "gatekeeper-thing-policy: Connect without aws:SourceVpce = the iot.data endpoints"]
+    wide_topics = json.dumps({**doc, "Statement": doc["Statement"][:1] + [
+        dict(doc["Statement"][1], Resource="arn:aws:iot:us-west-2:222222222222:topic/*")] + doc["Statement"][2:]})
+    assert connect_problems(broken(iot, policy.name, policy=wide_topics)) == [
+        "gatekeeper-thing-policy: topics outside the thing's prefix"]
+
+
+def test_phase_two_accepts_each_consumer_endpoint_only_once_it_exists(chain):
+    first, second = chain["iot-1"], chain["iot-2"]
+    accepter = "aws:ec2/vpcEndpointConnectionAccepter:VpcEndpointConnectionAccepter"
+    assert first.of_type(accepter) == []
+    assert any("consumerEndpointId" in m for m in first.info())
+    (accept,) = second.of_type(accepter)
+    assert accept.inputs["vpcEndpointId"] == chain["consumer"].exports["consumerEndpointId"]
+    (service,) = second.of_type("aws:ec2/vpcEndpointService:VpcEndpointService")
+    assert accept.inputs["vpcEndpointServiceId"] == service.id
+
+
+def test_the_iot_stack_needs_the_network_stack_first():
+    with pytest.raises(Exception, match="networkStack acme/private-mqtt-channel/network has not exported"):
+        render("iot", example_config("iot"), {})
+
+
+IOT_EXPORTS = {
+    "accountId", "gatekeeperVpcId", "gatekeeperVpcCidr", "transitGatewayAttachmentId", "privateZoneIds",
+    "dataEndpointHost", "dataEndpointIds", "dataEndpointIps", "endpointServiceName", "endpointServiceId",
+    "customDomain", "authorizerName",
+}
+
+
+def test_exports_follow_the_contract(chain):
+    exports = chain["iot-1"].exports
+    assert IOT_EXPORTS <= set(exports)
+    assert exports["dataEndpointHost"] == DATA_HOST
+    assert exports["endpointServiceName"].startswith("com.amazonaws.vpce.us-west-2.vpce-svc-")
