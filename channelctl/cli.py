@@ -12,6 +12,7 @@ import sys
 
 COMMANDS = (
     "devices",
+    "up",
 )
 
 
