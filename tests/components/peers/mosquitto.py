@@ -19,7 +19,9 @@ def write_password_file(path: Path, users: dict[str, str]) -> Path:
     return path
 
 
-def start_mosquitto(workdir: Path, server: CertPair, users: dict[str, str]) -> tuple[Peer, int]:
+def start_mosquitto(
+    workdir: Path, server: CertPair, users: dict[str, str], extra_config: tuple[str, ...] = ()
+) -> tuple[Peer, int]:
     broker = require_binary("mosquitto", "/usr/sbin/mosquitto")
     port = free_port()
     passwords = write_password_file(workdir / "passwords", users)
@@ -40,6 +42,7 @@ def start_mosquitto(workdir: Path, server: CertPair, users: dict[str, str]) -> t
                 "log_type error",
                 "log_type warning",
                 "log_type notice",
+                *extra_config,
                 "",
             ]
         )
