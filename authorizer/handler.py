@@ -1,8 +1,8 @@
 """Lambda entry point of the IoT Core custom authorizer: parse -> decide -> respond.
 
 Any failure becomes ``isAuthenticated: false``; nothing raises out of here.
-Log lines carry the deny reason, the principal id (a digest of the user name)
-and the connection id — never the event, a password or a hash.
+Log lines carry the deny reason, the principal id of a known device and the
+connection id — never the event, a password, a hash or an unknown user name.
 """
 
 from __future__ import annotations
@@ -33,6 +33,9 @@ from .store import get_record
 LOG = logging.getLogger("authorizer")
 # Lambda's log-level control sets AWS_LAMBDA_LOG_LEVEL; allows are logged at INFO.
 LOG.setLevel(os.environ.get("AWS_LAMBDA_LOG_LEVEL", "INFO").upper())
+# botocore logs request and response bodies at DEBUG: the user name and the stored hash.
+for _name in ("boto3", "botocore", "urllib3"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 SETTINGS_KEYS = (
     "CREDENTIALS_TABLE",
@@ -65,8 +68,10 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         parsed = AuthorizerEvent(event)
         connection = parsed.connection_id
         request = parse_request(parsed)
-        principal = principal_id(request.username)
         record = get_record(settings.table_name, request.username)
+        if record is not None:
+            # Only for known devices: an unknown "user name" may be a password typed into the wrong field.
+            principal = principal_id(request.username)
         allow = decide(request, record, settings, utc_now())
         response = allow_response(
             allow.principal_id, allow.policy_documents, allow.disconnect_after_seconds, allow.refresh_after_seconds

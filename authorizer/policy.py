@@ -79,14 +79,20 @@ def build_policy_documents(record: DeviceRecord, settings: Settings) -> tuple[st
 
 
 def pack_statements(statements: list[Statement]) -> tuple[str, ...]:
-    """Greedily pack statements into as few documents as fit; split big resource lists."""
+    """Pack statements into as few documents as fit, spreading a long resource list over several."""
     documents: list[list[Statement]] = [[]]
     for statement in statements:
-        for piece in _split(statement):
-            if _size(documents[-1] + [piece]) > MAX_POLICY_DOCUMENT_CHARS:
-                documents.append([piece])
-            else:
-                documents[-1].append(piece)
+        remaining = _resources(statement)
+        while remaining:
+            taken = _fitting_count(documents[-1], statement, remaining)
+            if taken == 0:
+                if not documents[-1]:
+                    raise PolicyTooLarge("one policy resource does not fit into a 2,048-character document")
+                documents.append([])
+                continue
+            piece = {**statement, "Resource": remaining[:taken]} if isinstance(statement["Resource"], list) else statement
+            documents[-1].append(piece)
+            remaining = remaining[taken:]
     if len(documents) > MAX_POLICY_DOCUMENTS:
         raise PolicyTooLarge(
             f"the device's statements need {len(documents)} policy documents — IoT Core accepts "
@@ -95,14 +101,22 @@ def pack_statements(statements: list[Statement]) -> tuple[str, ...]:
     return tuple(_document(doc) for doc in documents)
 
 
-def _split(statement: Statement) -> list[Statement]:
-    if _size([statement]) <= MAX_POLICY_DOCUMENT_CHARS:
-        return [statement]
-    resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-    if len(resources) == 1:
-        raise PolicyTooLarge("one policy statement exceeds 2,048 characters on its own")
-    half = len(resources) // 2
-    return _split({**statement, "Resource": resources[:half]}) + _split({**statement, "Resource": resources[half:]})
+def _resources(statement: Statement) -> list[str]:
+    resource = statement["Resource"]
+    return list(resource) if isinstance(resource, list) else [resource]
+
+
+def _fitting_count(document: list[Statement], statement: Statement, resources: list[str]) -> int:
+    """How many of resources fit into document as one more statement (0: none)."""
+    if not isinstance(statement["Resource"], list):
+        return 1 if _size(document + [statement]) <= MAX_POLICY_DOCUMENT_CHARS else 0
+    count = 0
+    while count < len(resources):
+        candidate = document + [{**statement, "Resource": resources[: count + 1]}]
+        if _size(candidate) > MAX_POLICY_DOCUMENT_CHARS:
+            break
+        count += 1
+    return count
 
 
 def _receive_pattern(topic_filter: str) -> str:

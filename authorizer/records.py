@@ -186,7 +186,9 @@ class AccessWindow:
         return self._at(day, time(0, 0))
 
     def _at(self, day: date, clock: time) -> datetime:
-        return datetime.combine(day, clock, tzinfo=self.zone)
+        # In UTC: Python subtracts two datetimes sharing one tzinfo as wall-clock
+        # times, which is wrong across a daylight-saving change.
+        return datetime.combine(day, clock, tzinfo=self.zone).astimezone(timezone.utc)
 
     def to_item(self) -> dict[str, Any]:
         item: dict[str, Any] = {"time_zone": self.time_zone}
