@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from channelctl.project import ROLES, ProjectError, deployment_steps, load_project
+from channelctl.project import RELEASE_ORDER, ROLES, ProjectError, deployment_steps, load_project
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -237,3 +238,58 @@ def test_release_order_invariants(tmp_path_factory: pytest.TempPathFactory, role
             "network": [1, 3], "iot": [2, 5], "consumer": [4]
         }[role]
         assert sum(1 for s in steps if s.stack == name) == expected_runs[role]
+
+
+# --- the deploy workflow runs the same release order -----------------------------------------
+
+DEPLOY_WORKFLOW = REPO_ROOT / ".github" / "workflows" / "deploy.yml"
+
+
+def workflow_release_roles(workflow: dict) -> list[str]:
+    """The roles the workflow's jobs deploy, following the ``needs`` chain from its first job."""
+    jobs = workflow["jobs"]
+    needs = {name: job.get("needs") for name, job in jobs.items()}
+    firsts = [name for name, need in needs.items() if not need]
+    assert len(firsts) == 1, f"the release must start with one job, found {firsts}"
+    order = [firsts[0]]
+    while True:
+        following = [name for name, need in needs.items() if need in (order[-1], [order[-1]])]
+        if not following:
+            break
+        assert len(following) == 1, f"{order[-1]} is followed by {following}: the release must be one chain"
+        order.append(following[0])
+    assert len(order) == len(jobs), f"jobs outside the chain: {set(jobs) - set(order)}"
+
+    roles = []
+    for name in order:
+        job = jobs[name]
+        (pulumi_step,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("pulumi/actions@")]
+        stack = pulumi_step["with"]["stack-name"]
+        stacks = [entry["stack"] for entry in job["strategy"]["matrix"]["include"]] if "matrix." in stack else [stack]
+        job_roles = {s.split("-", 1)[0] for s in stacks}
+        assert len(job_roles) == 1, f"job {name} mixes roles {job_roles}"
+        roles.append(job_roles.pop())
+    return roles
+
+
+def test_the_deploy_workflow_follows_the_release_order() -> None:
+    workflow = yaml.safe_load(DEPLOY_WORKFLOW.read_text(encoding="utf-8"))
+
+    assert workflow_release_roles(workflow) == [role for _, role, _ in RELEASE_ORDER]
+    for name, job in workflow["jobs"].items():
+        assert job.get("environment"), f"{name} runs without an environment (no approval gate)"
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}, name
+        (pulumi_step,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("pulumi/actions@")]
+        assert pulumi_step["with"]["command"] == "up" and pulumi_step["with"]["policyPacks"] == "policies", name
+
+
+def test_a_reordered_deploy_workflow_is_caught() -> None:
+    workflow = yaml.safe_load(DEPLOY_WORKFLOW.read_text(encoding="utf-8"))
+    jobs = workflow["jobs"]
+    # Run the consumers straight after step 2, before the network stack accepts the attachment.
+    jobs["step-4-consumers"]["needs"] = "step-2-iot"
+    jobs["step-3-network"]["needs"] = "step-4-consumers"
+    jobs["step-5-iot"]["needs"] = "step-3-network"
+
+    assert workflow_release_roles(workflow) == ["network", "iot", "consumer", "network", "iot"]
+    assert workflow_release_roles(workflow) != [role for _, role, _ in RELEASE_ORDER]
