@@ -237,10 +237,11 @@ def _check_range(key: str, value: object, low: int, high: int, unit: str, *, why
 
 def _check_families(key: str, settings: ProxySettings) -> None:
     families = settings.families
-    if not isinstance(families, tuple) or not families:
+    if not isinstance(families, tuple):
+        raise ProxyConfigError(f"{key}.families {families!r} is a {type(families).__name__} — pass a tuple of ProxyFamily")
+    if not families:
         raise ProxyConfigError(
-            f"{key}.families {families!r} is empty or not a list — give at least one "
-            "family, like [{name: family1, port: 8080}]"
+            f"{key}.families is empty — give at least one family, like [{{name: family1, port: 8080}}]"
         )
     names: dict[str, int] = {}
     ports: dict[int, str] = {}
@@ -279,10 +280,10 @@ def _check_families(key: str, settings: ProxySettings) -> None:
 
 
 def _check_endpoint_ips(key: str, values: object) -> None:
-    if not isinstance(values, tuple) or not values:
-        raise ProxyConfigError(
-            f"{key} {values!r} is empty or not a list — give the iot.data endpoint IPv4 addresses, like ['10.20.1.10']"
-        )
+    if not isinstance(values, tuple):
+        raise ProxyConfigError(f"{key} {values!r} is a {type(values).__name__} — pass a tuple of IPv4 address strings")
+    if not values:
+        raise ProxyConfigError(f"{key} is empty — give the iot.data endpoint IPv4 addresses, like ['10.20.1.10']")
     seen: set[str] = set()
     for index, value in enumerate(values):
         where = f"{key}[{index}]"
@@ -495,8 +496,12 @@ def render_user_data(
         ]
     ) + "\n"
     # HAProxy raises its own descriptor limit to about 2 x maxconn when it can;
-    # the drop-in makes sure the service's hard limit allows it.
-    dropin = "[Service]\n" + f"LimitNOFILE={2 * s.max_connections + 1024}\n"
+    # the drop-in makes sure the service's hard limit allows it. A crashed
+    # HAProxy comes back by itself instead of waiting for the instance to be
+    # replaced.
+    dropin = "\n".join(
+        ["[Service]", f"LimitNOFILE={2 * s.max_connections + 1024}", "Restart=always", "RestartSec=2s", ""]
+    )
     key_path = s.listen_certificate_path + ".key"
     crt_path = s.listen_certificate_path + ".crt"
     dirs = sorted({posixpath.dirname(p) for p in (s.ca_bundle_path, s.listen_certificate_path, config_path, sysctl_path, systemd_dropin_path)})

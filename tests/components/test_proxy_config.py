@@ -50,8 +50,8 @@ REFUSED = [
     ("domain-space", with_(custom_domain="iot example.com"), r"label 'iot example' that is not RFC 1123"),
     ("domain-not-text", with_(custom_domain=None), r"customDomain None is not a host name"),
     # families
-    ("families-empty", with_(families=()), r"deviceAccess\.families \(\) is empty.*at least one family"),
-    ("families-list", with_(families=[family()]), r"deviceAccess\.families \[.*\] is empty or not a list"),
+    ("families-empty", with_(families=()), r"deviceAccess\.families is empty — give at least one family"),
+    ("families-list", with_(families=[family()]), r"deviceAccess\.families \[.*\] is a list — pass a tuple of ProxyFamily"),
     ("family-not-a-family", with_(families=({"name": "f", "port": 1},)), r"families\[0\] \{.*\} is not a family"),
     ("family-name-upper", with_(families=(family("Family1"),)), r"families\[0\]\.name 'Family1' is not a family name"),
     ("family-name-underscore", with_(families=(family("fam_1"),)), r"families\[0\]\.name 'fam_1' is not a family name"),
@@ -68,8 +68,8 @@ REFUSED = [
     ("family-port-8883", with_(families=(family("a", 8883),)), r"families\[0\]\.port 8883 is a port the NLB keeps"),
     ("family-port-health", with_(families=(family("a", 8404),)), r"families\[0\]\.port 8404 equals healthPort"),
     # endpoint IPs
-    ("ips-empty", with_(endpoint_ips=()), r"deviceAccess\.endpointIps \(\) is empty.*IPv4"),
-    ("ips-list", with_(endpoint_ips=["10.0.0.1"]), r"endpointIps \['10\.0\.0\.1'\] is empty or not a list"),
+    ("ips-empty", with_(endpoint_ips=()), r"deviceAccess\.endpointIps is empty — give the iot\.data endpoint IPv4"),
+    ("ips-list", with_(endpoint_ips=["10.0.0.1"]), r"endpointIps \['10\.0\.0\.1'\] is a list — pass a tuple"),
     ("ip-short", with_(endpoint_ips=("10.0.0",)), r"endpointIps\[0\] '10\.0\.0' is not an IPv4 address"),
     ("ip-v6", with_(endpoint_ips=("::1",)), r"endpointIps\[0\] '::1' is not an IPv4 address"),
     ("ip-leading-zero", with_(endpoint_ips=("10.0.0.01",)), r"endpointIps\[0\] '10\.0\.0\.01' is not an IPv4 address"),
@@ -235,6 +235,7 @@ def test_health_endpoint_fails_when_no_endpoint_is_up() -> None:
     assert "monitor fail if { nbsrv(iot_data) lt 1 }" in health
 
 
+@pytest.mark.peer
 def test_haproxy_accepts_the_production_configuration_without_warnings(tmp_path: Path) -> None:
     ca = make_ca(tmp_path, "ca")
     listen = make_self_signed(tmp_path, "listen", "iot.example.com").combined(tmp_path / "listen.pem")

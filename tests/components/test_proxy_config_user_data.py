@@ -106,7 +106,12 @@ def test_user_data_installs_writes_checks_and_starts_haproxy(tmp_path: Path, ca_
     sysctl = Path(paths["sysctl_path"]).read_text()
     assert "net.ipv4.ip_local_port_range = 10240 65535" in sysctl
     assert "net.ipv4.ip_local_reserved_ports = 8080,8081,8404" in sysctl
-    assert "LimitNOFILE=101024" in Path(paths["systemd_dropin_path"]).read_text()
+    assert Path(paths["systemd_dropin_path"]).read_text().splitlines() == [
+        "[Service]",
+        "LimitNOFILE=101024",
+        "Restart=always",
+        "RestartSec=2s",
+    ]
     assert _calls(tmp_path) == [
         "dnf install -y haproxy openssl",
         f"sysctl -p {paths['sysctl_path']}",
