@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import builtins
+import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ POLICY_PACK_DIR = "policies"
 POLICY_PACK_FILE = "PulumiPolicy.yaml"
 LAST_STEP = RELEASE_ORDER[-1][0]
 _REASON_LIMIT = 300
+_ORGANIZATION = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 Printer = Callable[[str], None]
 
@@ -67,10 +69,15 @@ def release(
     preview: bool,
     command: PulumiCommand,
     policy_packs: Sequence[Path] = (),
+    organization: str | None = None,
     out: Printer = print,
     err: Printer | None = None,
 ) -> Release:
-    """Run every step of the project's release order; stop at the first failure."""
+    """Run every step of the project's release order; stop at the first failure.
+
+    With ``organization``, stacks are selected as ``<organization>/<stack>`` (the form the stacks'
+    references use), else in the backend's default organization.
+    """
     err = err or out
     steps = tuple(deployment_steps(project))
     verb = "preview" if preview else "up"
@@ -83,7 +90,7 @@ def release(
                 f" not against what the earlier steps of this release would deploy)")
         seen.add(step.stack)
         try:
-            summary = _run_step(project, step, preview, command, policy_packs, out, err)
+            summary = _run_step(project, step, preview, command, policy_packs, organization, out, err)
         except (CommandError, InvalidVersionError, builtins.RuntimeError, OSError) as exc:
             # The Automation API raises CommandError for a failed CLI run, a plain RuntimeError when a
             # preview ends without its summary event, OSError when the CLI cannot be started.
@@ -117,6 +124,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"policy pack to apply (repeatable; default: the project's {POLICY_PACK_DIR}/ pack)",
     )
     parser.add_argument(
+        "--org", metavar="ORG", help="Pulumi organization of the stacks (default: the backend's default organization)"
+    )
+    parser.add_argument(
         "--pulumi-root", type=Path, metavar="DIR", help="Pulumi CLI installation (DIR/bin/pulumi; default: PATH)"
     )
     parser.set_defaults(func=run)
@@ -128,6 +138,10 @@ def run(args: argparse.Namespace, command: PulumiCommand | None = None) -> int:
         project = load_project(args.cwd or Path.cwd(), args.stacks)
     except ProjectError as exc:
         print(f"channelctl up: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.org is not None and not _ORGANIZATION.match(args.org):
+        print(f"channelctl up: --org {args.org!r} is not an organization name — letters, digits, '-', '_' and '.'",
+              file=sys.stderr)
         return EXIT_USAGE
     if not project.stacks:
         print(
@@ -155,6 +169,7 @@ def run(args: argparse.Namespace, command: PulumiCommand | None = None) -> int:
         preview=args.preview,
         command=command,
         policy_packs=packs,
+        organization=args.org,
         out=lambda line: print(line, flush=True),
         err=lambda line: print(line, file=sys.stderr, flush=True),
     )
@@ -173,11 +188,12 @@ def _run_step(
     preview: bool,
     command: PulumiCommand,
     policy_packs: Sequence[Path],
+    organization: str | None,
     out: Printer,
     err: Printer,
 ) -> str:
     stack = create_or_select_stack(
-        step.stack,
+        f"{organization}/{step.stack}" if organization else step.stack,
         work_dir=str(project.directory),
         opts=LocalWorkspaceOptions(pulumi_command=command),
     )

@@ -264,7 +264,7 @@ def workflow_release_roles(workflow: dict) -> list[str]:
     for name in order:
         job = jobs[name]
         (pulumi_step,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("pulumi/actions@")]
-        stack = pulumi_step["with"]["stack-name"]
+        stack = pulumi_step["with"]["stack-name"].rsplit("/", 1)[-1]  # "<org>/<stack>"
         stacks = [entry["stack"] for entry in job["strategy"]["matrix"]["include"]] if "matrix." in stack else [stack]
         job_roles = {s.split("-", 1)[0] for s in stacks}
         assert len(job_roles) == 1, f"job {name} mixes roles {job_roles}"

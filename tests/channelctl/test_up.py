@@ -259,3 +259,20 @@ def test_a_missing_pulumi_cli_exits_2(project_dir: Path, tmp_path_factory: pytes
     err = capsys.readouterr().err
     assert f"the pulumi CLI under {empty_root} cannot be used" in err
     assert "install the Pulumi CLI or pass --pulumi-root" in err
+
+
+def test_an_organization_qualifies_every_stack(project_dir: Path) -> None:
+    pulumi = RecordingPulumi(existing={f"acme/{s}" for s in STACKS})
+
+    assert main(["--cwd", str(project_dir), "--org", "acme"], pulumi) == up.EXIT_OK
+
+    assert pulumi.operations_run() == [("up", f"acme/{stack}") for stack in FULL_ORDER]
+
+
+def test_a_bad_organization_is_refused(project_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pulumi = RecordingPulumi(existing=set(STACKS))
+
+    assert main(["--cwd", str(project_dir), "--org", "acme/x"], pulumi) == up.EXIT_USAGE
+
+    assert pulumi.calls == []
+    assert "--org 'acme/x' is not an organization name" in capsys.readouterr().err
