@@ -45,6 +45,9 @@ _SUBNET_ID_RE = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _TAG_KEY_RE = re.compile(r"^[\w.:/=+@ -]{1,128}$")
 _TOPIC_SEGMENT_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _INSTANCE_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_ACM_ARN_RE = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
+_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 
 
 class ConfigError(ValueError):
@@ -104,6 +107,43 @@ class ConsumerRef:
 
 
 @dataclass(frozen=True, kw_only=True)
+class AuthorizerConfig:
+    """The custom authorizer for username/password devices (off by default)."""
+
+    enabled: bool = False
+    # Reserved concurrency caps what a connection storm can cost and keeps
+    # capacity for the authorizer when other functions share the account.
+    reserved_concurrency: int = 50
+    disconnect_after_seconds: int = 86_400
+    refresh_after_seconds: int = 3_600
+    family_topic_prefixes: Mapping[str, str] = field(default_factory=dict)
+    unknown_user_hash: str = "scrypt"
+    memory_size: int = 512
+    log_retention_days: int = 365
+
+
+DEVICE_ACCESS_MODES = ("tls-proxy", "tcp-passthrough", "direct")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceFamily:
+    name: str
+    port: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceAccessConfig:
+    """How devices reach the custom domain (issue: device access modes)."""
+
+    mode: str
+    families: tuple[DeviceFamily, ...] = ()
+    ca_bundle_file: str | None = None
+    proxy_instance_type: str = "t4g.small"
+    proxy_min_size: int = 2
+    proxy_max_size: int = 4
+
+
+@dataclass(frozen=True, kw_only=True)
 class IotConfig:
     common: CommonConfig
     network_stack: str
@@ -115,6 +155,10 @@ class IotConfig:
     same_organization: bool = False
     consumers: tuple[ConsumerRef, ...] = ()
     thing_topic_prefix: str = "things"
+    custom_domain: str | None = None
+    custom_domain_certificate_arn: str | None = None
+    authorizer: AuthorizerConfig = field(default_factory=AuthorizerConfig)
+    device_access: DeviceAccessConfig | None = None
 
     @property
     def data_endpoint_count(self) -> int:
@@ -286,7 +330,7 @@ _ROLE_KEYS = {
     "iot": {
         "networkStack", "gatekeeperVpcCidr", "availabilityZoneCount", "expectedDevices",
         "enableCredentialsEndpoint", "enableGreengrassEndpoint", "sameOrganization", "consumers",
-        "thingTopicPrefix",
+        "thingTopicPrefix", "customDomain", "customDomainCertificateArn", "authorizer", "deviceAccess",
     },
     "consumer": {"iotStack", "vpcCidr", "availabilityZones", "existingVpc", "applicationHost"},
 }
@@ -459,8 +503,43 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
         raise ConfigError(
             f"thingTopicPrefix {prefix!r} is not a topic segment — letters, digits, '-' and '_', no wildcards or '/'"
         )
+    domain = values.get("customDomain")
+    if domain is not None:
+        domain = validate_domain("customDomain", domain)
+    cert = values.get("customDomainCertificateArn")
+    if cert is not None and (not isinstance(cert, str) or not _ACM_ARN_RE.match(cert)):
+        raise ConfigError(
+            f"customDomainCertificateArn {cert!r} is not an ACM certificate ARN — "
+            f"like arn:aws:acm:{common.region}:{common.account_id}:certificate/<id>"
+        )
+    if cert is not None and (cert.split(":")[3] != common.region or cert.split(":")[4] != common.account_id):
+        raise ConfigError(
+            f"customDomainCertificateArn {cert!r} is not in this stack's region {common.region} and account "
+            f"{common.account_id} — import or request the certificate there"
+        )
+    authorizer = _load_authorizer(values.get("authorizer", {}))
+    access = _load_device_access(values.get("deviceAccess"))
+    if authorizer.enabled:
+        for key, value in (("customDomain", domain), ("customDomainCertificateArn", cert)):
+            if value is None:
+                raise ConfigError(
+                    f"authorizer.enabled true needs {key} — devices reach the authorizer through the custom domain's "
+                    f"domain configuration; set {key}"
+                )
+    if access is not None:
+        if domain is None:
+            raise ConfigError(f"deviceAccess.mode {access.mode} needs customDomain — set the devices' host name")
+        if access.mode == "tls-proxy" and cert is None:
+            raise ConfigError(
+                "deviceAccess.mode tls-proxy needs customDomainCertificateArn — the NLB's TLS listeners present "
+                "the custom domain's certificate; set customDomainCertificateArn"
+            )
     return IotConfig(
         common=common,
+        custom_domain=domain,
+        custom_domain_certificate_arn=cert,
+        authorizer=authorizer,
+        device_access=access,
         network_stack=validate_stack_name("networkStack", _require(values, "networkStack")),
         gatekeeper_vpc_cidr=gatekeeper,
         availability_zone_count=az_count,
@@ -471,6 +550,159 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
         consumers=consumers,
         thing_topic_prefix=prefix,
     )
+
+
+def validate_domain(key: str, value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 253 or not all(
+        _LABEL_RE.match(label) for label in value.split(".")
+    ) or value.count(".") < 1:
+        raise ConfigError(f"{key} {value!r} is not a host name — lower-case labels, like iot.plant.example.com")
+    if value.endswith(".amazonaws.com"):
+        raise ConfigError(f"{key} {value!r} is an AWS host name — use a domain of your own")
+    return value
+
+
+def _load_authorizer(value: Any) -> AuthorizerConfig:
+    if not isinstance(value, dict):
+        raise ConfigError(f"authorizer {value!r} is not a map — like {{enabled: true}}")
+    allowed = {
+        "enabled", "reservedConcurrency", "disconnectAfterSeconds", "refreshAfterSeconds",
+        "familyTopicPrefixes", "unknownUserHash", "memorySize", "logRetentionDays",
+    }
+    _refuse_unknown("authorizer", value, allowed)
+    defaults = AuthorizerConfig()
+    concurrency = _as_int("authorizer.reservedConcurrency", value.get("reservedConcurrency", defaults.reserved_concurrency))
+    if not 1 <= concurrency <= 1000:
+        raise ConfigError(f"authorizer.reservedConcurrency {concurrency} is out of range — use 1-1000")
+    sessions = {}
+    for key, default in (("disconnectAfterSeconds", defaults.disconnect_after_seconds),
+                         ("refreshAfterSeconds", defaults.refresh_after_seconds)):
+        seconds = _as_int(f"authorizer.{key}", value.get(key, default))
+        # IoT Core accepts 300-86,400 s for both (custom authorizer response).
+        if not 300 <= seconds <= 86_400:
+            raise ConfigError(f"authorizer.{key} {seconds} is out of range — IoT Core accepts 300-86400 seconds")
+        sessions[key] = seconds
+    prefixes = value.get("familyTopicPrefixes", {})
+    if not isinstance(prefixes, dict):
+        raise ConfigError(f"authorizer.familyTopicPrefixes {prefixes!r} is not a map — like {{family1: plant1/family1}}")
+    for family, prefix in prefixes.items():
+        if not _NAME_RE.match(str(family)):
+            raise ConfigError(f"authorizer.familyTopicPrefixes key {family!r} is not a family name — like family1")
+        if not isinstance(prefix, str) or not all(_TOPIC_SEGMENT_RE.match(p) for p in prefix.split("/")):
+            raise ConfigError(
+                f"authorizer.familyTopicPrefixes.{family} {prefix!r} is not a topic prefix — segments of letters, "
+                "digits, '-' and '_' joined by '/', no wildcards"
+            )
+    unknown_hash = value.get("unknownUserHash", defaults.unknown_user_hash)
+    if not isinstance(unknown_hash, str) or not re.match(
+        r"^(scrypt(:ln=\d+,r=\d+,p=\d+)?|mosquitto-sha512|mosquitto-pbkdf2(:\d+)?)$", unknown_hash
+    ):
+        raise ConfigError(
+            f"authorizer.unknownUserHash {unknown_hash!r} is not a hash scheme — scrypt, mosquitto-sha512 or "
+            "mosquitto-pbkdf2[:<iterations>]"
+        )
+    memory = _as_int("authorizer.memorySize", value.get("memorySize", defaults.memory_size))
+    if not 128 <= memory <= 10_240:
+        raise ConfigError(f"authorizer.memorySize {memory} is out of range — Lambda accepts 128-10240 MB")
+    retention = _as_int("authorizer.logRetentionDays", value.get("logRetentionDays", defaults.log_retention_days))
+    if retention not in _LOG_RETENTION_DAYS:
+        raise ConfigError(
+            f"authorizer.logRetentionDays {retention} is not a CloudWatch retention — one of "
+            f"{', '.join(map(str, _LOG_RETENTION_DAYS))}"
+        )
+    return AuthorizerConfig(
+        enabled=_as_bool("authorizer.enabled", value.get("enabled", False)),
+        reserved_concurrency=concurrency,
+        disconnect_after_seconds=sessions["disconnectAfterSeconds"],
+        refresh_after_seconds=sessions["refreshAfterSeconds"],
+        family_topic_prefixes={str(k): v for k, v in prefixes.items()},
+        unknown_user_hash=unknown_hash,
+        memory_size=memory,
+        log_retention_days=retention,
+    )
+
+
+def _load_device_access(value: Any) -> DeviceAccessConfig | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ConfigError(f"deviceAccess {value!r} is not a map — like {{mode: tls-proxy, families: [...]}}")
+    allowed = {"mode", "families", "caBundleFile", "proxyInstanceType", "proxyMinSize", "proxyMaxSize"}
+    _refuse_unknown("deviceAccess", value, allowed)
+    mode = value.get("mode")
+    if mode not in DEVICE_ACCESS_MODES:
+        raise ConfigError(
+            f"deviceAccess.mode {mode!r} is not a mode — use one of {', '.join(DEVICE_ACCESS_MODES)}"
+        )
+    raw_families = _as_list("deviceAccess.families", value.get("families", []), "entries like [{name: family1, port: 8080}]")
+    if mode == "direct" and raw_families:
+        raise ConfigError(
+            "deviceAccess.families is used only by tls-proxy and tcp-passthrough — in direct mode devices use port "
+            "443; remove deviceAccess.families"
+        )
+    if mode != "direct" and not raw_families:
+        raise ConfigError(f"deviceAccess.families is empty — mode {mode} needs each family's name and port")
+    families: list[DeviceFamily] = []
+    names: dict[str, int] = {}
+    ports: dict[int, int] = {}
+    for i, entry in enumerate(raw_families):
+        key = f"deviceAccess.families[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{key} {entry!r} is not a map — like {{name: family1, port: 8080}}")
+        _refuse_unknown(key, entry, {"name", "port"})
+        name = _require(entry, "name", f"{key}.name")
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise ConfigError(f"{key}.name {name!r} is not a family name — lower-case letters, digits and '-'")
+        if "port" not in entry:
+            raise ConfigError(f"{key} (family {name}) has no port — set {key}.port to the port its devices use")
+        port = _as_int(f"{key}.port", entry["port"])
+        if not 1 <= port <= 65_535:
+            raise ConfigError(f"{key}.port {port} is not a TCP port — use 1-65535")
+        if port in (443, 8883):
+            raise ConfigError(
+                f"{key}.port {port} is already an NLB listener (8883 and 443 serve consumers) — "
+                "give the family another port"
+            )
+        if name in names:
+            raise ConfigError(f"{key}.name {name!r} duplicates deviceAccess.families[{names[name]}].name")
+        if port in ports:
+            raise ConfigError(
+                f"{key}.port {port} is also deviceAccess.families[{ports[port]}].port — two families cannot share a port"
+            )
+        names[name] = i
+        ports[port] = i
+        families.append(DeviceFamily(name=name, port=port))
+    bundle = value.get("caBundleFile")
+    if mode == "tls-proxy" and bundle is None:
+        raise ConfigError(
+            "deviceAccess.caBundleFile is required for tls-proxy — the PEM file (in the project) of the CAs that sign "
+            "the custom domain's certificate, like certs/amazon-trust-roots.pem"
+        )
+    if bundle is not None and (not isinstance(bundle, str) or not re.match(r"^[A-Za-z0-9_./-]+$", bundle) or ".." in bundle):
+        raise ConfigError(f"deviceAccess.caBundleFile {bundle!r} is not a relative path inside the project")
+    instance_type = value.get("proxyInstanceType", "t4g.small")
+    if not isinstance(instance_type, str) or not _INSTANCE_TYPE_RE.match(instance_type):
+        raise ConfigError(f"deviceAccess.proxyInstanceType {instance_type!r} is not an EC2 instance type — like t4g.small")
+    low = _as_int("deviceAccess.proxyMinSize", value.get("proxyMinSize", 2))
+    high = _as_int("deviceAccess.proxyMaxSize", value.get("proxyMaxSize", max(4, low)))
+    if low < 2:
+        raise ConfigError(f"deviceAccess.proxyMinSize {low} is below 2 — the proxy fleet spans at least two AZs")
+    if high < low:
+        raise ConfigError(f"deviceAccess.proxyMaxSize {high} is below proxyMinSize {low}")
+    return DeviceAccessConfig(
+        mode=mode,
+        families=tuple(families),
+        ca_bundle_file=bundle,
+        proxy_instance_type=instance_type,
+        proxy_min_size=low,
+        proxy_max_size=high,
+    )
+
+
+def _refuse_unknown(key: str, value: Mapping[str, Any], allowed: set[str]) -> None:
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise ConfigError(f"{key} has unknown key(s) {', '.join(unknown)} — known keys: {', '.join(sorted(allowed))}")
 
 
 def _load_consumers(value: Any, common: CommonConfig) -> tuple[ConsumerRef, ...]:

@@ -18,6 +18,8 @@ import pulumi_aws as aws
 
 from components import addressing
 from components.config import CONNECTIONS_PER_NLB_TARGET, ConfigError, IotConfig
+from components.custom_authorizer import CustomAuthorizer, CustomAuthorizerArgs
+from components.device_access import DeviceAccess, DeviceAccessArgs, nlb_rules, proxy_user_data, uses_nlb
 from components.iot_policy import thing_policy_json
 from components.private_host_zone import PrivateHostZone, PrivateHostZoneArgs
 from components.private_iot_channel import slug
@@ -101,6 +103,17 @@ class GatekeeperVpc(pulumi.ComponentResource):
                 f"at most {CONNECTIONS_PER_NLB_TARGET}; raise availabilityZoneCount"
             )
         device_sources = sorted({*net.on_prem_cidrs, net.device_vpc_cidr, cfg.gatekeeper_vpc_cidr})
+        access = cfg.device_access
+        # Rendering the proxy's configuration validates it: a bad family,
+        # domain or CA bundle stops the program before any resource.
+        proxy_user_data_text = (
+            proxy_user_data(access, cfg.custom_domain, self.data_endpoint_ips)
+            if access is not None and access.mode == "tls-proxy"
+            else None
+        )
+        family_ingress, family_egress = nlb_rules(
+            access, device_sources=sorted({*net.on_prem_cidrs, net.device_vpc_cidr}), vpc_cidr=cfg.gatekeeper_vpc_cidr
+        )
         child = pulumi.ResourceOptions(parent=self)
 
         # --- Transit Gateway share from the network account --------------
@@ -230,6 +243,11 @@ class GatekeeperVpc(pulumi.ComponentResource):
             )
         else:
             pulumi.log.info("enableGreengrassEndpoint is false: no Greengrass endpoint", resource=self)
+        if cfg.custom_domain:
+            # The devices' host name: the NLB where it listens on their ports,
+            # else straight to the iot.data endpoints.
+            custom_addresses = [nlb_ips] if uses_nlb(access) else self.data_endpoint_ips_by_endpoint
+            zone_specs.append(("custom-domain", cfg.custom_domain, custom_addresses))
 
         # --- one private hosted zone per host name ------------------------
         self.zones_by_host: dict[str, PrivateHostZone] = {}
@@ -256,7 +274,8 @@ class GatekeeperVpc(pulumi.ComponentResource):
                     protocol="tcp", from_port=p, to_port=p, cidr_blocks=device_sources, description=f"MQTT {p}"
                 )
                 for p in NLB_PORTS
-            ],
+            ]
+            + family_ingress,
             egress=[
                 aws.ec2.SecurityGroupEgressArgs(
                     protocol="tcp",
@@ -266,7 +285,8 @@ class GatekeeperVpc(pulumi.ComponentResource):
                     description=f"to iot.data endpoints {p}",
                 )
                 for p in NLB_PORTS
-            ],
+            ]
+            + family_egress,
             tags={"Name": f"{name}-nlb"},
             opts=child,
         )
@@ -336,6 +356,48 @@ class GatekeeperVpc(pulumi.ComponentResource):
                     opts=child,
                 )
 
+        # --- device access and the custom authorizer ----------------------
+        if access is not None:
+            DeviceAccess(
+                f"{name}-access",
+                DeviceAccessArgs(
+                    config=access,
+                    custom_domain=cfg.custom_domain,
+                    certificate_arn=cfg.custom_domain_certificate_arn,
+                    region=region,
+                    vpc_id=self.vpc.id,
+                    vpc_cidr=cfg.gatekeeper_vpc_cidr,
+                    subnet_ids=[s.id for s in self.subnets],
+                    route_table_ids=[self.route_table.id],
+                    nlb_arn=self.nlb.arn,
+                    nlb_ips=nlb_ips,
+                    endpoint_ips=self.data_endpoint_ips,
+                    endpoints=self.data_endpoints,
+                    user_data=proxy_user_data_text,
+                ),
+                opts=child,
+            )
+        self.authorizer = None
+        if cfg.authorizer.enabled:
+            self.authorizer = CustomAuthorizer(
+                f"{name}-authorizer",
+                CustomAuthorizerArgs(
+                    config=cfg.authorizer,
+                    stack=cfg.common.stack,
+                    region=region,
+                    account_id=account,
+                    vpc_id=self.vpc.id,
+                    subnet_ids=[s.id for s in self.subnets],
+                    route_table_ids=[self.route_table.id],
+                    data_endpoint_ids=self.data_endpoint_ids,
+                    custom_domain=cfg.custom_domain,
+                    certificate_arn=cfg.custom_domain_certificate_arn,
+                ),
+                opts=child,
+            )
+        else:
+            pulumi.log.info("authorizer.enabled is false: no custom authorizer", resource=self)
+
         # --- IoT policy for certificate devices ---------------------------
         self.thing_policy = aws.iot.Policy(
             f"{name}-thing-policy",
@@ -365,7 +427,9 @@ class GatekeeperVpc(pulumi.ComponentResource):
             "endpointServiceName": self.endpoint_service.service_name,
             "endpointServiceId": self.endpoint_service.id,
             "thingPolicyName": self.thing_policy.name,
-            "customDomain": None,
-            "authorizerName": None,
+            "customDomain": cfg.custom_domain,
+            "authorizerName": self.authorizer.authorizer_name if self.authorizer else None,
+            "credentialsTableName": self.authorizer.table_name if self.authorizer else None,
+            "deviceAccessMode": access.mode if access else None,
         }
         self.register_outputs({k: v for k, v in self.exports.items() if v is not None})

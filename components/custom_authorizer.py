@@ -1,0 +1,245 @@
+"""CustomAuthorizer: username/password devices keep their credentials.
+
+The credentials table (KMS-encrypted, point-in-time recovery, deletion
+protection), the authorizer Lambda from ``authorizer/`` inside the gatekeeper
+VPC (reaching DynamoDB through a gateway endpoint, allowed only GetItem on the
+table), the IoT authorizer with its invoke permission, and the custom domain's
+domain configuration that makes this authorizer the default.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import AuthorizerConfig
+
+AUTHORIZER_DIR = Path(__file__).resolve().parents[1] / "authorizer"
+HANDLER = "authorizer.handler.handler"
+RUNTIME = "python3.13"
+# IoT Core waits at most 5 s for a custom authorizer.
+TIMEOUT_SECONDS = 5
+TLS_POLICY = "IoTSecurityPolicy_TLS13_1_2_2022_10"
+HTTPS_PORT = 443
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustomAuthorizerArgs:
+    config: AuthorizerConfig
+    stack: str
+    region: str
+    account_id: str
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    route_table_ids: Sequence[pulumi.Input[str]]
+    data_endpoint_ids: Sequence[pulumi.Input[str]]
+    """Connect is allowed only through these iot.data endpoints."""
+    custom_domain: str
+    certificate_arn: str
+
+
+def lambda_code() -> pulumi.AssetArchive:
+    """The package ``authorizer/`` at the archive root: runtime files only."""
+    files = sorted(p for p in AUTHORIZER_DIR.glob("*.py"))
+    if not any(p.name == "handler.py" for p in files):
+        raise FileNotFoundError(f"{AUTHORIZER_DIR}/handler.py is missing")
+    return pulumi.AssetArchive({f"authorizer/{p.name}": pulumi.FileAsset(str(p)) for p in files})
+
+
+class CustomAuthorizer(pulumi.ComponentResource):
+    table_name: pulumi.Output[str]
+    """The credentials table (partition key ``username``)."""
+    authorizer_name: pulumi.Output[str]
+    """The IoT authorizer, default on the custom domain."""
+    function_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: CustomAuthorizerArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("channel:iot:CustomAuthorizer", name, None, opts)
+        cfg = args.config
+        provider = opts.provider if opts else None
+        child = pulumi.ResourceOptions(parent=self)
+
+        key = aws.kms.Key(
+            f"{name}-key",
+            description="Encrypts the MQTT device credentials table",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            opts=child,
+        )
+        table = aws.dynamodb.Table(
+            f"{name}-credentials",
+            billing_mode="PAY_PER_REQUEST",
+            hash_key="username",
+            attributes=[aws.dynamodb.TableAttributeArgs(name="username", type="S")],
+            server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True, kms_key_arn=key.arn),
+            point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
+            deletion_protection_enabled=True,
+            opts=child,
+        )
+
+        # DynamoDB through a gateway endpoint: the function has no other way out.
+        dynamodb_service = f"com.amazonaws.{args.region}.dynamodb"
+        endpoint_policy = table.arn.apply(
+            lambda arn: json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": ["dynamodb:GetItem"],
+                            "Resource": arn,
+                        }
+                    ],
+                }
+            )
+        )
+        aws.ec2.VpcEndpoint(
+            f"{name}-dynamodb",
+            vpc_id=args.vpc_id,
+            service_name=dynamodb_service,
+            vpc_endpoint_type="Gateway",
+            route_table_ids=list(args.route_table_ids),
+            policy=endpoint_policy,
+            opts=child,
+        )
+        prefix_list = aws.ec2.get_prefix_list(
+            name=dynamodb_service, opts=pulumi.InvokeOptions(provider=provider, parent=self)
+        )
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description="Custom authorizer: no inbound; HTTPS out to DynamoDB's gateway endpoint only",
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp",
+                    from_port=HTTPS_PORT,
+                    to_port=HTTPS_PORT,
+                    prefix_list_ids=[prefix_list.id],
+                    description="DynamoDB",
+                )
+            ],
+            opts=child,
+        )
+
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        # ENIs in the VPC and its own log stream; nothing else but the table.
+        aws.iam.RolePolicyAttachment(
+            f"{name}-vpc-access",
+            role=role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-read-credentials",
+            role=role.id,
+            policy=pulumi.Output.all(table.arn, key.arn).apply(
+                lambda arns: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": arns[0]},
+                            {
+                                # Reading a table encrypted with a customer key.
+                                "Effect": "Allow",
+                                "Action": "kms:Decrypt",
+                                "Resource": arns[1],
+                                "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{args.region}.amazonaws.com"}},
+                            },
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+
+        function_name = f"mqtt-authorizer-{args.stack}"[:64]
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/aws/lambda/{function_name}",
+            retention_in_days=cfg.log_retention_days,
+            opts=child,
+        )
+        environment = {
+            "CREDENTIALS_TABLE": table.name,
+            "DATA_ENDPOINT_IDS": pulumi.Output.all(*args.data_endpoint_ids).apply(lambda ids: ",".join(sorted(ids))),
+            "IOT_REGION": args.region,
+            "IOT_ACCOUNT_ID": args.account_id,
+            "DISCONNECT_AFTER_SECONDS": str(cfg.disconnect_after_seconds),
+            "REFRESH_AFTER_SECONDS": str(cfg.refresh_after_seconds),
+            "FAMILY_TOPIC_PREFIXES": json.dumps(dict(cfg.family_topic_prefixes), sort_keys=True),
+            "UNKNOWN_USER_HASH": cfg.unknown_user_hash,
+        }
+        function = aws.lambda_.Function(
+            f"{name}-function",
+            name=function_name,
+            description="AWS IoT Core custom authorizer: verifies imported MQTT password hashes",
+            runtime=RUNTIME,
+            architectures=["arm64"],
+            handler=HANDLER,
+            code=lambda_code(),
+            role=role.arn,
+            timeout=TIMEOUT_SECONDS,
+            memory_size=cfg.memory_size,
+            reserved_concurrent_executions=cfg.reserved_concurrency,
+            vpc_config=aws.lambda_.FunctionVpcConfigArgs(subnet_ids=list(args.subnet_ids), security_group_ids=[sg.id]),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
+            environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+        )
+        authorizer = aws.iot.Authorizer(
+            f"{name}-authorizer",
+            name=f"mqtt-password-{args.stack}"[:128],
+            authorizer_function_arn=function.arn,
+            # Devices send username/password, not a signed token.
+            signing_disabled=True,
+            status="ACTIVE",
+            enable_caching_for_http=False,
+            opts=child,
+        )
+        aws.lambda_.Permission(
+            f"{name}-invoke",
+            action="lambda:InvokeFunction",
+            function=function.name,
+            principal="iot.amazonaws.com",
+            source_arn=authorizer.arn,
+            source_account=args.account_id,
+            opts=child,
+        )
+        aws.iot.DomainConfiguration(
+            f"{name}-domain",
+            name=f"mqtt-{args.custom_domain.replace('.', '-')}"[:128],
+            domain_name=args.custom_domain,
+            server_certificate_arns=[args.certificate_arn],
+            service_type="DATA",
+            authentication_type="CUSTOM_AUTH",
+            application_protocol="SECURE_MQTT",
+            authorizer_config=aws.iot.DomainConfigurationAuthorizerConfigArgs(
+                default_authorizer_name=authorizer.name, allow_authorizer_override=False
+            ),
+            tls_config=aws.iot.DomainConfigurationTlsConfigArgs(security_policy=TLS_POLICY),
+            status="ENABLED",
+            opts=child,
+        )
+        self.table_name = table.name
+        self.authorizer_name = authorizer.name
+        self.function_arn = function.arn
+        self.register_outputs(
+            {"table_name": table.name, "authorizer_name": authorizer.name, "function_arn": function.arn}
+        )

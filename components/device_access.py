@@ -1,0 +1,331 @@
+"""DeviceAccess: how today's devices reach the custom domain.
+
+- ``tls-proxy``: devices change nothing. NLB TLS listeners on the family
+  ports (the custom domain's ACM certificate) forward over TLS to a proxy
+  fleet that re-originates TLS to the iot.data endpoints with ALPN ``mqtt``
+  and SNI = the custom domain, verifying the server certificate.
+- ``tcp-passthrough``: devices send ALPN and SNI themselves; NLB TCP listeners
+  on the family ports forward to the iot.data endpoints on 443.
+- ``direct``: devices moved to 443; the custom domain resolves to the
+  iot.data endpoint IPs and no listener is needed.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import ConfigError, DeviceAccessConfig
+from components.private_iot_channel import slug
+from components.proxy_config import (
+    ProxyConfigError,
+    ProxyFamily,
+    ProxySettings,
+    render_user_data,
+    validate_ca_bundle,
+)
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+HTTPS_PORT = 443
+# TLS 1.3 and 1.2 only, forward-secret suites (ELB security policies).
+NLB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+SSM_SERVICES = ("ssm", "ssmmessages", "ec2messages")
+AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+
+
+def uses_nlb(access: DeviceAccessConfig | None) -> bool:
+    return access is not None and access.mode in ("tls-proxy", "tcp-passthrough")
+
+
+def proxy_settings(access: DeviceAccessConfig, custom_domain: str, endpoint_ips: Sequence[str]) -> ProxySettings:
+    return ProxySettings(
+        custom_domain=custom_domain,
+        families=tuple(ProxyFamily(name=f.name, port=f.port) for f in access.families),
+        endpoint_ips=tuple(endpoint_ips),
+    )
+
+
+def read_ca_bundle(access: DeviceAccessConfig, project_dir: Path = PROJECT_DIR) -> str:
+    path = project_dir / (access.ca_bundle_file or "")
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(
+            f"deviceAccess.caBundleFile {access.ca_bundle_file!r} cannot be read ({exc.strerror}) — "
+            "commit the PEM bundle to the project and give its relative path"
+        ) from None
+    try:
+        return validate_ca_bundle("deviceAccess.caBundleFile", text)
+    except ProxyConfigError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def proxy_user_data(access: DeviceAccessConfig, custom_domain: str, endpoint_ips: Sequence[str]) -> str:
+    """Validated before any resource exists: a bad setting is a ConfigError."""
+    try:
+        return render_user_data(
+            proxy_settings(access, custom_domain, endpoint_ips), ca_bundle_pem=read_ca_bundle(access)
+        )
+    except ProxyConfigError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def nlb_rules(
+    access: DeviceAccessConfig | None, *, device_sources: Sequence[str], vpc_cidr: str
+) -> tuple[list, list]:
+    """Extra NLB security-group rules for the family ports.
+
+    Family ports are admitted only from on-premises and the device VPC; the
+    NLB reaches the proxies on the family ports (tls-proxy) or the endpoints
+    on 443 (tcp-passthrough, already allowed for the consumer listeners).
+    """
+    if not uses_nlb(access):
+        return [], []
+    ingress = [
+        aws.ec2.SecurityGroupIngressArgs(
+            protocol="tcp", from_port=f.port, to_port=f.port, cidr_blocks=list(device_sources),
+            description=f"family {f.name} devices",
+        )
+        for f in access.families
+    ]
+    egress = []
+    if access.mode == "tls-proxy":
+        # Targets are the proxy instances in the gatekeeper subnets; the NLB's
+        # own IPs are fixed, the instances' are not, so the subnets' range.
+        egress = [
+            aws.ec2.SecurityGroupEgressArgs(
+                protocol="tcp", from_port=p, to_port=p, cidr_blocks=[vpc_cidr], description=f"proxy fleet {p}"
+            )
+            for p in sorted({f.port for f in access.families} | {ProxySettings.health_port})
+        ]
+    return ingress, egress
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceAccessArgs:
+    config: DeviceAccessConfig
+    custom_domain: str
+    certificate_arn: str | None
+    region: str
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: str
+    subnet_ids: Sequence[pulumi.Input[str]]
+    route_table_ids: Sequence[pulumi.Input[str]]
+    nlb_arn: pulumi.Input[str]
+    nlb_ips: Sequence[str]
+    endpoint_ips: Sequence[str]
+    endpoints: Sequence[pulumi.Resource]
+    user_data: str | None = None
+    """The proxy's user data, rendered (and so validated) before any resource."""
+
+
+class DeviceAccess(pulumi.ComponentResource):
+    listener_ports: list[int]
+    """The family ports the NLB listens on (empty in direct mode)."""
+
+    def __init__(self, name: str, args: DeviceAccessArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("channel:iot:DeviceAccess", name, None, opts)
+        access = args.config
+        self._provider = opts.provider if opts else None
+        child = pulumi.ResourceOptions(parent=self)
+        self.listener_ports = [f.port for f in access.families] if uses_nlb(access) else []
+
+        if access.mode == "direct":
+            pulumi.log.info(
+                f"deviceAccess.mode direct: {args.custom_domain} resolves to the iot.data endpoint IPs; devices use 443 "
+                "with ALPN mqtt and SNI",
+                resource=self,
+            )
+        elif access.mode == "tcp-passthrough":
+            for family in access.families:
+                group = aws.lb.TargetGroup(
+                    f"{name}-{family.name}",
+                    port=HTTPS_PORT,
+                    protocol="TCP",
+                    target_type="ip",
+                    vpc_id=args.vpc_id,
+                    preserve_client_ip="false",
+                    health_check=aws.lb.TargetGroupHealthCheckArgs(protocol="TCP", port="traffic-port"),
+                    tags={"Name": f"{name}-{family.name}"},
+                    opts=child,
+                )
+                for ip in args.endpoint_ips:
+                    aws.lb.TargetGroupAttachment(
+                        f"{name}-{family.name}-{slug(ip)}",
+                        target_group_arn=group.arn,
+                        target_id=ip,
+                        port=HTTPS_PORT,
+                        opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.endpoints)),
+                    )
+                aws.lb.Listener(
+                    f"{name}-{family.name}-listener",
+                    load_balancer_arn=args.nlb_arn,
+                    port=family.port,
+                    protocol="TCP",
+                    default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=group.arn)],
+                    opts=child,
+                )
+        else:
+            self._proxy_fleet(name, args)
+        self.register_outputs({"listener_ports": self.listener_ports})
+
+    def _proxy_fleet(self, name: str, args: DeviceAccessArgs) -> None:
+        access = args.config
+        child = pulumi.ResourceOptions(parent=self)
+        invoke = pulumi.InvokeOptions(provider=self._provider, parent=self)
+        health_port = ProxySettings.health_port
+        groups = []
+        for family in access.families:
+            group = aws.lb.TargetGroup(
+                f"{name}-{family.name}",
+                port=family.port,
+                protocol="TLS",
+                target_type="instance",
+                vpc_id=args.vpc_id,
+                health_check=aws.lb.TargetGroupHealthCheckArgs(
+                    protocol="HTTP", port=str(health_port), path=ProxySettings.health_path, matcher="200"
+                ),
+                tags={"Name": f"{name}-{family.name}"},
+                opts=child,
+            )
+            groups.append(group)
+            aws.lb.Listener(
+                f"{name}-{family.name}-listener",
+                load_balancer_arn=args.nlb_arn,
+                port=family.port,
+                protocol="TLS",
+                certificate_arn=args.certificate_arn,
+                ssl_policy=NLB_TLS_POLICY,
+                default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=group.arn)],
+                opts=child,
+            )
+
+        # The fleet reaches AL2023's package repositories (S3) and Systems
+        # Manager without any route to the internet.
+        s3_service = f"com.amazonaws.{args.region}.s3"
+        aws.ec2.VpcEndpoint(
+            f"{name}-s3",
+            vpc_id=args.vpc_id,
+            service_name=s3_service,
+            vpc_endpoint_type="Gateway",
+            route_table_ids=list(args.route_table_ids),
+            policy=(
+                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject",'
+                f'"Resource":"arn:aws:s3:::al2023-repos-{args.region}-*/*"}}]}}'
+            ),
+            opts=child,
+        )
+        s3_prefix_list = aws.ec2.get_prefix_list(name=s3_service, opts=invoke)
+        ssm_sg = aws.ec2.SecurityGroup(
+            f"{name}-ssm-sg",
+            vpc_id=args.vpc_id,
+            description="Systems Manager endpoints for the proxy fleet: HTTPS from the gatekeeper VPC only",
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT, cidr_blocks=[args.vpc_cidr], description="HTTPS"
+                )
+            ],
+            opts=child,
+        )
+        for service in SSM_SERVICES:
+            aws.ec2.VpcEndpoint(
+                f"{name}-{service}",
+                vpc_id=args.vpc_id,
+                service_name=f"com.amazonaws.{args.region}.{service}",
+                vpc_endpoint_type="Interface",
+                # Not an IoT endpoint: private DNS lets the SSM agent use the
+                # public service names inside the VPC.
+                private_dns_enabled=True,
+                subnet_ids=list(args.subnet_ids),
+                security_group_ids=[ssm_sg.id],
+                opts=child,
+            )
+        nlb_sources = [f"{ip}/32" for ip in args.nlb_ips]
+        proxy_sg = aws.ec2.SecurityGroup(
+            f"{name}-proxy-sg",
+            vpc_id=args.vpc_id,
+            description="Proxy fleet: family ports and health from the NLB; TLS out to iot.data, S3 repos and SSM",
+            ingress=[
+                aws.ec2.SecurityGroupIngressArgs(
+                    protocol="tcp", from_port=p, to_port=p, cidr_blocks=nlb_sources, description=f"NLB {p}"
+                )
+                for p in sorted({f.port for f in access.families} | {health_port})
+            ],
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT,
+                    cidr_blocks=[f"{ip}/32" for ip in args.endpoint_ips], description="iot.data endpoints",
+                ),
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT,
+                    cidr_blocks=[args.vpc_cidr], description="Systems Manager endpoints",
+                ),
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT,
+                    prefix_list_ids=[s3_prefix_list.id], description="AL2023 package repositories (S3)",
+                ),
+            ],
+            opts=child,
+        )
+        role = aws.iam.Role(
+            f"{name}-proxy-role",
+            assume_role_policy=(
+                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},'
+                '"Action":"sts:AssumeRole"}]}'
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-proxy-ssm",
+            role=role.name,
+            policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            opts=child,
+        )
+        profile = aws.iam.InstanceProfile(f"{name}-proxy-profile", role=role.name, opts=child)
+        ami = aws.ssm.get_parameter(name=AL2023_AMI_PARAMETER, opts=invoke).value
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-proxy",
+            image_id=ami,
+            instance_type=access.proxy_instance_type,
+            iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_tokens="required", http_endpoint="enabled", http_put_response_hop_limit=1
+            ),
+            network_interfaces=[
+                aws.ec2.LaunchTemplateNetworkInterfaceArgs(
+                    associate_public_ip_address="false", security_groups=[proxy_sg.id], device_index=0
+                )
+            ],
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(encrypted="true", volume_type="gp3"),
+                )
+            ],
+            user_data=base64.b64encode((args.user_data or "").encode()).decode(),
+            update_default_version=True,
+            opts=child,
+        )
+        aws.autoscaling.Group(
+            f"{name}-proxy",
+            min_size=access.proxy_min_size,
+            max_size=access.proxy_max_size,
+            desired_capacity=access.proxy_min_size,
+            vpc_zone_identifiers=list(args.subnet_ids),
+            target_group_arns=[g.arn for g in groups],
+            health_check_type="ELB",
+            health_check_grace_period=180,
+            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=template.id, version="$Latest"),
+            # A changed configuration (user data) rolls through the fleet.
+            instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
+                strategy="Rolling",
+                preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(min_healthy_percentage=50),
+            ),
+            tags=[aws.autoscaling.GroupTagArgs(key="Name", value=f"{name}-proxy", propagate_at_launch=True)],
+            opts=child,
+        )
