@@ -1,0 +1,182 @@
+"""iot stack, custom authorizer: table, Lambda, authorizer, permission, domain."""
+
+import json
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from components.config import ConfigError, load_config
+from tests.support import FQ, broken, example_config, render
+
+T_TABLE = "aws:dynamodb/table:Table"
+T_FUNCTION = "aws:lambda/function:Function"
+
+
+def one(rendered, type_):
+    (resource,) = rendered.of_type(type_)
+    return resource
+
+
+def table_problems(rendered):
+    problems = []
+    for t in rendered.of_type(T_TABLE):
+        if t.inputs.get("hashKey") != "username" or t.inputs.get("attributes") != [{"name": "username", "type": "S"}]:
+            problems.append("partition key")
+        sse = t.inputs.get("serverSideEncryption") or {}
+        if not (sse.get("enabled") and sse.get("kmsKeyArn")):
+            problems.append("not encrypted with a KMS key")
+        if not (t.inputs.get("pointInTimeRecovery") or {}).get("enabled"):
+            problems.append("no point-in-time recovery")
+        if not t.inputs.get("deletionProtectionEnabled"):
+            problems.append("no deletion protection")
+    return problems
+
+
+def test_credentials_table_is_encrypted_recoverable_and_protected(chain):
+    iot = chain["iot-1"]
+    assert table_problems(iot) == []
+    key = one(iot, "aws:kms/key:Key")
+    assert one(iot, T_TABLE).inputs["serverSideEncryption"]["kmsKeyArn"] == key.state["arn"]
+    assert key.inputs["enableKeyRotation"] is True
+
+
+@pytest.mark.parametrize("change,problem", [
+    ({"pointInTimeRecovery": {"enabled": False}}, "no point-in-time recovery"),
+    ({"serverSideEncryption": {"enabled": False}}, "not encrypted with a KMS key"),
+    ({"deletionProtectionEnabled": False}, "no deletion protection"),
+])
+def test_a_weakened_table_is_caught(chain, change, problem):
+    assert table_problems(broken(chain["iot-1"], "gatekeeper-authorizer-credentials", **change)) == [problem]
+
+
+def test_function_runs_in_the_gatekeeper_vpc_with_the_endpoint_ids(chain):
+    iot = chain["iot-1"]
+    fn = one(iot, T_FUNCTION)
+    assert fn.inputs["runtime"] == "python3.13" and fn.inputs["architectures"] == ["arm64"]
+    assert fn.inputs["handler"] == "authorizer.handler.handler"
+    assert fn.inputs["timeout"] == 5
+    assert fn.inputs["reservedConcurrentExecutions"] == 100
+    assert fn.inputs["loggingConfig"]["logFormat"] == "JSON"
+    gatekeeper_subnets = {s.id for s in iot.of_type("aws:ec2/subnet:Subnet")}
+    assert set(fn.inputs["vpcConfig"]["subnetIds"]) == gatekeeper_subnets
+    env = fn.inputs["environment"]["variables"]
+    assert env["CREDENTIALS_TABLE"] == one(iot, T_TABLE).state["name"]
+    assert sorted(env["DATA_ENDPOINT_IDS"].split(",")) == sorted(iot.exports["dataEndpointIds"])
+    assert json.loads(env["FAMILY_TOPIC_PREFIXES"]) == {"family1": "plant/family1", "family2": "plant/family2"}
+
+
+def test_function_reaches_dynamodb_through_a_gateway_endpoint_only(chain):
+    iot = chain["iot-1"]
+    (gateway,) = [e for e in iot.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.inputs["serviceName"].endswith(".dynamodb")]
+    assert gateway.inputs["vpcEndpointType"] == "Gateway"
+    assert gateway.inputs["routeTableIds"] == [one(iot, "aws:ec2/routeTable:RouteTable").id]
+    sg = next(r for r in iot.resources if r.name == "gatekeeper-authorizer-sg")
+    assert not sg.inputs.get("ingress")
+    assert [(r["fromPort"], r["prefixListIds"]) for r in sg.inputs["egress"]] == [(443, ["pl-68a54001"])]
+
+
+def role_problems(rendered):
+    problems = []
+    table_arn = one(rendered, T_TABLE).state["arn"]
+    for policy in rendered.of_type("aws:iam/rolePolicy:RolePolicy"):
+        for st in json.loads(policy.inputs["policy"])["Statement"]:
+            actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+            for action in actions:
+                if action.startswith("dynamodb:") and (action != "dynamodb:GetItem" or st["Resource"] != table_arn):
+                    problems.append(f"{action} on {st['Resource']}")
+                if action.startswith("kms:") and "kms:ViaService" not in json.dumps(st.get("Condition", {})):
+                    problems.append(f"{action} outside DynamoDB")
+                if "*" in action:
+                    problems.append(action)
+    return problems
+
+
+def test_role_may_only_get_items_from_the_table(chain):
+    iot = chain["iot-1"]
+    assert role_problems(iot) == []
+    policy = next(r for r in iot.resources if r.name == "gatekeeper-authorizer-read-credentials")
+    doc = json.loads(policy.inputs["policy"])
+    doc["Statement"][0]["Action"] = ["dynamodb:GetItem", "dynamodb:Scan"]
+    bad = broken(iot, policy.name, policy=json.dumps(doc))
+    assert role_problems(bad) == [f"dynamodb:Scan on {one(iot, T_TABLE).state['arn']}"]
+
+
+def test_authorizer_permission_and_domain_configuration(chain):
+    iot = chain["iot-1"]
+    authorizer = one(iot, "aws:iot/authorizer:Authorizer")
+    fn = one(iot, T_FUNCTION)
+    assert authorizer.inputs["signingDisabled"] is True and authorizer.inputs["status"] == "ACTIVE"
+    assert authorizer.inputs["authorizerFunctionArn"] == fn.state["arn"]
+    permission = one(iot, "aws:lambda/permission:Permission")
+    assert permission.inputs["principal"] == "iot.amazonaws.com"
+    assert permission.inputs["sourceArn"] == authorizer.state["arn"]
+    domain = one(iot, "aws:iot/domainConfiguration:DomainConfiguration")
+    assert domain.inputs["domainName"] == "iot.plant.example.com"
+    assert domain.inputs["serverCertificateArns"] == [example_config("iot")["customDomainCertificateArn"]]
+    assert domain.inputs["authenticationType"] == "CUSTOM_AUTH"
+    assert domain.inputs["tlsConfig"]["securityPolicy"] == "IoTSecurityPolicy_TLS13_1_2_2022_10"
+    assert domain.inputs["authorizerConfig"] == {
+        "defaultAuthorizerName": authorizer.inputs["name"], "allowAuthorizerOverride": False}
+    assert iot.exports["authorizerName"] == authorizer.inputs["name"]
+    assert iot.exports["customDomain"] == "iot.plant.example.com"
+
+
+def test_custom_domain_zone_is_associated_like_the_endpoint_zones(chain):
+    iot, net = chain["iot-1"], chain["network-2"]
+    zone_id = iot.exports["privateZoneIds"]["iot.plant.example.com"]
+    auths = [a for a in iot.of_type("aws:route53/vpcAssociationAuthorization:VpcAssociationAuthorization")
+             if a.inputs["zoneId"] == zone_id]
+    assert [a.inputs["vpcId"] for a in auths] == [chain["network-1"].exports["deviceVpcId"]]
+    assert zone_id in {z.inputs["zoneId"] for z in net.of_type("aws:route53/zoneAssociation:ZoneAssociation")}
+
+
+def test_lambda_package_imports_as_the_handler_string_says(chain, tmp_path):
+    """Build the zip Pulumi would upload and call its handler in a clean interpreter."""
+    archive = one(chain["iot-1"], T_FUNCTION).inputs["code"]
+    bundle = tmp_path / "authorizer.zip"
+    with zipfile.ZipFile(bundle, "w") as zf:
+        for name, asset in archive.assets.items():
+            zf.write(asset.path, name)
+    assert "authorizer/handler.py" in zipfile.ZipFile(bundle).namelist()
+    script = (
+        "import sys, json; sys.path.insert(0, sys.argv[1]);"
+        "import importlib; h = importlib.import_module('authorizer.handler');"
+        "print(json.dumps(h.handler({'protocols': ['mqtt']}, None)))"
+    )
+    out = subprocess.run([sys.executable, "-I", "-c", script, str(bundle)], capture_output=True, text=True,
+                         env={"CREDENTIALS_TABLE": "t", "DATA_ENDPOINT_IDS": "vpce-0123456789abcdef0",
+                              "AWS_REGION": "us-west-2", "IOT_ACCOUNT_ID": "222222222222",
+                              "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1])["isAuthenticated"] is False
+
+
+def test_disabled_authorizer_declares_none_of_it(chain):
+    cfg = example_config("iot") | {"authorizer": {"enabled": False}}
+    iot = render("iot", cfg, {FQ("network"): chain["network-1"].exports})
+    for type_ in (T_TABLE, T_FUNCTION, "aws:iot/authorizer:Authorizer", "aws:iot/domainConfiguration:DomainConfiguration"):
+        assert iot.of_type(type_) == []
+    assert iot.exports["authorizerName"] is None
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"customDomain": None}, r"authorizer.enabled true needs customDomain"),
+    ({"customDomainCertificateArn": None}, r"authorizer.enabled true needs customDomainCertificateArn"),
+    ({"customDomainCertificateArn": "arn:aws:acm:eu-west-1:222222222222:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"},
+     r"not in this stack's region us-west-2"),
+    ({"authorizer": {"enabled": True, "refreshAfterSeconds": 60}}, r"authorizer.refreshAfterSeconds 60 is out of range"),
+    ({"authorizer": {"enabled": True, "familyTopicPrefixes": {"family1": "plant/#"}}}, r"is not a topic prefix"),
+    ({"authorizer": {"enabeld": True}}, r"authorizer has unknown key\(s\) enabeld"),
+])
+def test_authorizer_config_errors(changes, message):
+    cfg = example_config("iot")
+    cfg.pop("deviceAccess")
+    for key, value in changes.items():
+        if value is None:
+            cfg.pop(key)
+        else:
+            cfg[key] = value
+    with pytest.raises(ConfigError, match=message):
+        load_config(cfg, stack="iot")
