@@ -17,6 +17,9 @@ Supported, exactly as the real programs write them:
     live in the string, so they can be raised later without breaking stored
     hashes.
 
+For the two Mosquitto formats a password is cut at its first NUL byte, as the
+broker does (it hashes the password as a C string).
+
 Mosquitto 2.1's ``$argon2id$`` is refused: the standard library cannot verify
 it, and the authorizer takes no third-party dependency.
 
@@ -83,7 +86,7 @@ class MosquittoSha512:
     scheme = "mosquitto-sha512"
 
     def compute(self, password: bytes) -> bytes:
-        return hashlib.sha512(password + self.salt).digest()
+        return hashlib.sha512(_as_mosquitto_reads_it(password) + self.salt).digest()
 
     def encode(self) -> str:
         return f"$6${_b64(self.salt)}${_b64(self.digest)}"
@@ -103,7 +106,9 @@ class MosquittoPbkdf2:
     scheme = "mosquitto-pbkdf2"
 
     def compute(self, password: bytes) -> bytes:
-        return hashlib.pbkdf2_hmac("sha512", password, self.salt, self.iterations, len(self.digest))
+        return hashlib.pbkdf2_hmac(
+            "sha512", _as_mosquitto_reads_it(password), self.salt, self.iterations, len(self.digest)
+        )
 
     def encode(self) -> str:
         return f"$7${self.iterations}${_b64(self.salt)}${_b64(self.digest)}"
@@ -145,6 +150,12 @@ class Scrypt:
 
 
 PasswordHash = Union[MosquittoSha512, MosquittoPbkdf2, Scrypt]
+
+
+def _as_mosquitto_reads_it(password: bytes) -> bytes:
+    # The broker keeps the CONNECT password as a C string and hashes strlen() bytes,
+    # so "pw\0anything" is "pw" to it; devices that rely on that keep working.
+    return password.split(b"\x00", 1)[0]
 
 _ARGON2_PREFIXES = ("$argon2id$", "$argon2i$", "$argon2d$")
 _SCRYPT_PARAMS = re.compile(r"ln=([0-9]{1,2}),r=([0-9]{1,2}),p=([0-9]{1,2})")

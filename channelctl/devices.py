@@ -312,6 +312,8 @@ def read_new_password(args: argparse.Namespace, username: str) -> bytes:
         data = first.encode("utf-8")
     if not data:
         raise PasswordInputError("the password is empty — devices need a password")
+    if b"\x00" in data:
+        raise PasswordInputError("the password contains a NUL byte, which many MQTT stacks cut off — choose another")
     if len(data) > MAX_PASSWORD_BYTES:
         raise PasswordInputError(f"the password is longer than {MAX_PASSWORD_BYTES} bytes, the MQTT limit")
     return data
