@@ -114,7 +114,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--stacks", nargs="+", metavar="STACK", help="stacks to include (default: every Pulumi.<stack>.yaml)"
     )
-    parser.add_argument("--cwd", type=Path, default=None, help="project directory (default: the current one)")
+    parser.add_argument(
+        "--cwd", type=Path, default=None, metavar="DIR", help="project directory (default: the current one)"
+    )
     parser.add_argument(
         "--policy-pack",
         dest="policy_packs",
