@@ -318,7 +318,11 @@ class DeviceAccess(pulumi.ComponentResource):
             desired_capacity=access.proxy_min_size,
             vpc_zone_identifiers=list(args.subnet_ids),
             target_group_arns=[g.arn for g in groups],
-            health_check_type="ELB",
+            # The NLB takes an instance out of service on /healthz; the group
+            # replaces only instances that are themselves broken. /healthz is
+            # 503 while no iot.data endpoint answers, and an endpoint outage
+            # must not make the group recycle the whole fleet.
+            health_check_type="EC2",
             health_check_grace_period=180,
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=template.id, version="$Latest"),
             # A changed configuration (user data) rolls through the fleet.

@@ -56,7 +56,7 @@ def test_tls_proxy_terminates_on_the_family_ports_and_forwards_over_tls_to_the_f
         assert group.inputs["port"] == port
         assert group.inputs["healthCheck"]["protocol"] == "HTTP"
     (asg,) = iot.of_type("aws:autoscaling/group:Group")
-    assert asg.inputs["minSize"] >= 2 and asg.inputs["healthCheckType"] == "ELB"
+    assert asg.inputs["minSize"] >= 2 and asg.inputs["healthCheckType"] == "EC2"
     assert len(asg.inputs["vpcZoneIdentifiers"]) >= 2
     assert sorted(asg.inputs["targetGroupArns"]) == sorted(group_of(iot, ls[p]).state["arn"] for p in FAMILY_PORTS)
 

@@ -1,0 +1,45 @@
+"""The README is the front door: its commands and config reference match the code."""
+
+import re
+from pathlib import Path
+
+from components.config import ROLES, known_keys
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def quickstart_commands():
+    section = README.split("## Quickstart", 1)[1]
+    block = re.search(r"```[a-z]*\n(.*?)```", section, re.S).group(1)
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_quickstart_holds_exactly_two_commands_plan_then_tests():
+    commands = quickstart_commands()
+    assert len(commands) == 2
+    assert commands[0].endswith("channelctl plan")
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_the_readmes_test_command_verbatim():
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert quickstart_commands()[1] in [line.strip() for line in ci]
+
+
+def documented_keys():
+    reference = README.split("## Configuration reference", 1)[1]
+    return set(re.findall(r"^\| `([A-Za-z.\[\]]+)`", reference, re.M))
+
+
+def test_every_config_key_is_in_the_reference():
+    documented = {k.split(".")[0].split("[")[0] for k in documented_keys()}
+    for role in ROLES:
+        missing = known_keys(role) - documented
+        assert not missing, f"{role} keys missing from the README's configuration reference: {missing}"
+
+
+def test_the_reference_names_no_key_the_program_does_not_know():
+    every = set().union(*(known_keys(role) for role in ROLES))
+    unknown = {k for k in documented_keys() if k.split(".")[0].split("[")[0] not in every}
+    assert not unknown
