@@ -1,0 +1,573 @@
+"""`channelctl plan`: every stack of the project rendered offline, wired, and checked.
+
+The stacks are rendered in the release order of DESIGN.md (network, iot,
+network again, each consumer, iot again) on Pulumi's mock runtime; each
+render's exports feed the stack references of the renders after it, so the
+last render of each stack is what the release leaves behind. The plan prints,
+per account, what will exist there and which export feeds which reference,
+then runs the checks of ``channelctl.checks`` over the final renders.
+
+Exit codes: 0 every check passed, 1 a check failed, 2 bad input (a stack
+file missing or malformed, a reference to a stack outside the plan, a
+configuration the program refuses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from channelctl.checks import (
+    T_STACK_REFERENCE,
+    CheckResult,
+    PlannedStack,
+    endpoint_kind,
+    run_checks,
+    short_type,
+)
+from channelctl.project import Project, ProjectError, Step, deployment_steps, load_project
+from channelctl.render import RenderedResource, RenderedStack, render_stack
+
+EXIT_OK = 0
+EXIT_CHECK_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+# Logs of one step shown in the text output; the JSON output has them all.
+MAX_NOTES_PER_STEP = 4
+# Export values shorter than this (flags, small numbers) say nothing about wiring.
+MIN_WIRED_VALUE_LENGTH = 6
+
+
+class PlanInputError(Exception):
+    """The plan's input is wrong; the one-line message names the file and the key."""
+
+
+# --------------------------------------------------------------------------- #
+# The plan
+# --------------------------------------------------------------------------- #
+
+
+@dataclass(frozen=True)
+class StepRender:
+    """One render of the release: which stack, what it declared, what changed since its last render."""
+
+    number: int
+    stack: str
+    role: str
+    description: str
+    resource_count: int
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    logs: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Wire:
+    """One export of one stack as another stack reads it, and the resource inputs that carry it."""
+
+    source: str
+    export: str
+    value: Any
+    reference: str
+    target: str
+    used_by: tuple[str, ...]
+    in_own_config: bool
+
+
+@dataclass
+class Plan:
+    project: str
+    directory: Path
+    files: dict[str, str]
+    stacks: dict[str, PlannedStack]
+    steps: list[StepRender]
+    wiring: list[Wire]
+    elapsed_s: float
+    checks: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+
+class _Peers(Mapping[str, Mapping[str, Any]]):
+    """The exports rendered so far, found by any form of stack name the program references.
+
+    A reference to a stack of the plan that has not been rendered yet (the
+    backward references of the release order) reads no exports, as it would on
+    a first ``pulumi up``; a reference to a stack outside the plan is recorded
+    so the plan can refuse it.
+    """
+
+    def __init__(self, project: str, names: set[str], exports: Mapping[str, Mapping[str, Any]]):
+        self.project = project
+        self.names = names
+        self.exports = exports
+        self.unknown: list[str] = []
+
+    def stack_of(self, reference: str) -> str | None:
+        parts = reference.split("/")
+        if len(parts) == 3 and parts[1] != self.project:
+            return None
+        return parts[-1] if parts[-1] in self.names else None
+
+    def get(self, key: Any, default: Any = None) -> Mapping[str, Any]:
+        stack = self.stack_of(str(key))
+        if stack is None:
+            self.unknown.append(str(key))
+            return {}
+        return self.exports.get(stack, {})
+
+    def __getitem__(self, key: str) -> Mapping[str, Any]:
+        return self.get(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.exports)
+
+    def __len__(self) -> int:
+        return len(self.exports)
+
+
+def build_plan(directory: Path, stack_names: list[str] | None = None) -> Plan:
+    """Render the project's stacks in release order and check the result."""
+    started = time.perf_counter()
+    project = load_project(Path(directory), stack_names)
+    if not project.stacks:
+        raise PlanInputError(f"{directory}: no Pulumi.<stack>.yaml file found — create the stacks' files or pass --cwd")
+    steps = deployment_steps(project)
+    exports: dict[str, dict[str, Any]] = {}
+    last: dict[str, RenderedStack] = {}
+    rendered_steps: list[StepRender] = []
+    for step in steps:
+        peers = _Peers(project.name, set(project.stacks), exports)
+        rendered = _render(project, step, peers)
+        rendered_steps.append(_step_render(step, rendered, last.get(step.stack)))
+        last[step.stack] = rendered
+        exports[step.stack] = dict(rendered.exports)
+    planned = {
+        name: PlannedStack(
+            name=name,
+            role=project.stacks[name].role,
+            account_id=str(project.stacks[name].config.get("accountId", rendered.exports.get("accountId", ""))),
+            region=str(project.stacks[name].config.get("region", rendered.exports.get("region", ""))),
+            config=dict(project.stacks[name].config),
+            rendered=rendered,
+        )
+        for name, rendered in _in_release_order(last, steps)
+    }
+    plan = Plan(
+        project=project.name,
+        directory=project.directory,
+        files={name: project.stacks[name].path.name for name in planned},
+        stacks=planned,
+        steps=rendered_steps,
+        wiring=wiring(planned, project.name),
+        elapsed_s=0.0,
+    )
+    plan.checks = run_checks(plan.stacks)
+    plan.elapsed_s = time.perf_counter() - started
+    return plan
+
+
+def _in_release_order(last: Mapping[str, RenderedStack], steps: list[Step]) -> list[tuple[str, RenderedStack]]:
+    seen = dict.fromkeys(step.stack for step in steps)
+    return [(name, last[name]) for name in seen]
+
+
+def _render(project: Project, step: Step, peers: _Peers) -> RenderedStack:
+    from pulumi.errors import RunError
+
+    from components.config import ConfigError
+
+    stack_file = project.stacks[step.stack]
+    file_name = stack_file.path.name
+    try:
+        rendered = render_stack(project.directory, step.stack, stack_file.config, project=project.name, peers=peers)
+    except (RunError, ConfigError) as exc:
+        _refuse_unknown_references(project, step.stack, peers)
+        raise PlanInputError(f"{file_name}: {_one_line(str(exc))}") from None
+    except ValueError as exc:
+        # Config validation outside components.config (the device-access proxy
+        # settings) raises its own ValueError subclass.
+        if type(exc).__module__.startswith("components."):
+            _refuse_unknown_references(project, step.stack, peers)
+            raise PlanInputError(f"{file_name}: configuration error: {_one_line(str(exc))}") from None
+        raise
+    _refuse_unknown_references(project, step.stack, peers)
+    return rendered
+
+
+def _refuse_unknown_references(project: Project, stack: str, peers: _Peers) -> None:
+    if not peers.unknown:
+        return
+    reference = peers.unknown[0]
+    stack_file = project.stacks[stack]
+    key = find_config_key(stack_file.config, reference) or "(a stack reference)"
+    short = reference.rsplit("/", 1)[-1]
+    parts = reference.split("/")
+    if len(parts) == 3 and parts[1] != project.name:
+        why = f"names project {parts[1]!r}, not this project {project.name!r}"
+    else:
+        why = f"names stack {short!r}, which is not in the plan (stacks: {', '.join(project.stacks)})"
+    raise PlanInputError(
+        f"{stack_file.path.name}: key '{project.name}:{key}': stack reference {reference!r} {why} — "
+        f"add Pulumi.{short}.yaml (and name it in --stacks), or point the key at a stack of the plan"
+    )
+
+
+def find_config_key(config: Mapping[str, Any], value: str) -> str | None:
+    """The config key path (``consumers[0].stack``) holding ``value``."""
+
+    def walk(node: Any, path: str) -> str | None:
+        if node == value:
+            return path
+        if isinstance(node, Mapping):
+            for key, child in node.items():
+                found = walk(child, f"{path}.{key}" if path else str(key))
+                if found:
+                    return found
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                found = walk(child, f"{path}[{index}]")
+                if found:
+                    return found
+        return None
+
+    return walk(dict(config), "")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _step_render(step: Step, rendered: RenderedStack, previous: RenderedStack | None) -> StepRender:
+    now = {r.urn: r for r in rendered.resources}
+    before = {r.urn: r for r in previous.resources} if previous else {}
+    added = [r for urn, r in now.items() if urn not in before] if previous else []
+    removed = [r for urn, r in before.items() if urn not in now]
+    return StepRender(
+        number=step.number,
+        stack=step.stack,
+        role=step.role,
+        description=step.description,
+        resource_count=len(rendered.resources),
+        added=tuple(f"{short_type(r.type)} {r.name}" for r in added),
+        removed=tuple(f"{short_type(r.type)} {r.name}" for r in removed),
+        logs=tuple(rendered.logs),
+    )
+
+
+# --------------------------------------------------------------------------- #
+# Cross-account wiring
+# --------------------------------------------------------------------------- #
+
+
+def wiring(stacks: Mapping[str, PlannedStack], project: str) -> list[Wire]:
+    """For each stack reference of each final render: every export it read, and where its value went."""
+    wires: list[Wire] = []
+    for target in stacks.values():
+        carriers = _value_index(target.rendered.resources)
+        own_values = set(_leaf_strings(target.config))
+        for ref in target.rendered.resources:
+            if ref.type != T_STACK_REFERENCE:
+                continue
+            reference = str(ref.state.get("name") or ref.id)
+            source = _stack_of(reference, project, stacks)
+            for export, value in _leaves(ref.state.get("outputs") or {}):
+                if isinstance(value, str) and len(value) >= MIN_WIRED_VALUE_LENGTH:
+                    used_by = tuple(carriers.get(value, ()))
+                else:
+                    used_by = ()
+                wires.append(
+                    Wire(
+                        source=source or reference,
+                        export=export,
+                        value=value,
+                        reference=reference,
+                        target=target.name,
+                        used_by=used_by,
+                        in_own_config=isinstance(value, str) and value in own_values,
+                    )
+                )
+    return wires
+
+
+def _stack_of(reference: str, project: str, stacks: Mapping[str, PlannedStack]) -> str | None:
+    parts = reference.split("/")
+    if len(parts) == 3 and parts[1] != project:
+        return None
+    return parts[-1] if parts[-1] in stacks else None
+
+
+def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, Mapping):
+        for key in sorted(value, key=str):
+            text = str(key)
+            # Host names as keys would read as nested paths.
+            child = f"{path}[{text}]" if path and ("." in text or "/" in text) else (f"{path}.{text}" if path else text)
+            yield from _leaves(value[key], child)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{index}]")
+    elif value is not None:
+        yield path, value
+
+
+def _leaf_strings(value: Any) -> Iterator[str]:
+    for _, leaf in _leaves(value):
+        if isinstance(leaf, str):
+            yield leaf
+        else:
+            yield str(leaf)
+
+
+def _value_index(resources: list[RenderedResource]) -> dict[str, list[str]]:
+    """String input value -> the resource inputs that carry it (``ec2.Route name.destinationCidrBlock``)."""
+    index: dict[str, list[str]] = {}
+    for res in resources:
+        if res.type == T_STACK_REFERENCE or res.type.startswith("pulumi:providers:"):
+            continue
+        for path, leaf in _leaves(res.inputs):
+            if isinstance(leaf, str):
+                where = f"{short_type(res.type)} {res.name}.{path}"
+                index.setdefault(leaf, [])
+                if where not in index[leaf]:
+                    index[leaf].append(where)
+    return index
+
+
+# --------------------------------------------------------------------------- #
+# What to show of each account
+# --------------------------------------------------------------------------- #
+
+
+def important(stack: PlannedStack) -> list[tuple[str, str, str]]:
+    """(type, name, what it is) for the resources a reviewer looks for first."""
+    rows: list[tuple[str, str, str]] = []
+    for r in stack.rendered.resources:
+        describe = _DESCRIBERS.get(r.type)
+        if describe is None:
+            continue
+        text = describe(r)
+        if text is not None:
+            rows.append((short_type(r.type), r.name, text))
+    return rows
+
+
+def _val(r: RenderedResource, key: str) -> Any:
+    value = r.inputs.get(key)
+    return r.state.get(key) if value is None else value
+
+
+def _join(values: Any) -> str:
+    return ", ".join(str(v) for v in values or []) or "-"
+
+
+def _describe_endpoint(r: RenderedResource) -> str:
+    service = _val(r, "serviceName")
+    kind = endpoint_kind(service)
+    ips = [c.get("ipv4") for c in _val(r, "subnetConfigurations") or [] if c.get("ipv4")]
+    where = _join(ips) if ips else "IPs assigned by AWS"
+    label = {"privatelink": "PrivateLink endpoint to"}.get(kind, "interface endpoint")
+    return f"{label} {service} ({r.id}; {where}; private DNS {'on' if _val(r, 'privateDnsEnabled') else 'off'})"
+
+
+_DESCRIBERS: dict[str, Any] = {
+    "aws:ec2/vpc:Vpc": lambda r: f"VPC {_val(r, 'cidrBlock')} ({r.id})",
+    "aws:ec2transitgateway/transitGateway:TransitGateway": lambda r: f"Transit Gateway {r.id}, ASN {_int(_val(r, 'amazonSideAsn'))}",
+    "aws:ec2transitgateway/vpcAttachment:VpcAttachment": lambda r: f"TGW attachment {r.id} of {_val(r, 'vpcId')}",
+    "aws:ec2transitgateway/vpcAttachmentAccepter:VpcAttachmentAccepter": lambda r: f"accepts TGW attachment {_val(r, 'transitGatewayAttachmentId')}",
+    "aws:directconnect/gateway:Gateway": lambda r: f"Direct Connect gateway {r.id}, ASN {_val(r, 'amazonSideAsn')}",
+    "aws:directconnect/gatewayAssociation:GatewayAssociation": lambda r: f"DX gateway <-> {_val(r, 'associatedGatewayId')}, allowed prefixes {_join(_val(r, 'allowedPrefixes'))}",
+    "aws:directconnect/transitVirtualInterface:TransitVirtualInterface": lambda r: f"transit VIF on {_val(r, 'connectionId')}, VLAN {_int(_val(r, 'vlan'))}",
+    "aws:route53/resolverEndpoint:ResolverEndpoint": lambda r: f"Resolver {str(_val(r, 'direction')).lower()} endpoint, IPs {_join(e.get('ip') for e in _val(r, 'ipAddresses') or [])}",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": lambda r: _describe_endpoint(r) if endpoint_kind(_val(r, "serviceName")) != "other" else None,
+    "aws:route53/zone:Zone": lambda r: f"private zone {_val(r, 'name')} ({r.id})",
+    "aws:lb/loadBalancer:LoadBalancer": lambda r: f"{'internal' if _val(r, 'internal') else 'INTERNET-FACING'} {_val(r, 'loadBalancerType')} load balancer, IPs {_join(m.get('privateIpv4Address') for m in _val(r, 'subnetMappings') or [])}",
+    "aws:lb/listener:Listener": lambda r: f"listener {_val(r, 'protocol')} {_int(_val(r, 'port'))}",
+    "aws:ec2/vpcEndpointService:VpcEndpointService": lambda r: f"endpoint service {_val(r, 'serviceName')}, principals {_join(_val(r, 'allowedPrincipals'))}, acceptance {'required' if _val(r, 'acceptanceRequired') else 'automatic'}",
+    "aws:ec2/vpcEndpointConnectionAccepter:VpcEndpointConnectionAccepter": lambda r: f"accepts endpoint {_val(r, 'vpcEndpointId')}",
+    "aws:iot/policy:Policy": lambda r: "IoT policy for certificate devices",
+    "aws:iot/authorizer:Authorizer": lambda r: f"IoT custom authorizer {_val(r, 'name')}",
+    "aws:iot/domainConfiguration:DomainConfiguration": lambda r: f"IoT domain configuration {_val(r, 'domainName')}",
+    "aws:lambda/function:Function": lambda r: f"Lambda function {_val(r, 'name') or r.name} ({_val(r, 'runtime')})",
+    "aws:dynamodb/table:Table": lambda r: f"DynamoDB table {_val(r, 'name') or r.name}",
+    "aws:autoscaling/group:Group": lambda r: f"Auto Scaling group, {_int(_val(r, 'minSize'))}-{_int(_val(r, 'maxSize'))} instances",
+    "aws:ec2/instance:Instance": lambda r: f"EC2 instance {_val(r, 'instanceType')} ({r.id})",
+}
+
+
+def _int(value: Any) -> Any:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+# --------------------------------------------------------------------------- #
+# Output
+# --------------------------------------------------------------------------- #
+
+
+def to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "project": plan.project,
+        "passed": plan.passed,
+        "elapsedSeconds": round(plan.elapsed_s, 3),
+        "stacks": [
+            {
+                "name": s.name,
+                "role": s.role,
+                "accountId": s.account_id,
+                "region": s.region,
+                "file": plan.files[s.name],
+                "resourceCounts": dict(sorted(Counter(short_type(r.type) for r in s.rendered.resources).items())),
+                "important": [{"type": t, "name": n, "description": d} for t, n, d in important(s)],
+                "resources": [{"type": r.type, "name": r.name, "id": r.id} for r in s.rendered.resources],
+                "exports": s.rendered.exports,
+            }
+            for s in plan.stacks.values()
+        ],
+        "steps": [
+            {
+                "number": step.number,
+                "stack": step.stack,
+                "role": step.role,
+                "description": step.description,
+                "resourceCount": step.resource_count,
+                "added": list(step.added),
+                "removed": list(step.removed),
+                "logs": [{"level": level, "message": message} for level, message in step.logs],
+            }
+            for step in plan.steps
+        ],
+        "wiring": [
+            {
+                "from": w.source,
+                "export": w.export,
+                "value": w.value,
+                "reference": w.reference,
+                "to": w.target,
+                "usedBy": list(w.used_by),
+                "alsoInOwnConfig": w.in_own_config,
+            }
+            for w in plan.wiring
+        ],
+        "checks": [c.to_json() for c in plan.checks],
+    }
+
+
+def to_text(plan: Plan) -> str:
+    out: list[str] = []
+    accounts = {s.name: s.account_id for s in plan.stacks.values()}
+    out.append(f"Plan of {plan.project}: {len(plan.stacks)} stacks, {len(plan.steps)} steps, rendered offline "
+               f"in {plan.elapsed_s:.1f} s")
+    out.append("")
+    out.append("Release order")
+    for step in plan.steps:
+        change = ""
+        if step.added or step.removed:
+            change = f", +{len(step.added)} -{len(step.removed)} since its last step"
+        out.append(f"  {step.number}. {step.stack} (account {accounts.get(step.stack, '?')}): "
+                   f"{step.resource_count} resources{change}")
+        shown = Counter(a.split(" ", 1)[0] for a in step.added)
+        if shown:
+            out.append("       adds " + ", ".join(f"{t} x{n}" if n > 1 else t for t, n in shown.items()))
+        notes = [m for level, m in step.logs if level in ("info", "warn", "error")]
+        for message in notes[:MAX_NOTES_PER_STEP]:
+            out.append(f"       note: {message}")
+        if len(notes) > MAX_NOTES_PER_STEP:
+            out.append(f"       ({len(notes) - MAX_NOTES_PER_STEP} more notes in --format json)")
+    for stack in plan.stacks.values():
+        out.append("")
+        out.append(f"Account {stack.account_id}: stack {stack.name} (role {stack.role}, {stack.region}, "
+                   f"{plan.files[stack.name]})")
+        counts = Counter(short_type(r.type) for r in stack.rendered.resources
+                         if not r.type.startswith("pulumi:"))
+        out.append(f"  {sum(counts.values())} resources: " + ", ".join(f"{t} x{n}" for t, n in sorted(counts.items())))
+        for type_, name, description in important(stack):
+            out.append(f"  - {name}: {description}")
+    out.append("")
+    out.append("Cross-account wiring (export -> reference -> resource inputs)")
+    groups: dict[tuple[str, str, str], list[Wire]] = {}
+    for wire in plan.wiring:
+        groups.setdefault((wire.source, wire.target, wire.reference), []).append(wire)
+    for (source, target, reference), wires in groups.items():
+        out.append(f"  {source} ({accounts.get(source, '?')}) -> {target} ({accounts.get(target, '?')}) "
+                   f"via {reference}")
+        unused = []
+        for wire in wires:
+            if wire.used_by:
+                carriers = ", ".join(wire.used_by[:3]) + (f" (+{len(wire.used_by) - 3})" if len(wire.used_by) > 3 else "")
+                own = " (same value in its own config)" if wire.in_own_config else ""
+                out.append(f"    {wire.export} = {wire.value} -> {carriers}{own}")
+            else:
+                unused.append(wire.export)
+        if unused:
+            out.append(f"    read, carried by no resource input: {', '.join(unused)}")
+    out.append("")
+    failed = [c for c in plan.checks if not c.passed]
+    out.append(f"Checks: {len(plan.checks) - len(failed)} passed, {len(failed)} failed")
+    for check in plan.checks:
+        out.append(f"  {'PASS' if check.passed else 'FAIL'} {check.name}: {check.detail}")
+        if not check.passed:
+            for problem in check.problems:
+                out.append(f"       - {problem}")
+        if check.resources:
+            shown = ", ".join(check.resources[:12])
+            more = f" (+{len(check.resources) - 12} more)" if len(check.resources) > 12 else ""
+            out.append(f"       resources: {shown}{more}")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- #
+# Command
+# --------------------------------------------------------------------------- #
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="render every stack offline, show what each account gets, and prove the channel private",
+        description=(
+            "Render the project's stacks offline on Pulumi's mock runtime in release order, feeding each "
+            "stack's exports to the next stack's references; print each account's resources and the "
+            "cross-account wiring, and check the channel. Exit 0: all checks passed; 1: a check failed; "
+            "2: bad input."
+        ),
+    )
+    parser.add_argument("--cwd", type=Path, default=Path("."), help="the Pulumi project directory (default: .)")
+    parser.add_argument("--stacks", nargs="+", metavar="STACK", help="stacks to plan (default: every Pulumi.<stack>.yaml)")
+    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument("--diagram", type=Path, metavar="PATH", help="also write a Mermaid flowchart of the channel")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        plan = build_plan(args.cwd, args.stacks)
+    except (ProjectError, PlanInputError) as exc:
+        print(f"channelctl plan: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.diagram is not None:
+        from channelctl.diagram import render_mermaid
+
+        try:
+            args.diagram.write_text(render_mermaid(plan.stacks), encoding="utf-8")
+        except OSError as exc:
+            print(f"channelctl plan: --diagram {args.diagram}: cannot write ({exc.strerror}) — pick a writable path",
+                  file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if args.format == "json":
+        json.dump(to_json(plan), sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(to_text(plan))
+    return EXIT_OK if plan.passed else EXIT_CHECK_FAILED
