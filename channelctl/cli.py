@@ -13,6 +13,7 @@ import sys
 COMMANDS = (
     "devices",
     "up",
+    "plan",
 )
 
 
