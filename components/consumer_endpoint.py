@@ -17,10 +17,10 @@ import pulumi_aws as aws
 from components import addressing
 from components.config import ConsumerConfig
 from components.private_host_zone import AliasTarget, PrivateHostZone, PrivateHostZoneArgs
+from components.private_vpc import private_vpc, ssm_endpoints
 
 MQTT_PORTS = (8883, 443)
 HTTPS_PORT = 443
-SSM_SERVICES = ("ssm", "ssmmessages", "ec2messages")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,27 +59,11 @@ class ConsumerEndpoint(pulumi.ComponentResource):
             self.vpc_id = pulumi.Output.from_input(cfg.existing_vpc.vpc_id)
             subnet_ids: list[pulumi.Input[str]] = list(cfg.existing_vpc.subnet_ids)
         else:
-            vpc = aws.ec2.Vpc(
-                f"{name}-vpc",
-                cidr_block=vpc_cidr,
-                enable_dns_support=True,
-                enable_dns_hostnames=True,
-                tags={"Name": f"{name}-vpc"},
-                opts=child,
-            )
             ranges = addressing.subnet_cidrs("vpcCidr", vpc_cidr, len(cfg.availability_zones))
-            subnets = [
-                aws.ec2.Subnet(
-                    f"{name}-subnet-{az}",
-                    vpc_id=vpc.id,
-                    cidr_block=cidr,
-                    availability_zone=az,
-                    map_public_ip_on_launch=False,
-                    tags={"Name": f"{name}-{az}"},
-                    opts=child,
-                )
-                for az, cidr in zip(cfg.availability_zones, ranges)
-            ]
+            network = private_vpc(
+                name, cidr=vpc_cidr, zones=cfg.availability_zones, subnet_ranges=ranges, label=name, parent=self
+            )
+            vpc, subnets = network.vpc, network.subnets
             self.vpc_id = vpc.id
             subnet_ids = [s.id for s in subnets]
 
@@ -144,32 +128,9 @@ class ConsumerEndpoint(pulumi.ComponentResource):
 
     def _application_host(self, name, cfg: ConsumerConfig, subnet_ids, vpc_cidr: str, provider):
         child = pulumi.ResourceOptions(parent=self)
-        ssm_sg = aws.ec2.SecurityGroup(
-            f"{name}-ssm-sg",
-            vpc_id=self.vpc_id,
-            description="Systems Manager endpoints: HTTPS from this VPC only",
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT, cidr_blocks=[vpc_cidr], description="HTTPS"
-                )
-            ],
-            tags={"Name": f"{name}-ssm"},
-            opts=child,
+        ssm_endpoints(
+            name, region=cfg.common.region, vpc_id=self.vpc_id, vpc_cidr=vpc_cidr, subnet_ids=subnet_ids, parent=self
         )
-        for service in SSM_SERVICES:
-            # These services support private DNS; the SSM agent finds them
-            # under their public names without a route to the internet.
-            aws.ec2.VpcEndpoint(
-                f"{name}-{service}",
-                vpc_id=self.vpc_id,
-                service_name=f"com.amazonaws.{cfg.common.region}.{service}",
-                vpc_endpoint_type="Interface",
-                private_dns_enabled=True,
-                subnet_ids=subnet_ids,
-                security_group_ids=[ssm_sg.id],
-                tags={"Name": f"{name}-{service}"},
-                opts=child,
-            )
         role = aws.iam.Role(
             f"{name}-app-role",
             assume_role_policy=json.dumps(

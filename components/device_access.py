@@ -22,6 +22,7 @@ import pulumi_aws as aws
 
 from components.config import ConfigError, DeviceAccessConfig
 from components.private_iot_channel import slug
+from components.private_vpc import ssm_endpoints
 from components.proxy_config import (
     ProxyConfigError,
     ProxyFamily,
@@ -34,7 +35,6 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 HTTPS_PORT = 443
 # TLS 1.3 and 1.2 only, forward-secret suites (ELB security policies).
 NLB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-SSM_SERVICES = ("ssm", "ssmmessages", "ec2messages")
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
 
 
@@ -221,30 +221,9 @@ class DeviceAccess(pulumi.ComponentResource):
             opts=child,
         )
         s3_prefix_list = aws.ec2.get_prefix_list(name=s3_service, opts=invoke)
-        ssm_sg = aws.ec2.SecurityGroup(
-            f"{name}-ssm-sg",
-            vpc_id=args.vpc_id,
-            description="Systems Manager endpoints for the proxy fleet: HTTPS from the gatekeeper VPC only",
-            ingress=[
-                aws.ec2.SecurityGroupIngressArgs(
-                    protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT, cidr_blocks=[args.vpc_cidr], description="HTTPS"
-                )
-            ],
-            opts=child,
+        ssm_endpoints(
+            name, region=args.region, vpc_id=args.vpc_id, vpc_cidr=args.vpc_cidr, subnet_ids=args.subnet_ids, parent=self
         )
-        for service in SSM_SERVICES:
-            aws.ec2.VpcEndpoint(
-                f"{name}-{service}",
-                vpc_id=args.vpc_id,
-                service_name=f"com.amazonaws.{args.region}.{service}",
-                vpc_endpoint_type="Interface",
-                # Not an IoT endpoint: private DNS lets the SSM agent use the
-                # public service names inside the VPC.
-                private_dns_enabled=True,
-                subnet_ids=list(args.subnet_ids),
-                security_group_ids=[ssm_sg.id],
-                opts=child,
-            )
         nlb_sources = [f"{ip}/32" for ip in args.nlb_ips]
         proxy_sg = aws.ec2.SecurityGroup(
             f"{name}-proxy-sg",

@@ -23,6 +23,7 @@ from components.device_access import DeviceAccess, DeviceAccessArgs, nlb_rules, 
 from components.iot_policy import thing_policy_json
 from components.private_host_zone import PrivateHostZone, PrivateHostZoneArgs
 from components.private_iot_channel import slug
+from components.private_vpc import private_vpc
 
 MQTT_TLS_PORT = 8883
 HTTPS_PORT = 443
@@ -127,33 +128,10 @@ class GatekeeperVpc(pulumi.ComponentResource):
             accepter = aws.ram.ResourceShareAccepter(f"{name}-tgw-share", share_arn=net.resource_share_arn, opts=child)
 
         # --- VPC, private subnets only ------------------------------------
-        self.vpc = aws.ec2.Vpc(
-            f"{name}-vpc",
-            cidr_block=cfg.gatekeeper_vpc_cidr,
-            enable_dns_support=True,
-            enable_dns_hostnames=True,
-            tags={"Name": f"{name}-vpc"},
-            opts=child,
+        network = private_vpc(
+            name, cidr=cfg.gatekeeper_vpc_cidr, zones=self.zones, subnet_ranges=subnet_ranges, label=name, parent=self
         )
-        self.subnets = [
-            aws.ec2.Subnet(
-                f"{name}-subnet-{az}",
-                vpc_id=self.vpc.id,
-                cidr_block=cidr,
-                availability_zone=az,
-                map_public_ip_on_launch=False,
-                tags={"Name": f"{name}-{az}"},
-                opts=child,
-            )
-            for az, cidr in zip(self.zones, subnet_ranges)
-        ]
-        self.route_table = aws.ec2.RouteTable(
-            f"{name}-rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-private"}, opts=child
-        )
-        for az, subnet in zip(self.zones, self.subnets):
-            aws.ec2.RouteTableAssociation(
-                f"{name}-rt-{az}", route_table_id=self.route_table.id, subnet_id=subnet.id, opts=child
-            )
+        self.vpc, self.subnets, self.route_table = network.vpc, network.subnets, network.route_table
         self.attachment = aws.ec2transitgateway.VpcAttachment(
             f"{name}-tgw-attachment",
             transit_gateway_id=net.transit_gateway_id,

@@ -18,6 +18,7 @@ import pulumi_aws as aws
 
 from components import addressing
 from components.config import NetworkConfig
+from components.private_vpc import private_vpc
 
 DNS_PORT = 53
 
@@ -58,34 +59,12 @@ class PrivateIotChannel(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         # --- device VPC: private subnets only, no internet or NAT gateway ---
-        self.vpc = aws.ec2.Vpc(
-            f"{name}-vpc",
-            cidr_block=cfg.device_vpc_cidr,
-            enable_dns_support=True,
-            enable_dns_hostnames=True,
-            tags={"Name": f"{name}-device-vpc"},
-            opts=child,
-        )
         subnet_ranges = addressing.subnet_cidrs("deviceVpcCidr", cfg.device_vpc_cidr, len(cfg.availability_zones))
-        self.subnets = [
-            aws.ec2.Subnet(
-                f"{name}-subnet-{az}",
-                vpc_id=self.vpc.id,
-                cidr_block=cidr,
-                availability_zone=az,
-                map_public_ip_on_launch=False,
-                tags={"Name": f"{name}-device-{az}"},
-                opts=child,
-            )
-            for az, cidr in zip(cfg.availability_zones, subnet_ranges)
-        ]
-        self.route_table = aws.ec2.RouteTable(
-            f"{name}-rt", vpc_id=self.vpc.id, tags={"Name": f"{name}-device-private"}, opts=child
+        network = private_vpc(
+            name, cidr=cfg.device_vpc_cidr, zones=cfg.availability_zones, subnet_ranges=subnet_ranges,
+            label=f"{name}-device", parent=self,
         )
-        for az, subnet in zip(cfg.availability_zones, self.subnets):
-            aws.ec2.RouteTableAssociation(
-                f"{name}-rt-{az}", route_table_id=self.route_table.id, subnet_id=subnet.id, opts=child
-            )
+        self.vpc, self.subnets, self.route_table = network.vpc, network.subnets, network.route_table
 
         # --- DNS for devices: Resolver inbound endpoint, fixed IPs ---------
         # Only inbound rules: security groups are stateful, so answers need no
