@@ -1040,11 +1040,12 @@ def listener_path(
         if not targets.ips and not targets.fleets:
             f.bad(f"{tg.label} behind {port_label} has no target", tg.label)
         for ip, port in targets.ips:
-            if nlb_groups and ch.admits(nlb_groups, "egress", "tcp", port, ip) is None:
-                f.bad(f"{nlb.label}: no egress rule lets tcp {port} out to target {ip}", nlb.label)
             owner = next((e for e in c.data_endpoints if ip in endpoint_ips(e)), None)
             if owner is None:
                 continue  # not an iot.data address: the isolation check reports it
+            if nlb_groups and ch.admits(nlb_groups, "egress", "tcp", port, ip) is None:
+                f.bad(f"{nlb.label}: no egress rule lets tcp {port} out to target {ip}", nlb.label)
+                continue
             if _admits_all(ch, owner.get("securityGroupIds") or [], port, sources, nlb_groups):
                 reached.add(ip)
             else:

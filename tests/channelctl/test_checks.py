@@ -1,0 +1,313 @@
+"""The plan's checks over the rendered example stacks, each one seen passing and failing.
+
+Every mutation breaks one thing in a deep copy of the rendered plan and names
+the checks that must fail: exactly those, and no other.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from channelctl.checks import (
+    CAPACITY,
+    CONSUMER_PATH,
+    DEVICES_DNS,
+    DEVICES_PATH,
+    ISOLATION,
+    connect_problems,
+    run_checks,
+)
+from tests.channelctl.test_plan_support import (
+    add,
+    example_plan,
+    failing,
+    remove,
+    resource,
+    resources_of,
+    stacks_of,
+    without_known_example_gaps,
+)
+
+CONSUMER = f"{CONSUMER_PATH}:consumer"
+ASG = "aws:autoscaling/group:Group"
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return example_plan()
+
+
+@pytest.fixture()
+def stacks(plan):
+    return without_known_example_gaps(stacks_of(plan))
+
+
+def _ingress_rule(sg, port):
+    return next(r for r in sg.inputs["ingress"] if int(r["fromPort"]) == port)
+
+
+# --------------------------------------------------------------------------- #
+# Mutations: (id, function, the checks that must fail)
+# --------------------------------------------------------------------------- #
+
+
+def drop_tgw_route_to_gatekeeper(s):
+    remove(s, "network", "channel-tgw-route-gatekeeper")
+
+
+def dx_prefixes_without_gatekeeper(s):
+    resource(s, "network", "channel-dxgw-tgw").inputs["allowedPrefixes"] = ["10.10.0.0/16"]
+
+
+def gatekeeper_route_to_on_prem_removed(s):
+    remove(s, "iot", "gatekeeper-route-onprem-192-168-0-0-16")
+
+
+def data_sg_8883_not_from_on_prem(s):
+    rule = _ingress_rule(resource(s, "iot", "gatekeeper-iot-data-sg"), 8883)
+    rule["cidrBlocks"] = [c for c in rule["cidrBlocks"] if c != "192.168.0.0/16"]
+
+
+def gatekeeper_attachment_not_accepted(s):
+    remove(s, "network", "channel-gatekeeper-accepter")
+
+
+def proxy_sees_clients_but_admits_only_nlb(s):
+    sg = resource(s, "iot", "gatekeeper-access-proxy-sg")
+    for rule in sg.inputs["ingress"]:
+        rule["cidrBlocks"] = ["10.20.0.5/32", "10.20.128.5/32"]
+
+
+def no_transit_vif(s):
+    remove(s, "network", "channel-transit-vif")
+
+
+def credentials_zone_not_associated(s):
+    remove(s, "network", "channel-zone-c1d2e3f4a5b6c7-credentials-iot-us-west-2")
+
+
+def custom_domain_zone_not_authorized(s):
+    remove(s, "iot", "gatekeeper-zone-custom-domain-auth-0")
+
+
+def resolver_sg_without_udp(s):
+    sg = resource(s, "network", "channel-resolver-sg")
+    sg.inputs["ingress"] = [r for r in sg.inputs["ingress"] if r["protocol"] != "udp"]
+
+
+def device_vpc_route_to_on_prem_removed(s):
+    remove(s, "network", "channel-route-onprem-192-168-0-0-16")
+
+
+def custom_domain_resolves_to_endpoints(s):
+    resource(s, "iot", "gatekeeper-zone-custom-domain-a").inputs["records"] = ["10.20.0.10", "10.20.128.10"]
+
+
+def device_vpc_without_dns_hostnames(s):
+    resource(s, "network", "channel-vpc").inputs["enableDnsHostnames"] = False
+
+
+def consumer_principal_dropped(s):
+    resource(s, "iot", "gatekeeper-endpoint-service").inputs["allowedPrincipals"] = []
+
+
+def consumer_connection_not_accepted(s):
+    remove(s, "iot", "gatekeeper-accept-analytics")
+
+
+def consumer_zone_points_elsewhere(s):
+    record = resource(s, "consumer", "consumer-zone-data-alias")
+    record.inputs["aliases"] = [dict(record.inputs["aliases"][0], name="gatekeeper-nlb-3a720339.elb.us-west-2.amazonaws.com")]
+
+
+def consumer_endpoint_to_other_service(s):
+    resource(s, "consumer", "consumer-endpoint").inputs["serviceName"] = "com.amazonaws.vpce.us-west-2.vpce-svc-0000000000000000a"
+
+
+def nlb_target_dropped(s):
+    remove(s, "iot", "gatekeeper-tg-8883-10-20-0-10")
+
+
+def nlb_egress_to_data_8883_removed(s):
+    sg = resource(s, "iot", "gatekeeper-nlb-sg")
+    sg.inputs["egress"] = [r for r in sg.inputs["egress"] if int(r["fromPort"]) != 8883]
+
+
+def data_sg_8883_not_from_nlb(s):
+    rule = _ingress_rule(resource(s, "iot", "gatekeeper-iot-data-sg"), 8883)
+    rule["cidrBlocks"] = [c for c in rule["cidrBlocks"] if c != "10.20.0.0/16"]
+
+
+def resolver_udp_open_to_world(s):
+    sg = resource(s, "network", "channel-resolver-sg")
+    next(r for r in sg.inputs["ingress"] if r["protocol"] == "udp")["cidrBlocks"].append("0.0.0.0/0")
+
+
+def internet_gateway_added(s):
+    add(s, "consumer", "aws:ec2/internetGateway:InternetGateway", "consumer-igw", "igw-0123456789abcdef0",
+        {"vpcId": resource(s, "consumer", "consumer-vpc").id})
+
+
+def subnet_maps_public_ips(s):
+    resource(s, "consumer", "consumer-subnet-us-west-2a").inputs["mapPublicIpOnLaunch"] = True
+
+
+def app_host_public_ip(s):
+    resource(s, "consumer", "consumer-app").inputs["associatePublicIpAddress"] = True
+
+
+def nlb_reaches_credentials_endpoint(s):
+    arn = resource(s, "iot", "gatekeeper-tg-443").state["arn"]
+    add(s, "iot", "aws:lb/targetGroupAttachment:TargetGroupAttachment", "gatekeeper-tg-443-creds", "tga-creds",
+        {"targetGroupArn": arn, "targetId": "10.20.0.6", "port": 443.0})
+
+
+def thing_policy_connect_unconditioned(s):
+    policy = resource(s, "iot", "gatekeeper-thing-policy")
+    document = json.loads(policy.inputs["policy"])
+    document["Statement"][0].pop("Condition")
+    policy.inputs["policy"] = json.dumps(document)
+
+
+def authorizer_trusts_foreign_endpoint(s):
+    env = resource(s, "iot", "gatekeeper-authorizer-function").inputs["environment"]["variables"]
+    env["DATA_ENDPOINT_IDS"] += ",vpce-0123456789abcdef0"
+
+
+def endpoint_service_open_to_all(s):
+    service = resource(s, "iot", "gatekeeper-endpoint-service")
+    service.inputs["allowedPrincipals"] = list(service.inputs["allowedPrincipals"]) + ["*"]
+
+
+def default_route_in_gatekeeper(s):
+    table = resource(s, "iot", "gatekeeper-rt")
+    tgw = resource(s, "network", "channel-tgw").id
+    add(s, "iot", "aws:ec2/route:Route", "gatekeeper-default", "r-default",
+        {"routeTableId": table.id, "destinationCidrBlock": "0.0.0.0/0", "transitGatewayId": tgw})
+
+
+def nlb_internet_facing(s):
+    resource(s, "iot", "gatekeeper-nlb").inputs["internal"] = False
+
+
+def more_devices_than_endpoints_hold(s):
+    s["iot"].config["expectedDevices"] = 250_000
+
+
+def proxy_fleet_too_small(s):
+    group = resource(s, "iot", "gatekeeper-access-proxy", ASG)
+    group.inputs["desiredCapacity"] = 1.0
+    group.inputs["minSize"] = 1.0
+
+
+def data_record_of_one_endpoint_removed(s):
+    remove(s, "iot", "gatekeeper-zone-data-a-1")
+
+
+MUTATIONS = [
+    (drop_tgw_route_to_gatekeeper, {DEVICES_PATH}),
+    (dx_prefixes_without_gatekeeper, {DEVICES_PATH}),
+    (gatekeeper_route_to_on_prem_removed, {DEVICES_PATH}),
+    (data_sg_8883_not_from_on_prem, {DEVICES_PATH}),
+    (gatekeeper_attachment_not_accepted, {DEVICES_PATH}),
+    (proxy_sees_clients_but_admits_only_nlb, {DEVICES_PATH}),
+    # Without a transit VIF neither the endpoints nor the Resolver are reachable.
+    (no_transit_vif, {DEVICES_PATH, DEVICES_DNS}),
+    (credentials_zone_not_associated, {DEVICES_DNS}),
+    (custom_domain_zone_not_authorized, {DEVICES_DNS}),
+    (resolver_sg_without_udp, {DEVICES_DNS}),
+    (device_vpc_route_to_on_prem_removed, {DEVICES_DNS}),
+    (custom_domain_resolves_to_endpoints, {DEVICES_DNS}),
+    (device_vpc_without_dns_hostnames, {DEVICES_DNS}),
+    (consumer_principal_dropped, {CONSUMER}),
+    (consumer_connection_not_accepted, {CONSUMER}),
+    (consumer_zone_points_elsewhere, {CONSUMER}),
+    (consumer_endpoint_to_other_service, {CONSUMER}),
+    (nlb_target_dropped, {CONSUMER}),
+    (nlb_egress_to_data_8883_removed, {CONSUMER}),
+    (data_sg_8883_not_from_nlb, {CONSUMER}),
+    (resolver_udp_open_to_world, {ISOLATION}),
+    (internet_gateway_added, {ISOLATION}),
+    (subnet_maps_public_ips, {ISOLATION}),
+    (app_host_public_ip, {ISOLATION}),
+    (nlb_reaches_credentials_endpoint, {ISOLATION}),
+    (thing_policy_connect_unconditioned, {ISOLATION}),
+    (authorizer_trusts_foreign_endpoint, {ISOLATION}),
+    (endpoint_service_open_to_all, {ISOLATION}),
+    (default_route_in_gatekeeper, {ISOLATION}),
+    (nlb_internet_facing, {ISOLATION}),
+    (more_devices_than_endpoints_hold, {CAPACITY}),
+    (proxy_fleet_too_small, {CAPACITY}),
+    # One endpoint left in DNS: the host resolves wrongly and the other endpoint takes every device.
+    (data_record_of_one_endpoint_removed, {DEVICES_DNS, CAPACITY}),
+]
+
+
+def test_checks_are_named_and_ordered(plan):
+    assert [r.name for r in run_checks(plan.stacks)] == [DEVICES_PATH, DEVICES_DNS, CONSUMER, ISOLATION, CAPACITY]
+
+
+def test_plan_without_the_known_gaps_passes_every_check(stacks):
+    results = run_checks(stacks)
+    assert failing(results) == set(), [p for r in results for p in r.problems]
+    for result in results:
+        assert result.verified, result.name
+        assert result.resources, result.name
+
+
+def test_example_plan_reports_the_proxy_fleet_gaps(plan):
+    """The example stacks as committed: the proxy fleet admits only the NLB's addresses and is too small."""
+    results = {r.name: r for r in run_checks(plan.stacks)}
+    dropped = [p for p in results[DEVICES_PATH].problems if "client IP preservation on" in p]
+    small = [p for p in results[CAPACITY].problems if "proxy fleet" in p]
+    proxy_sg = resource(plan.stacks, "iot", "gatekeeper-access-proxy-sg")
+    admits_on_prem = any("192.168.0.0/16" in r["cidrBlocks"] for r in proxy_sg.inputs["ingress"])
+    assert bool(dropped) is not admits_on_prem
+    group = resource(plan.stacks, "iot", "gatekeeper-access-proxy", ASG)
+    assert bool(small) is (group.inputs["desiredCapacity"] * 50_000 < int(plan.stacks["iot"].config["expectedDevices"]))
+
+
+@pytest.mark.parametrize("mutate, expected", MUTATIONS, ids=[m.__name__ for m, _ in MUTATIONS])
+def test_each_break_fails_exactly_its_checks(stacks, mutate, expected):
+    mutate(stacks)
+    results = run_checks(stacks)
+    assert failing(results) == expected
+    for result in results:
+        if not result.passed:
+            assert result.problems and result.detail
+            assert result.detail.startswith(result.problems[0][:40])
+
+
+def test_failed_check_names_the_resources_involved(stacks):
+    drop_tgw_route_to_gatekeeper(stacks)
+    result = next(r for r in run_checks(stacks) if r.name == DEVICES_PATH)
+    assert "network:channel-tgw" in result.resources
+    assert any("sends it to nowhere" in p for p in result.problems)
+
+
+def test_missing_iot_stack_fails_checks_that_need_it(plan):
+    stacks = stacks_of(plan)
+    del stacks["iot"]
+    assert {DEVICES_PATH, DEVICES_DNS, CONSUMER, CAPACITY} <= failing(run_checks(stacks))
+
+
+@pytest.mark.parametrize(
+    "statement, allowed",
+    [
+        ({"Effect": "Allow", "Action": "iot:*", "Resource": "*"}, False),
+        ({"Effect": "Allow", "NotAction": "iot:Publish", "Resource": "*"}, False),
+        ({"Effect": "Allow", "Action": "iot:Connect", "Resource": "*",
+          "Condition": {"ForAnyValue:StringEquals": {"aws:SourceVpce": ["vpce-a"]}}}, False),
+        ({"Effect": "Allow", "Action": "iot:Connect", "Resource": "*",
+          "Condition": {"StringEquals": {"aws:SourceVpce": ["vpce-a", "vpce-b"]}}}, False),
+        ({"Effect": "Allow", "Action": "iot:Connect", "Resource": "*",
+          "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-a"}}}, True),
+        ({"Effect": "Allow", "Action": ["iot:Publish", "iot:Receive"], "Resource": "*"}, True),
+        ({"Effect": "Deny", "Action": "iot:Connect", "Resource": "*"}, True),
+    ],
+)
+def test_connect_problems(statement, allowed):
+    problems = connect_problems({"Statement": [statement]}, {"vpce-a"})
+    assert (problems == []) is allowed

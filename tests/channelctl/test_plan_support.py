@@ -1,0 +1,91 @@
+"""Shared helpers (no tests here) for the plan, checks and diagram tests: the example plan and ways to break it."""
+
+from __future__ import annotations
+
+import copy
+import math
+import shutil
+from pathlib import Path
+
+from channelctl.checks import T_ASG, Channel, PlannedStack, proxy_max_connections
+from channelctl.plan import Plan, build_plan
+from channelctl.render import RenderedResource
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def example_plan() -> Plan:
+    return build_plan(ROOT)
+
+
+def copy_project(target: Path) -> Path:
+    """A copy of the project's stack files next to the real program (components are shared)."""
+    for path in ROOT.glob("Pulumi*.yaml"):
+        shutil.copy(path, target / path.name)
+    shutil.copy(ROOT / "__main__.py", target / "__main__.py")
+    for folder in ("components", "certs", "authorizer"):
+        if (ROOT / folder).exists():
+            (target / folder).symlink_to(ROOT / folder)
+    return target
+
+
+def stacks_of(plan: Plan) -> dict[str, PlannedStack]:
+    return copy.deepcopy(plan.stacks)
+
+
+def resource(stacks: dict[str, PlannedStack], stack: str, name: str, type_: str | None = None) -> RenderedResource:
+    """The resource of that name (names are unique per type only; pass the type where two share one)."""
+    for res in stacks[stack].rendered.resources:
+        if res.name == name and (type_ is None or res.type == type_) and not res.type.startswith("channel:"):
+            return res
+    raise KeyError(f"{stack}:{name}")
+
+
+def resources_of(stacks: dict[str, PlannedStack], stack: str, type_: str) -> list[RenderedResource]:
+    return [r for r in stacks[stack].rendered.resources if r.type == type_]
+
+
+def remove(stacks: dict[str, PlannedStack], stack: str, name: str, type_: str | None = None) -> None:
+    res = resource(stacks, stack, name, type_)
+    stacks[stack].rendered.resources.remove(res)
+
+
+def add(stacks: dict[str, PlannedStack], stack: str, type_: str, name: str, rid: str, inputs: dict) -> None:
+    stacks[stack].rendered.resources.append(
+        RenderedResource(
+            urn=f"urn:pulumi:{stack}::private-mqtt-channel::{type_}::{name}",
+            type=type_, name=name, id=rid, inputs=inputs, state={"id": rid}, parent="", provider="", dependencies=[],
+        )
+    )
+
+
+def without_known_example_gaps(stacks: dict[str, PlannedStack]) -> dict[str, PlannedStack]:
+    """The example plan with the two gaps the checks find in it today closed.
+
+    1. The proxy fleet's target groups keep client IPs (the NLB default for
+       instance targets), but its security group admits the family ports only
+       from the NLB's addresses: device connections would be dropped.
+    2. The proxy fleet's standing size times HAProxy's maxconn is below
+       expectedDevices.
+    Each mutation test starts from this plan so that the mutation is the
+    plan's only break. Both steps do nothing once the program closes the gaps.
+    """
+    on_prem = list(stacks["network"].rendered.exports["onPremCidrs"])
+    for sg in resources_of(stacks, "iot", "aws:ec2/securityGroup:SecurityGroup"):
+        if not sg.name.endswith("proxy-sg"):
+            continue
+        for rule in sg.inputs.get("ingress") or []:
+            rule["cidrBlocks"] = list(dict.fromkeys(list(rule.get("cidrBlocks") or []) + on_prem))
+    expected = int(stacks["iot"].config["expectedDevices"])
+    channel = Channel(stacks)
+    for group in channel.of_type(T_ASG):
+        per_instance = proxy_max_connections(channel, group)
+        needed = math.ceil(expected / per_instance) if per_instance else 0
+        if (group.get("desiredCapacity") or 0) < needed:
+            group.r.inputs["desiredCapacity"] = float(needed)
+            group.r.inputs["minSize"] = float(needed)
+    return stacks
+
+
+def failing(results) -> set[str]:
+    return {r.name for r in results if not r.passed}
