@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -149,7 +149,7 @@ class AccessWindow:
     time_zone: str = "UTC"
 
     @property
-    def zone(self) -> ZoneInfo:
+    def zone(self) -> tzinfo:
         return _zone(self.time_zone)
 
     def contains(self, moment: datetime) -> bool:
@@ -259,7 +259,10 @@ def parse_valid_until(value: Any, field_name: str = "valid_until") -> datetime:
     return moment
 
 
-def _zone(name: str, field_name: str = "time_zone") -> ZoneInfo:
+def _zone(name: str, field_name: str = "time_zone") -> tzinfo:
+    if name == "UTC":
+        # Needs no tz database, which a minimal runtime image may lack.
+        return timezone.utc
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
