@@ -511,7 +511,7 @@ def to_text(plan: Plan) -> str:
             else:
                 unused.append(wire.export)
         if unused:
-            out.append(f"    read, carried by no resource input: {', '.join(unused)}")
+            out.append(f"    also exported, carried by no resource input: {', '.join(unused)}")
     out.append("")
     failed = [c for c in plan.checks if not c.passed]
     out.append(f"Checks: {len(plan.checks) - len(failed)} passed, {len(failed)} failed")

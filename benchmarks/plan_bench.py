@@ -1,0 +1,164 @@
+"""Wall time of `channelctl plan` for the example stacks and for 1, 10 and 50 generated consumer stacks.
+
+Each case runs ``python -m channelctl plan --format json`` as a fresh process
+(interpreter start and imports included, as an operator sees it) in a copy of
+the project. The generated cases replace the example consumer with N consumer
+stacks ``Pulumi.consumer-<n>.yaml`` (distinct account IDs and VPC ranges) and
+list them in the iot stack's ``consumers``.
+
+Usage:
+    .venv/bin/python benchmarks/plan_bench.py [--repeat 3] [--consumers 1 10 50] [--append benchmarks/RESULTS.md]
+
+Targets: under 5 s for the examples; time growing no faster than linearly
+with the number of consumers (the time per added consumer must not grow).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PREFIX = "private-mqtt-channel:"
+TARGET_EXAMPLES_S = 5.0
+
+
+def copy_project(target: Path) -> Path:
+    for path in ROOT.glob("Pulumi*.yaml"):
+        shutil.copy(path, target / path.name)
+    shutil.copy(ROOT / "__main__.py", target / "__main__.py")
+    for folder in ("components", "certs", "authorizer"):
+        if (ROOT / folder).exists():
+            (target / folder).symlink_to(ROOT / folder)
+    return target
+
+
+def generate_consumers(project: Path, count: int) -> None:
+    """Replace the example consumer with ``count`` consumer stacks wired into the iot stack."""
+    template = yaml.safe_load((project / "Pulumi.consumer.yaml").read_text())
+    (project / "Pulumi.consumer.yaml").unlink()
+    iot_path = project / "Pulumi.iot.yaml"
+    iot = yaml.safe_load(iot_path.read_text())
+    org_project = iot["config"][f"{PREFIX}consumers"][0]["stack"].rsplit("/", 1)[0]
+    entries = []
+    for n in range(1, count + 1):
+        name = f"consumer-{n}"
+        account = f"{400000000000 + n}"
+        cidr = f"10.{100 + n}.0.0/16"
+        config = dict(template["config"])
+        config[f"{PREFIX}accountId"] = account
+        config[f"{PREFIX}assumeRoleArn"] = f"arn:aws:iam::{account}:role/mqtt-channel-deployer"
+        config[f"{PREFIX}vpcCidr"] = cidr
+        (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
+        entries.append({"name": name, "accountId": account, "vpcCidr": cidr, "stack": f"{org_project}/{name}"})
+    iot["config"][f"{PREFIX}consumers"] = entries
+    iot_path.write_text(yaml.safe_dump(iot, sort_keys=False))
+
+
+def run_plan(project: Path) -> tuple[float, int, dict]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "channelctl", "plan", "--cwd", str(project), "--format", "json"],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    elapsed = time.perf_counter() - started
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"plan failed with exit {done.returncode}: {done.stderr.strip()}")
+    return elapsed, done.returncode, json.loads(done.stdout)
+
+
+def measure(label: str, consumers: int | None, repeat: int) -> dict:
+    with tempfile.TemporaryDirectory(prefix="plan-bench-") as tmp:
+        project = copy_project(Path(tmp))
+        if consumers is not None:
+            generate_consumers(project, consumers)
+        times, code, data = [], 0, {}
+        for _ in range(repeat):
+            elapsed, code, data = run_plan(project)
+            times.append(elapsed)
+    resources = sum(len(s["resources"]) for s in data["stacks"])
+    failed = [c["name"] for c in data["checks"] if not c["passed"]]
+    return {
+        "case": label,
+        "consumers": consumers if consumers is not None else 1,
+        "stacks": len(data["stacks"]),
+        "steps": len(data["steps"]),
+        "resources": resources,
+        "median_s": statistics.median(times),
+        "min_s": min(times),
+        "in_process_s": data["elapsedSeconds"],
+        "exit": code,
+        "failed_checks": failed,
+    }
+
+
+def report(rows: list[dict], command: str, repeat: int) -> str:
+    lines = [
+        f"## channelctl plan wall time ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)",
+        "",
+        f"Command: `{command}`",
+        "",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"load average at start {os.getloadavg()[0]:.2f}. Each case is a fresh `python -m channelctl plan --format json` "
+        f"process in a copy of the project, {repeat} runs; 'plan' is the time the command itself reports "
+        "(render of every step + checks), the rest is interpreter start and imports.",
+        "",
+        "| case | consumer stacks | stacks | steps | resources | median wall s | min wall s | plan s (last run) | exit | failed checks |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['case']} | {r['consumers']} | {r['stacks']} | {r['steps']} | {r['resources']} | "
+            f"{r['median_s']:.2f} | {r['min_s']:.2f} | {r['in_process_s']:.2f} | {r['exit']} | "
+            f"{', '.join(r['failed_checks']) or '-'} |"
+        )
+    generated = [r for r in rows if r["case"] != "examples"]
+    lines.append("")
+    examples = next((r for r in rows if r["case"] == "examples"), None)
+    if examples:
+        verdict = "met" if examples["median_s"] < TARGET_EXAMPLES_S else "NOT met"
+        lines.append(f"Examples: median {examples['median_s']:.2f} s against the {TARGET_EXAMPLES_S:.0f} s target: {verdict}.")
+    if len(generated) >= 2:
+        first, last = generated[0], generated[-1]
+        per = (last["median_s"] - first["median_s"]) / (last["consumers"] - first["consumers"])
+        steps = []
+        for a, b in zip(generated, generated[1:]):
+            steps.append(f"{(b['median_s'] - a['median_s']) / (b['consumers'] - a['consumers']):.3f} s "
+                         f"({a['consumers']}->{b['consumers']})")
+        lines.append(f"Time per added consumer: {', '.join(steps)}; overall {per:.3f} s per consumer. "
+                     "Linear growth means these stay flat (or fall as fixed costs spread).")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--consumers", type=int, nargs="*", default=[1, 10, 50])
+    parser.add_argument("--append", type=Path, help="append the results to this markdown file")
+    args = parser.parse_args()
+    command = "python benchmarks/plan_bench.py " + " ".join(sys.argv[1:])
+    rows = [measure("examples", None, args.repeat)]
+    for count in args.consumers:
+        rows.append(measure(f"{count} generated", count, args.repeat))
+    text = report(rows, command.strip(), args.repeat)
+    print(text)
+    if args.append:
+        with args.append.open("a", encoding="utf-8") as out:
+            out.write("\n" + text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
