@@ -259,6 +259,9 @@ class Channel:
         self._by_type: dict[str, list[Res]] = {}
         self._by_id: dict[str, Res] = {}
         self._by_arn: dict[str, Res] = {}
+        # Renders register resources in whatever order their inputs resolve: sort,
+        # so that findings come out in the same order every run.
+        self.all.sort(key=lambda res: (res.stack.name, res.r.name, res.type))
         for res in self.all:
             self._by_type.setdefault(res.type, []).append(res)
             if res.id and res.type != T_STACK_REFERENCE:
@@ -1036,7 +1039,8 @@ def listener_path(
         f.involve(tg.label)
         preserved = preserves_client_ip(tg) and not privatelink
         sources = list(clients) if preserved else nlb_ips(nlb)
-        seen_as = "client addresses (client IP preservation on)" if preserved else "the NLB's addresses"
+        seen_as = (f"the clients' own addresses: {tg.label} preserves client IPs" if preserved
+                   else f"the NLB's addresses: {tg.label} does not preserve client IPs")
         if not targets.ips and not targets.fleets:
             f.bad(f"{tg.label} behind {port_label} has no target", tg.label)
         for ip, port in targets.ips:
@@ -1050,7 +1054,7 @@ def listener_path(
                 reached.add(ip)
             else:
                 f.bad(f"{owner.label}: its security group does not admit tcp {port} from {', '.join(sources)} "
-                      f"({seen_as} behind {tg.label})", owner.label)
+                      f"({seen_as})", owner.label)
         for fleet in targets.fleets:
             f.involve(fleet.label)
             reached |= _proxy_hops(ch, c, nlb, tg, targets.port, fleet, sources, seen_as, nlb_groups, data, f)
@@ -1075,7 +1079,7 @@ def _proxy_hops(
             f.bad(f"{nlb.label}: no egress rule lets tcp {port} out to the proxy subnet {cidr}", nlb.label)
     if not _admits_all(ch, proxy_groups, port, sources, nlb_groups):
         f.bad(f"proxy fleet {fleet.label}: its security group does not admit tcp {port} from "
-              f"{', '.join(sources) or '(nothing)'}, which is what it sees ({seen_as} behind {tg.label})",
+              f"{', '.join(sources) or '(nothing)'}, the source it sees ({seen_as})",
               fleet.label, *(g.label for g in (ch.by_id(x) for x in proxy_groups) if g))
         return reached
     upstreams = proxy_upstreams(ch, fleet)

@@ -243,6 +243,11 @@ def find_config_key(config: Mapping[str, Any], value: str) -> str | None:
     return walk(dict(config), "")
 
 
+def _ordered(resources) -> list[RenderedResource]:
+    """Resources in a stable order: renders register them as their inputs resolve."""
+    return sorted(resources, key=lambda r: (r.type, r.name))
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -250,8 +255,8 @@ def _one_line(text: str) -> str:
 def _step_render(step: Step, rendered: RenderedStack, previous: RenderedStack | None) -> StepRender:
     now = {r.urn: r for r in rendered.resources}
     before = {r.urn: r for r in previous.resources} if previous else {}
-    added = [r for urn, r in now.items() if urn not in before] if previous else []
-    removed = [r for urn, r in before.items() if urn not in now]
+    added = _ordered(r for urn, r in now.items() if urn not in before) if previous else []
+    removed = _ordered(r for urn, r in before.items() if urn not in now)
     return StepRender(
         number=step.number,
         stack=step.stack,
@@ -331,7 +336,7 @@ def _leaf_strings(value: Any) -> Iterator[str]:
 def _value_index(resources: list[RenderedResource]) -> dict[str, list[str]]:
     """String input value -> the resource inputs that carry it (``ec2.Route name.destinationCidrBlock``)."""
     index: dict[str, list[str]] = {}
-    for res in resources:
+    for res in _ordered(resources):
         if res.type == T_STACK_REFERENCE or res.type.startswith("pulumi:providers:"):
             continue
         for path, leaf in _leaves(res.inputs):
@@ -351,7 +356,8 @@ def _value_index(resources: list[RenderedResource]) -> dict[str, list[str]]:
 def important(stack: PlannedStack) -> list[tuple[str, str, str]]:
     """(type, name, what it is) for the resources a reviewer looks for first."""
     rows: list[tuple[str, str, str]] = []
-    for r in stack.rendered.resources:
+    order = list(_DESCRIBERS)
+    for r in sorted(stack.rendered.resources, key=lambda r: (order.index(r.type) if r.type in order else 0, r.name)):
         describe = _DESCRIBERS.get(r.type)
         if describe is None:
             continue
@@ -430,7 +436,7 @@ def to_json(plan: Plan) -> dict[str, Any]:
                 "file": plan.files[s.name],
                 "resourceCounts": dict(sorted(Counter(short_type(r.type) for r in s.rendered.resources).items())),
                 "important": [{"type": t, "name": n, "description": d} for t, n, d in important(s)],
-                "resources": [{"type": r.type, "name": r.name, "id": r.id} for r in s.rendered.resources],
+                "resources": [{"type": r.type, "name": r.name, "id": r.id} for r in _ordered(s.rendered.resources)],
                 "exports": s.rendered.exports,
             }
             for s in plan.stacks.values()

@@ -260,7 +260,7 @@ def test_plan_without_the_known_gaps_passes_every_check(stacks):
 def test_example_plan_reports_the_proxy_fleet_gaps(plan):
     """The example stacks as committed: the proxy fleet admits only the NLB's addresses and is too small."""
     results = {r.name: r for r in run_checks(plan.stacks)}
-    dropped = [p for p in results[DEVICES_PATH].problems if "client IP preservation on" in p]
+    dropped = [p for p in results[DEVICES_PATH].problems if "preserves client IPs" in p]
     small = [p for p in results[CAPACITY].problems if "proxy fleet" in p]
     proxy_sg = resource(plan.stacks, "iot", "gatekeeper-access-proxy-sg")
     admits_on_prem = any("192.168.0.0/16" in r["cidrBlocks"] for r in proxy_sg.inputs["ingress"])

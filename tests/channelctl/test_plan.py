@@ -37,7 +37,7 @@ def test_text_output_shows_accounts_wiring_and_checks(capsys):
     # Release order: network, iot, network, consumer, iot.
     steps = re.findall(r"^  (\d)\. (\w+) \(account", out, re.MULTILINE)
     assert steps == [("1", "network"), ("2", "iot"), ("3", "network"), ("4", "consumer"), ("5", "iot")]
-    assert "adds ec2transitgateway.VpcAttachmentAccepter" in out
+    assert re.search(r"^       adds .*ec2transitgateway.VpcAttachmentAccepter", out, re.MULTILINE)
     assert re.search(r"transitGatewayAttachmentId = tgw-attach-\w+ -> ec2transitgateway.VpcAttachmentAccepter", out)
     assert re.search(r"consumerEndpointId = vpce-\w+ -> ec2.VpcEndpointConnectionAccepter gatekeeper-accept-analytics",
                      out)
