@@ -16,6 +16,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from components.proxy_config import ProxySettings
+
 PROJECT = "private-mqtt-channel"
 ROLES = ("network", "iot", "consumer")
 
@@ -28,6 +30,8 @@ CONNECTIONS_PER_NLB_TARGET = 55_000
 # "Interface and Gateway Load Balancer endpoints per VPC": 50 by default
 # (Amazon VPC quotas). The plan refuses to need more than the default.
 INTERFACE_ENDPOINTS_PER_VPC = 50
+# Connections one proxy instance accepts.
+PROXY_CONNECTIONS_PER_INSTANCE = ProxySettings.max_connections
 # A Resolver endpoint needs at least two IP addresses, in different AZs.
 MIN_AVAILABILITY_ZONES = 2
 MAX_AVAILABILITY_ZONES = 6
@@ -526,6 +530,15 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
                     f"authorizer.enabled true needs {key} — devices reach the authorizer through the custom domain's "
                     f"domain configuration; set {key}"
                 )
+    if access is not None and access.mode == "tls-proxy":
+        per_instance = PROXY_CONNECTIONS_PER_INSTANCE
+        if access.proxy_min_size * per_instance < devices:
+            needed = math.ceil(devices / per_instance)
+            raise ConfigError(
+                f"deviceAccess.proxyMinSize {access.proxy_min_size} serves {access.proxy_min_size * per_instance:,} "
+                f"connections ({per_instance:,} per proxy instance), fewer than expectedDevices {devices:,} — "
+                f"raise proxyMinSize to at least {needed} (one more to survive losing an instance)"
+            )
     if access is not None:
         if domain is None:
             raise ConfigError(f"deviceAccess.mode {access.mode} needs customDomain — set the devices' host name")

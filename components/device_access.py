@@ -187,6 +187,10 @@ class DeviceAccess(pulumi.ComponentResource):
                 protocol="TLS",
                 target_type="instance",
                 vpc_id=args.vpc_id,
+                # Instance targets preserve client IPs by default; off, the
+                # proxies see only the NLB's fixed IPs, which is all their
+                # security group admits.
+                preserve_client_ip="false",
                 health_check=aws.lb.TargetGroupHealthCheckArgs(
                     protocol="HTTP", port=str(health_port), path=ProxySettings.health_path, matcher="200"
                 ),

@@ -53,6 +53,8 @@ def test_tls_proxy_terminates_on_the_family_ports_and_forwards_over_tls_to_the_f
         assert listener.inputs["sslPolicy"].startswith("ELBSecurityPolicy-TLS13-1-2")
         group = group_of(iot, listener)
         assert group.inputs["protocol"] == "TLS" and group.inputs["targetType"] == "instance"
+        # The proxies' security group admits the NLB's own IPs only.
+        assert group.inputs["preserveClientIp"] == "false"
         assert group.inputs["port"] == port
         assert group.inputs["healthCheck"]["protocol"] == "HTTP"
     (asg,) = iot.of_type("aws:autoscaling/group:Group")
@@ -176,6 +178,8 @@ def access_with(**changes):
     (access_with(mode="socks"), r"deviceAccess.mode 'socks' is not a mode — use one of tls-proxy, tcp-passthrough, direct"),
     (access_with(caBundleFile=None), r"deviceAccess.caBundleFile is required for tls-proxy"),
     (access_with(mode="direct"), r"deviceAccess.families is used only by tls-proxy and tcp-passthrough"),
+    (access_with(proxyMinSize=2), r"deviceAccess.proxyMinSize 2 serves 100,000 connections \(50,000 per proxy instance\), "
+     r"fewer than expectedDevices 150,000 — raise proxyMinSize to at least 3"),
 ])
 def test_device_access_config_errors(cfg, message):
     with pytest.raises(ConfigError, match=message):
