@@ -133,10 +133,11 @@ def test_expected_devices_sizes_data_endpoints_for_both_limits():
 
 
 def test_largest_fleet_that_fits_is_accepted_and_one_more_endpoint_is_not():
-    ok = with_changes("iot", expectedDevices=4_800_000)
+    # The proxy fleet's size is checked separately; this is about endpoints.
+    ok = with_changes("iot", expectedDevices=4_800_000, deviceAccess=DELETE)
     assert load_config(ok, stack="iot").data_endpoint_count == 48
     with pytest.raises(ConfigError, match="needs 49 iot.data endpoints"):
-        load_config(with_changes("iot", expectedDevices=4_800_001), stack="iot")
+        load_config(with_changes("iot", expectedDevices=4_800_001, deviceAccess=DELETE), stack="iot")
     # Switching an optional endpoint off leaves room for one more data endpoint.
-    fewer = with_changes("iot", expectedDevices=4_800_001, enableGreengrassEndpoint=False)
+    fewer = with_changes("iot", expectedDevices=4_800_001, enableGreengrassEndpoint=False, deviceAccess=DELETE)
     assert load_config(fewer, stack="iot").data_endpoint_count == 49
