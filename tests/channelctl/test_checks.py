@@ -27,7 +27,6 @@ from tests.channelctl.test_plan_support import (
     resource,
     resources_of,
     stacks_of,
-    without_known_example_gaps,
 )
 
 CONSUMER = f"{CONSUMER_PATH}:consumer"
@@ -41,7 +40,7 @@ def plan():
 
 @pytest.fixture()
 def stacks(plan):
-    return without_known_example_gaps(stacks_of(plan))
+    return stacks_of(plan)
 
 
 def _ingress_rule(sg, port):
@@ -75,9 +74,9 @@ def gatekeeper_attachment_not_accepted(s):
 
 
 def proxy_sees_clients_but_admits_only_nlb(s):
-    sg = resource(s, "iot", "gatekeeper-access-proxy-sg")
-    for rule in sg.inputs["ingress"]:
-        rule["cidrBlocks"] = ["10.20.0.5/32", "10.20.128.5/32"]
+    """Client IP preservation on: the proxies see devices' addresses, but admit only the NLB's."""
+    for name in ("gatekeeper-access-family1", "gatekeeper-access-family2"):
+        resource(s, "iot", name, "aws:lb/targetGroup:TargetGroup").inputs["preserveClientIp"] = "true"
 
 
 def no_transit_vif(s):
@@ -249,24 +248,12 @@ def test_checks_are_named_and_ordered(plan):
     assert [r.name for r in run_checks(plan.stacks)] == [DEVICES_PATH, DEVICES_DNS, CONSUMER, ISOLATION, CAPACITY]
 
 
-def test_plan_without_the_known_gaps_passes_every_check(stacks):
+def test_example_plan_passes_every_check(stacks):
     results = run_checks(stacks)
     assert failing(results) == set(), [p for r in results for p in r.problems]
     for result in results:
         assert result.verified, result.name
         assert result.resources, result.name
-
-
-def test_example_plan_reports_the_proxy_fleet_gaps(plan):
-    """The example stacks as committed: the proxy fleet admits only the NLB's addresses and is too small."""
-    results = {r.name: r for r in run_checks(plan.stacks)}
-    dropped = [p for p in results[DEVICES_PATH].problems if "preserves client IPs" in p]
-    small = [p for p in results[CAPACITY].problems if "proxy fleet" in p]
-    proxy_sg = resource(plan.stacks, "iot", "gatekeeper-access-proxy-sg")
-    admits_on_prem = any("192.168.0.0/16" in r["cidrBlocks"] for r in proxy_sg.inputs["ingress"])
-    assert bool(dropped) is not admits_on_prem
-    group = resource(plan.stacks, "iot", "gatekeeper-access-proxy", ASG)
-    assert bool(small) is (group.inputs["desiredCapacity"] * 50_000 < int(plan.stacks["iot"].config["expectedDevices"]))
 
 
 @pytest.mark.parametrize("mutate, expected", MUTATIONS, ids=[m.__name__ for m, _ in MUTATIONS])

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import copy
-import math
 import shutil
 from pathlib import Path
 
-from channelctl.checks import T_ASG, Channel, PlannedStack, proxy_max_connections
+from channelctl.checks import PlannedStack
 from channelctl.plan import Plan, build_plan
 from channelctl.render import RenderedResource
 
@@ -57,34 +56,6 @@ def add(stacks: dict[str, PlannedStack], stack: str, type_: str, name: str, rid:
             type=type_, name=name, id=rid, inputs=inputs, state={"id": rid}, parent="", provider="", dependencies=[],
         )
     )
-
-
-def without_known_example_gaps(stacks: dict[str, PlannedStack]) -> dict[str, PlannedStack]:
-    """The example plan with the two gaps the checks find in it today closed.
-
-    1. The proxy fleet's target groups keep client IPs (the NLB default for
-       instance targets), but its security group admits the family ports only
-       from the NLB's addresses: device connections would be dropped.
-    2. The proxy fleet's standing size times HAProxy's maxconn is below
-       expectedDevices.
-    Each mutation test starts from this plan so that the mutation is the
-    plan's only break. Both steps do nothing once the program closes the gaps.
-    """
-    on_prem = list(stacks["network"].rendered.exports["onPremCidrs"])
-    for sg in resources_of(stacks, "iot", "aws:ec2/securityGroup:SecurityGroup"):
-        if not sg.name.endswith("proxy-sg"):
-            continue
-        for rule in sg.inputs.get("ingress") or []:
-            rule["cidrBlocks"] = list(dict.fromkeys(list(rule.get("cidrBlocks") or []) + on_prem))
-    expected = int(stacks["iot"].config["expectedDevices"])
-    channel = Channel(stacks)
-    for group in channel.of_type(T_ASG):
-        per_instance = proxy_max_connections(channel, group)
-        needed = math.ceil(expected / per_instance) if per_instance else 0
-        if (group.get("desiredCapacity") or 0) < needed:
-            group.r.inputs["desiredCapacity"] = float(needed)
-            group.r.inputs["minSize"] = float(needed)
-    return stacks
 
 
 def failing(results) -> set[str]:
