@@ -64,7 +64,7 @@ def test_attachment_and_routes_to_on_prem_and_device_vpc(chain):
 @pytest.mark.parametrize("devices,expected", [(1, 1), (150_000, 2), (250_000, 3)])
 def test_one_data_endpoint_per_100k_devices(chain, devices, expected):
     cfg = example_config("iot") | {"expectedDevices": devices}
-    cfg["deviceAccess"]["proxyMinSize"] = cfg["deviceAccess"]["proxyMaxSize"] = devices // 50_000 + 1
+    cfg["deviceAccess"]["proxyMinSize"] = cfg["deviceAccess"]["proxyMaxSize"] = max(2, devices // 50_000 + 1)
     iot = render("iot", cfg, network_peers(chain))
     data = [e for e in iot.of_type(ENDPOINT) if e.inputs["serviceName"].endswith(".iot.data")]
     assert len(data) == expected == len(iot.exports["dataEndpointIds"])
