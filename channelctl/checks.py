@@ -21,7 +21,7 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from channelctl.render import RenderedResource, RenderedStack
 from components.config import CONNECTIONS_PER_DATA_ENDPOINT, CONNECTIONS_PER_NLB_TARGET
@@ -80,7 +80,6 @@ T_CONNECTION_ACCEPTER = "aws:ec2/vpcEndpointConnectionAccepter:VpcEndpointConnec
 T_TGW = "aws:ec2transitgateway/transitGateway:TransitGateway"
 T_TGW_ATTACHMENT = "aws:ec2transitgateway/vpcAttachment:VpcAttachment"
 T_TGW_ACCEPTER = "aws:ec2transitgateway/vpcAttachmentAccepter:VpcAttachmentAccepter"
-T_TGW_RT = "aws:ec2transitgateway/routeTable:RouteTable"
 T_TGW_RT_ASSOC = "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation"
 T_TGW_RT_PROP = "aws:ec2transitgateway/routeTablePropagation:RouteTablePropagation"
 T_TGW_ROUTE = "aws:ec2transitgateway/route:Route"
@@ -108,7 +107,7 @@ T_IOT_AUTHORIZER = "aws:iot/authorizer:Authorizer"
 T_LAMBDA = "aws:lambda/function:Function"
 T_STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
-# Aliases to these resolve to the endpoint's own addresses.
+# Security-group protocol spellings: any protocol, and protocol numbers for tcp and udp.
 ANY_PROTOCOL = {"-1", "all"}
 PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp"}
 _HAPROXY_SERVER = re.compile(r"^\s*server\s+\S+\s+(\d{1,3}(?:\.\d{1,3}){3}):(\d+)\b", re.MULTILINE)
@@ -1663,9 +1662,6 @@ def _per_target_by_zone(ch: Channel, tg: Res, targets: set[tuple[str, int]], zon
 # --------------------------------------------------------------------------- #
 # Running them
 # --------------------------------------------------------------------------- #
-
-CheckFunction = Callable[[Channel], CheckResult]
-
 
 def run_checks(stacks: Mapping[str, PlannedStack]) -> list[CheckResult]:
     """Every check over the planned stacks, in a fixed order."""
