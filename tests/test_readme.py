@@ -43,3 +43,12 @@ def test_the_reference_names_no_key_the_program_does_not_know():
     every = set().union(*(known_keys(role) for role in ROLES))
     unknown = {k for k in documented_keys() if k.split(".")[0].split("[")[0] not in every}
     assert not unknown
+
+
+def test_the_embedded_diagram_is_the_one_the_plan_generates():
+    from channelctl.diagram import render_mermaid
+    from channelctl.plan import build_plan
+
+    embedded = re.search(r"```mermaid\n(.*?)```", README, re.S).group(1)
+    plan = build_plan(ROOT)
+    assert render_mermaid(plan.stacks).strip() == embedded.strip()
