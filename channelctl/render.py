@@ -325,7 +325,9 @@ def render_stack(
     def program():
         runpy.run_path(str(main), run_name="__main__")
 
-    pulumi_settings.SETTINGS.rpc_manager.clear() if hasattr(pulumi_settings, "SETTINGS") else None
+    # As pulumi.runtime.test does: no RPC or output of an earlier render is awaited.
+    pulumi_settings.SETTINGS.rpc_manager.clear()
+    pulumi_settings.SETTINGS.outputs.clear()
     try:
         _sync_await(pulumi.runtime.stack.run_pulumi_func(program))
         root = pulumi.runtime.get_root_resource()

@@ -40,13 +40,6 @@ def render_chain(configs: dict[str, dict] | None = None) -> dict[str, RenderedSt
     return steps
 
 
-def custom_resources(rendered: RenderedStack) -> list:
-    return [
-        r for r in rendered.resources
-        if r.type.startswith("aws:")
-    ]
-
-
 def open_rules(rendered: RenderedStack) -> list[str]:
     """Security-group rules that admit or reach the whole internet."""
     found = []
