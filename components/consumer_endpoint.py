@@ -8,7 +8,6 @@ through Systems Manager only (no SSH key, no public IP).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
@@ -17,7 +16,7 @@ import pulumi_aws as aws
 from components import addressing
 from components.config import ConsumerConfig
 from components.private_host_zone import AliasTarget, PrivateHostZone, PrivateHostZoneArgs
-from components.private_vpc import private_vpc, ssm_endpoints
+from components.private_vpc import private_vpc, ssm_endpoints, ssm_instance_profile
 
 MQTT_PORTS = (8883, 443)
 HTTPS_PORT = 443
@@ -131,25 +130,7 @@ class ConsumerEndpoint(pulumi.ComponentResource):
         ssm_endpoints(
             name, region=cfg.common.region, vpc_id=self.vpc_id, vpc_cidr=vpc_cidr, subnet_ids=subnet_ids, parent=self
         )
-        role = aws.iam.Role(
-            f"{name}-app-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                    ],
-                }
-            ),
-            opts=child,
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-app-ssm",
-            role=role.name,
-            policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-            opts=child,
-        )
-        profile = aws.iam.InstanceProfile(f"{name}-app-profile", role=role.name, opts=child)
+        profile = ssm_instance_profile(f"{name}-app", parent=self)
         app_sg = aws.ec2.SecurityGroup(
             f"{name}-app-sg",
             vpc_id=self.vpc_id,

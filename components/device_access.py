@@ -21,8 +21,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import ConfigError, DeviceAccessConfig
-from components.private_iot_channel import slug
-from components.private_vpc import ssm_endpoints
+from components.endpoint_targets import forward_to_endpoints
+from components.private_vpc import ssm_endpoints, ssm_instance_profile
 from components.proxy_config import (
     ProxyConfigError,
     ProxyFamily,
@@ -132,7 +132,6 @@ class DeviceAccess(pulumi.ComponentResource):
         super().__init__("channel:iot:DeviceAccess", name, None, opts)
         access = args.config
         self._provider = opts.provider if opts else None
-        child = pulumi.ResourceOptions(parent=self)
         self.listener_ports = [f.port for f in access.families] if uses_nlb(access) else []
 
         if access.mode == "direct":
@@ -143,32 +142,17 @@ class DeviceAccess(pulumi.ComponentResource):
             )
         elif access.mode == "tcp-passthrough":
             for family in access.families:
-                group = aws.lb.TargetGroup(
+                forward_to_endpoints(
                     f"{name}-{family.name}",
-                    port=HTTPS_PORT,
-                    protocol="TCP",
-                    target_type="ip",
+                    listener_name=f"{name}-{family.name}-listener",
+                    tag_name=f"{name}-{family.name}",
+                    listener_port=family.port,
+                    target_port=HTTPS_PORT,
                     vpc_id=args.vpc_id,
-                    preserve_client_ip="false",
-                    health_check=aws.lb.TargetGroupHealthCheckArgs(protocol="TCP", port="traffic-port"),
-                    tags={"Name": f"{name}-{family.name}"},
-                    opts=child,
-                )
-                for ip in args.endpoint_ips:
-                    aws.lb.TargetGroupAttachment(
-                        f"{name}-{family.name}-{slug(ip)}",
-                        target_group_arn=group.arn,
-                        target_id=ip,
-                        port=HTTPS_PORT,
-                        opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.endpoints)),
-                    )
-                aws.lb.Listener(
-                    f"{name}-{family.name}-listener",
-                    load_balancer_arn=args.nlb_arn,
-                    port=family.port,
-                    protocol="TCP",
-                    default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=group.arn)],
-                    opts=child,
+                    nlb_arn=args.nlb_arn,
+                    endpoint_ips=args.endpoint_ips,
+                    endpoints=args.endpoints,
+                    parent=self,
                 )
         else:
             self._proxy_fleet(name, args)
@@ -255,21 +239,7 @@ class DeviceAccess(pulumi.ComponentResource):
             ],
             opts=child,
         )
-        role = aws.iam.Role(
-            f"{name}-proxy-role",
-            assume_role_policy=(
-                '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},'
-                '"Action":"sts:AssumeRole"}]}'
-            ),
-            opts=child,
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-proxy-ssm",
-            role=role.name,
-            policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-            opts=child,
-        )
-        profile = aws.iam.InstanceProfile(f"{name}-proxy-profile", role=role.name, opts=child)
+        profile = ssm_instance_profile(f"{name}-proxy", parent=self)
         ami = aws.ssm.get_parameter(name=AL2023_AMI_PARAMETER, opts=invoke).value
         template = aws.ec2.LaunchTemplate(
             f"{name}-proxy",

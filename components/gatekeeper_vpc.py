@@ -17,9 +17,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components import addressing
-from components.config import CONNECTIONS_PER_NLB_TARGET, ConfigError, IotConfig
+from components.config import ConfigError, IotConfig
 from components.custom_authorizer import CustomAuthorizer, CustomAuthorizerArgs
 from components.device_access import DeviceAccess, DeviceAccessArgs, nlb_rules, proxy_user_data, uses_nlb
+from components.endpoint_targets import forward_to_endpoints
 from components.iot_policy import thing_policy_json
 from components.private_host_zone import PrivateHostZone, PrivateHostZoneArgs
 from components.private_iot_channel import slug
@@ -91,18 +92,13 @@ class GatekeeperVpc(pulumi.ComponentResource):
             else None
         )
         subnet_ranges = addressing.subnet_cidrs("gatekeeperVpcCidr", cfg.gatekeeper_vpc_cidr, len(self.zones))
+        # Sized for 100,000 connections per endpoint and 55,000 per NLB target.
         data_count = cfg.data_endpoint_count
         self.data_endpoint_ips_by_endpoint = [
             [addressing.host(cidr, addressing.SLOT_DATA_BASE + j) for cidr in subnet_ranges] for j in range(data_count)
         ]
         self.data_endpoint_ips = [ip for ips in self.data_endpoint_ips_by_endpoint for ip in ips]
         nlb_ips = [addressing.host(cidr, addressing.SLOT_NLB) for cidr in subnet_ranges]
-        per_target = cfg.expected_devices / len(self.data_endpoint_ips)
-        if per_target > CONNECTIONS_PER_NLB_TARGET:  # data_endpoint_count sizes for this; keep the invariant visible
-            raise ConfigError(
-                f"expectedDevices {cfg.expected_devices} puts {per_target:.0f} connections on each NLB target — "
-                f"at most {CONNECTIONS_PER_NLB_TARGET}; raise availabilityZoneCount"
-            )
         device_sources = sorted({*net.on_prem_cidrs, net.device_vpc_cidr, cfg.gatekeeper_vpc_cidr})
         access = cfg.device_access
         # Rendering the proxy's configuration validates it: a bad family,
@@ -286,33 +282,17 @@ class GatekeeperVpc(pulumi.ComponentResource):
         )
         self.nlb_ips = nlb_ips
         for port in NLB_PORTS:
-            target_group = aws.lb.TargetGroup(
+            forward_to_endpoints(
                 f"{name}-tg-{port}",
-                port=port,
-                protocol="TCP",
-                target_type="ip",
+                listener_name=f"{name}-listener-{port}",
+                tag_name=f"{name}-{port}",
+                listener_port=port,
+                target_port=port,
                 vpc_id=self.vpc.id,
-                # Must stay off when the targets are PrivateLink ENIs.
-                preserve_client_ip="false",
-                health_check=aws.lb.TargetGroupHealthCheckArgs(protocol="TCP", port="traffic-port"),
-                tags={"Name": f"{name}-{port}"},
-                opts=child,
-            )
-            for ip in self.data_endpoint_ips:
-                aws.lb.TargetGroupAttachment(
-                    f"{name}-tg-{port}-{slug(ip)}",
-                    target_group_arn=target_group.arn,
-                    target_id=ip,
-                    port=port,
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=self.data_endpoints),
-                )
-            aws.lb.Listener(
-                f"{name}-listener-{port}",
-                load_balancer_arn=self.nlb.arn,
-                port=port,
-                protocol="TCP",
-                default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)],
-                opts=child,
+                nlb_arn=self.nlb.arn,
+                endpoint_ips=self.data_endpoint_ips,
+                endpoints=self.data_endpoints,
+                parent=self,
             )
 
         # --- PrivateLink endpoint service for consumer accounts -----------

@@ -143,19 +143,7 @@ class PrivateIotChannel(pulumi.ComponentResource):
             tags={"Name": f"{name}-device"},
             opts=child,
         )
-        aws.ec2transitgateway.RouteTableAssociation(
-            f"{name}-device-assoc",
-            transit_gateway_attachment_id=self.device_attachment.id,
-            transit_gateway_route_table_id=self.tgw_route_table.id,
-            opts=child,
-        )
-        aws.ec2transitgateway.Route(
-            f"{name}-tgw-route-device",
-            destination_cidr_block=cfg.device_vpc_cidr,
-            transit_gateway_attachment_id=self.device_attachment.id,
-            transit_gateway_route_table_id=self.tgw_route_table.id,
-            opts=child,
-        )
+        self._route_vpc_attachment(name, "device", self.device_attachment.id, cfg.device_vpc_cidr)
 
         # --- Direct Connect ------------------------------------------------
         self.dx_gateway = aws.directconnect.Gateway(
@@ -226,18 +214,8 @@ class PrivateIotChannel(pulumi.ComponentResource):
                 tags={"Name": f"{name}-gatekeeper"},
                 opts=child,
             )
-            aws.ec2transitgateway.RouteTableAssociation(
-                f"{name}-gatekeeper-assoc",
-                transit_gateway_attachment_id=self.gatekeeper_accepter.transit_gateway_attachment_id,
-                transit_gateway_route_table_id=self.tgw_route_table.id,
-                opts=child,
-            )
-            aws.ec2transitgateway.Route(
-                f"{name}-tgw-route-gatekeeper",
-                destination_cidr_block=cfg.gatekeeper_vpc_cidr,
-                transit_gateway_attachment_id=self.gatekeeper_accepter.transit_gateway_attachment_id,
-                transit_gateway_route_table_id=self.tgw_route_table.id,
-                opts=child,
+            self._route_vpc_attachment(
+                name, "gatekeeper", self.gatekeeper_accepter.transit_gateway_attachment_id, cfg.gatekeeper_vpc_cidr
             )
         else:
             pulumi.log.info(
@@ -277,3 +255,21 @@ class PrivateIotChannel(pulumi.ComponentResource):
             "directConnectGatewayId": self.dx_gateway.id,
         }
         self.register_outputs(self.exports)
+
+    def _route_vpc_attachment(self, name: str, label: str, attachment_id: pulumi.Input[str], cidr: str) -> None:
+        """A VPC attachment in the channel's TGW route table, with a static
+        route to its VPC's range (explicit, so a review sees every path)."""
+        child = pulumi.ResourceOptions(parent=self)
+        aws.ec2transitgateway.RouteTableAssociation(
+            f"{name}-{label}-assoc",
+            transit_gateway_attachment_id=attachment_id,
+            transit_gateway_route_table_id=self.tgw_route_table.id,
+            opts=child,
+        )
+        aws.ec2transitgateway.Route(
+            f"{name}-tgw-route-{label}",
+            destination_cidr_block=cidr,
+            transit_gateway_attachment_id=attachment_id,
+            transit_gateway_route_table_id=self.tgw_route_table.id,
+            opts=child,
+        )

@@ -3,6 +3,7 @@ table, and the Systems Manager endpoints that replace SSH and internet access.""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -90,3 +91,28 @@ def ssm_endpoints(
             tags={"Name": f"{name}-{service}"},
             opts=child,
         )
+
+
+def ssm_instance_profile(prefix: str, *, parent: pulumi.Resource) -> aws.iam.InstanceProfile:
+    """An EC2 instance profile whose only permissions are Systems Manager's
+    (Session Manager instead of SSH keys)."""
+    child = pulumi.ResourceOptions(parent=parent)
+    role = aws.iam.Role(
+        f"{prefix}-role",
+        assume_role_policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            }
+        ),
+        opts=child,
+    )
+    aws.iam.RolePolicyAttachment(
+        f"{prefix}-ssm",
+        role=role.name,
+        policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+        opts=child,
+    )
+    return aws.iam.InstanceProfile(f"{prefix}-profile", role=role.name, opts=child)

@@ -14,6 +14,8 @@ from typing import Any
 import pulumi
 from pulumi.runtime.sync_await import _sync_await
 
+from components.config import ConfigError
+
 
 class UpstreamStack:
     """The exports of one referenced stack, read once."""
@@ -33,3 +35,12 @@ class UpstreamStack:
 
     def missing(self, names: list[str]) -> list[str]:
         return [n for n in names if self.get(n) in (None, "", [], {})]
+
+    def require(self, names: list[str], *, key: str, step: str) -> None:
+        """Refuse to go on without exports this stack cannot exist without."""
+        missing = self.missing(names)
+        if missing:
+            raise ConfigError(
+                f"{key} {self.stack_name} has not exported {', '.join(missing)} — "
+                f"run `pulumi up` on that stack first ({step} of the deploy order)"
+            )

@@ -6,7 +6,10 @@ from typing import Any
 
 import pulumi
 
-from components.config import ConfigError, ConsumerConfig, IotConfig, NetworkConfig, StackConfig
+from components.config import ConfigError, ConsumerConfig, IotConfig, NetworkConfig, StackConfig, validate_disjoint
+from components.consumer_endpoint import ConsumerEndpoint, ConsumerEndpointArgs, IotInputs
+from components.gatekeeper_vpc import GatekeeperVpc, GatekeeperVpcArgs, NetworkInputs
+from components.private_iot_channel import PrivateIotChannel, PrivateIotChannelArgs
 from components.providers import build_provider
 from components.references import UpstreamStack
 
@@ -22,8 +25,6 @@ def build_stack(config: StackConfig) -> dict[str, Any]:
 
 
 def _network(config: NetworkConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
-    from components.private_iot_channel import PrivateIotChannel, PrivateIotChannelArgs
-
     attachment_id = None
     zones: dict[str, str] = {}
     if config.iot_stack:
@@ -50,17 +51,13 @@ def _network(config: NetworkConfig, opts: pulumi.ResourceOptions) -> dict[str, A
 
 
 def _iot(config: IotConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
-    from components.gatekeeper_vpc import GatekeeperVpc, GatekeeperVpcArgs, NetworkInputs
-
     network = UpstreamStack("network-stack", config.network_stack)
-    needed = ["accountId", "transitGatewayId", "resourceShareArn", "deviceVpcId", "deviceVpcCidr", "onPremCidrs"]
-    missing = network.missing(needed)
-    if missing:
-        # The iot stack cannot exist without the network stack's Transit Gateway.
-        raise ConfigError(
-            f"networkStack {config.network_stack} has not exported {', '.join(missing)} — "
-            "run `pulumi up` on the network stack first (step 1 of the deploy order)"
-        )
+    # The iot stack cannot exist without the network stack's Transit Gateway.
+    network.require(
+        ["accountId", "transitGatewayId", "resourceShareArn", "deviceVpcId", "deviceVpcCidr", "onPremCidrs"],
+        key="networkStack",
+        step="step 1",
+    )
     inputs = NetworkInputs(
         account_id=network.get("accountId"),
         transit_gateway_id=network.get("transitGatewayId"),
@@ -101,16 +98,8 @@ def _iot(config: IotConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
 
 
 def _consumer(config: ConsumerConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
-    from components.config import validate_disjoint
-    from components.consumer_endpoint import ConsumerEndpoint, ConsumerEndpointArgs, IotInputs
-
     iot = UpstreamStack("iot-stack", config.iot_stack)
-    missing = iot.missing(["endpointServiceName", "dataEndpointHost", "gatekeeperVpcCidr"])
-    if missing:
-        raise ConfigError(
-            f"iotStack {config.iot_stack} has not exported {', '.join(missing)} — "
-            "run `pulumi up` on the iot stack first (step 2 of the deploy order)"
-        )
+    iot.require(["endpointServiceName", "dataEndpointHost", "gatekeeperVpcCidr"], key="iotStack", step="step 2")
     validate_disjoint([
         ("vpcCidr" if not config.existing_vpc else "existingVpc.vpcCidr", config.effective_vpc_cidr),
         (f"gatekeeperVpcCidr (exported by {config.iot_stack})", iot.get("gatekeeperVpcCidr")),

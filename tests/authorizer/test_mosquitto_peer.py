@@ -9,7 +9,6 @@ import os
 import pwd
 import shutil
 import socket
-import struct
 import subprocess
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 from authorizer.handler import handler
 from channelctl.cli import main as channelctl
 from tests.authorizer.support import connect_event
+from tests.components.peers.mqtt import connect_packet, read_connack
 
 pytestmark = pytest.mark.peer
 
@@ -97,39 +97,17 @@ def broker(tmp_path):
             process.wait()
 
 
-def _string(data: bytes) -> bytes:
-    return struct.pack("!H", len(data)) + data
-
-
-def _remaining_length(length: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, length = length % 128, length // 128
-        out.append(byte | (0x80 if length else 0))
-        if not length:
-            return bytes(out)
-
-
 def mosquitto_accepts(port: int, username: str, password: bytes | None) -> bool:
     """Send an MQTT 3.1.1 CONNECT and read the CONNACK return code (0 = accepted)."""
-    flags = 0x80 | 0x02 | (0x40 if password is not None else 0)
-    variable = _string(b"MQTT") + bytes([4, flags]) + struct.pack("!H", 30)
-    payload = _string(username.encode()) + _string(username.encode())
-    if password is not None:
-        payload += _string(password)
-    body = variable + payload
     with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-        conn.sendall(bytes([0x10]) + _remaining_length(len(body)) + body)
-        connack = b""
-        while len(connack) < 4:
-            chunk = conn.recv(4 - len(connack))
-            if not chunk:
-                return False  # closed without a CONNACK: refused
-            connack += chunk
-        assert connack[0] == 0x20, f"expected CONNACK, got {connack!r}"
-        if connack[3] == 0:
+        conn.sendall(connect_packet(username, username, password, keepalive=30))
+        try:
+            connack = read_connack(conn)
+        except ConnectionError:
+            return False  # closed without a CONNACK: refused
+        if connack.return_code == 0:
             conn.sendall(b"\xe0\x00")  # DISCONNECT
-        return connack[3] == 0
+        return connack.return_code == 0
 
 
 def attempts():

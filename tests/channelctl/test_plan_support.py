@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import copy
-import shutil
 from pathlib import Path
 
 from channelctl.checks import PlannedStack
+from benchmarks.plan_bench import copy_project  # noqa: F401  (one copy of the project layout for tests and benchmark)
 from channelctl.plan import Plan, build_plan
 from channelctl.render import RenderedResource
 
@@ -15,17 +15,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def example_plan() -> Plan:
     return build_plan(ROOT)
-
-
-def copy_project(target: Path) -> Path:
-    """A copy of the project's stack files next to the real program (components are shared)."""
-    for path in ROOT.glob("Pulumi*.yaml"):
-        shutil.copy(path, target / path.name)
-    shutil.copy(ROOT / "__main__.py", target / "__main__.py")
-    for folder in ("components", "certs", "authorizer"):
-        if (ROOT / folder).exists():
-            (target / folder).symlink_to(ROOT / folder)
-    return target
 
 
 def stacks_of(plan: Plan) -> dict[str, PlannedStack]:

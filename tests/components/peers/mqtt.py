@@ -10,11 +10,6 @@ MQTT_311 = 4
 MQTT_5 = 5
 
 
-def _utf8(value: str) -> bytes:
-    data = value.encode()
-    return struct.pack("!H", len(data)) + data
-
-
 def _remaining_length(length: int) -> bytes:
     out = bytearray()
     while True:
@@ -24,12 +19,20 @@ def _remaining_length(length: int) -> bytes:
             return bytes(out)
 
 
-def connect_packet(client_id: str, username: str, password: str, *, version: int = MQTT_311, keepalive: int = 60) -> bytes:
-    flags = 0x80 | 0x40 | 0x02  # username, password, clean session/start
-    header = _utf8("MQTT") + bytes([version, flags]) + struct.pack("!H", keepalive)
+def _field(value: str | bytes) -> bytes:
+    data = value.encode() if isinstance(value, str) else value
+    return struct.pack("!H", len(data)) + data
+
+
+def connect_packet(
+    client_id: str, username: str, password: str | bytes | None, *, version: int = MQTT_311, keepalive: int = 60
+) -> bytes:
+    """CONNECT with a user name and, unless None, a password (text or raw bytes)."""
+    flags = 0x80 | 0x02 | (0x40 if password is not None else 0)  # username, [password], clean session/start
+    header = _field("MQTT") + bytes([version, flags]) + struct.pack("!H", keepalive)
     if version == MQTT_5:
         header += b"\x00"  # no properties
-    payload = _utf8(client_id) + _utf8(username) + _utf8(password)
+    payload = _field(client_id) + _field(username) + (_field(password) if password is not None else b"")
     body = header + payload
     return b"\x10" + _remaining_length(len(body)) + body
 
