@@ -2,7 +2,7 @@
 
 Reads the stack's typed config, builds the stack's one explicit provider,
 reads what upstream stacks have exported, builds the role's ONE top
-component and exports the cross-stack contract of DESIGN.md.
+component and exports the cross-stack contract (README, "Cross-stack contract").
 """
 
 import pulumi

@@ -1,6 +1,6 @@
 """`channelctl plan`: every stack of the project rendered offline, wired, and checked.
 
-The stacks are rendered in the release order of DESIGN.md (network, iot,
+The stacks are rendered in the release order (network, iot,
 network again, each consumer, iot again) on Pulumi's mock runtime; each
 render's exports feed the stack references of the renders after it, so the
 last render of each stack is what the release leaves behind. The plan prints,

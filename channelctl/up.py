@@ -1,4 +1,4 @@
-"""``channelctl up``: release the selected stacks in the five-step order of DESIGN.md.
+"""``channelctl up``: release the selected stacks in the five-step release order.
 
 Each step runs ``pulumi preview`` or ``pulumi up`` on one stack of the local program through
 Pulumi's Automation API, with the project's policy pack, streaming the CLI's output. The release
