@@ -91,6 +91,8 @@ class Plan:
     wiring: list[Wire]
     elapsed_s: float
     checks: list[CheckResult] = field(default_factory=list)
+    # Every render of the release, in order: (stack, render).
+    renders: list[tuple[str, RenderedStack]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -145,9 +147,11 @@ def build_plan(directory: Path, stack_names: list[str] | None = None) -> Plan:
     exports: dict[str, dict[str, Any]] = {}
     last: dict[str, RenderedStack] = {}
     rendered_steps: list[StepRender] = []
+    renders: list[tuple[str, RenderedStack]] = []
     for step in steps:
         peers = _Peers(project.name, set(project.stacks), exports)
         rendered = _render(project, step, peers)
+        renders.append((step.stack, rendered))
         rendered_steps.append(_step_render(step, rendered, last.get(step.stack)))
         last[step.stack] = rendered
         exports[step.stack] = dict(rendered.exports)
@@ -170,6 +174,7 @@ def build_plan(directory: Path, stack_names: list[str] | None = None) -> Plan:
         steps=rendered_steps,
         wiring=wiring(planned, project.name),
         elapsed_s=0.0,
+        renders=renders,
     )
     plan.checks = run_checks(plan.stacks)
     plan.elapsed_s = time.perf_counter() - started
@@ -553,6 +558,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--stacks", nargs="+", metavar="STACK", help="stacks to plan (default: every Pulumi.<stack>.yaml)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     parser.add_argument("--diagram", type=Path, metavar="PATH", help="also write a Mermaid flowchart of the channel")
+    from channelctl import deployer_policy
+
+    deployer_policy.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
@@ -562,6 +570,10 @@ def run(args: argparse.Namespace) -> int:
     except (ProjectError, PlanInputError) as exc:
         print(f"channelctl plan: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.deployer_policy is not None:
+        from channelctl.deployer_policy import print_policies
+
+        return print_policies(plan, args.deployer_policy, read_only=args.read_only)
     if args.diagram is not None:
         from channelctl.diagram import render_mermaid
 
