@@ -316,7 +316,9 @@ RESOURCE_ACTIONS: dict[str, Actions] = {
     ),
     "aws:lb/listener:Listener": Actions(
         create=("elasticloadbalancing:CreateListener",),
-        read=("elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeTags"),
+        # Listener attributes are read with their own call (findListenerAttributesByARN).
+        read=("elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerAttributes",
+              "elasticloadbalancing:DescribeTags"),
         update=("elasticloadbalancing:ModifyListener",),
         delete=("elasticloadbalancing:DeleteListener",),
         tag=_ELB_TAGS,
@@ -473,6 +475,7 @@ _UNSCOPED = frozenset({
     "elasticloadbalancing:DescribeLoadBalancers",
     "elasticloadbalancing:DescribeLoadBalancerAttributes",
     "elasticloadbalancing:DescribeListeners",
+    "elasticloadbalancing:DescribeListenerAttributes",
     "elasticloadbalancing:DescribeTargetGroups",
     "elasticloadbalancing:DescribeTargetGroupAttributes",
     "elasticloadbalancing:DescribeTargetHealth",
@@ -487,7 +490,6 @@ _UNSCOPED = frozenset({
     "directconnect:CreateDirectConnectGateway",
     "servicequotas:GetAWSDefaultServiceQuota",
     "logs:DescribeLogGroups",
-    "lambda:GetRuntimeManagementConfig",
 })
 
 # Resources in a referenced stack's account that this stack's actions name, by (this
