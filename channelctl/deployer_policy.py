@@ -654,6 +654,14 @@ def _role_statements(usage: StackUsage, iam_actions: set[str], *, read_only: boo
     statements: list[dict[str, Any]] = []
     role_actions = sorted(a for a in iam_actions if "InstanceProfile" not in a or a == "iam:ListInstanceProfilesForRole")
     profile_actions = sorted(a for a in iam_actions if a not in role_actions)
+    # IAM actions are granted on the stack's own roles and profiles only: a role policy or
+    # attachment on a role the stack does not create would otherwise lose its actions silently.
+    for actions, arns, what in ((role_actions, role_arns, "roles"), (profile_actions, profile_arns, "instance profiles")):
+        if actions and not arns:
+            raise DeployerPolicyError(
+                f"stack {usage.stack!r}: {', '.join(actions)} needed on {what} the stack does not create — "
+                "name those resources in channelctl/deployer_policy.py"
+            )
     if role_actions and role_arns:
         statements.append(_statement("StackRoles", role_actions, role_arns))
     if profile_actions and profile_arns:

@@ -132,7 +132,8 @@ def test_an_unmapped_invoke_fails_naming_it():
         dp.deployer_policies(usage)
 
 
-def test_command_exits_2_naming_a_type_missing_from_the_table(monkeypatch, capsys):
+def test_command_exits_2_naming_a_type_missing_from_the_table(plan, monkeypatch, capsys):
+    monkeypatch.setattr("channelctl.plan.build_plan", lambda *args, **kwargs: plan)
     table = dict(dp.RESOURCE_ACTIONS)
     del table["aws:ec2/vpcEndpoint:VpcEndpoint"]
     monkeypatch.setattr(dp, "RESOURCE_ACTIONS", table)
@@ -303,6 +304,12 @@ def test_pass_role_follows_a_roles_trust_policy_and_its_explicit_name():
     }]
 
 
+def test_iam_actions_on_a_role_the_stack_does_not_create_fail_loudly():
+    usage = _usage([_resource("aws:iam/rolePolicy:RolePolicy", "extra", {"role": "someone-elses-role"})])
+    with pytest.raises(dp.DeployerPolicyError, match=r"iam:PutRolePolicy.*roles the stack does not create"):
+        dp.deployer_policies(usage)
+
+
 def test_managed_policies_attach_only_those_the_stack_attaches(policies):
     attach = [s for s in _statements(policies["consumer"]) if "iam:AttachRolePolicy" in s["Action"]]
     assert [s["Condition"] for s in attach] == [
@@ -363,7 +370,8 @@ def test_command_prints_the_policy_json_and_exits_0(capsys):
     assert "Checks:" not in captured.out
 
 
-def test_command_says_when_it_splits(capsys):
+def test_command_says_when_it_splits(plan, monkeypatch, capsys):
+    monkeypatch.setattr("channelctl.plan.build_plan", lambda *args, **kwargs: plan)
     code = main(["plan", "--cwd", str(ROOT), "--deployer-policy", "iot"])
     captured = capsys.readouterr()
     documents = json.loads(captured.out)
@@ -372,7 +380,8 @@ def test_command_says_when_it_splits(capsys):
     assert f"split into {len(documents)} documents" in captured.err
 
 
-def test_command_refuses_a_stack_outside_the_project(capsys):
+def test_command_refuses_a_stack_outside_the_project(plan, monkeypatch, capsys):
+    monkeypatch.setattr("channelctl.plan.build_plan", lambda *args, **kwargs: plan)
     code = main(["plan", "--cwd", str(ROOT), "--deployer-policy", "consumer-legacy"])
     captured = capsys.readouterr()
     assert code == EXIT_BAD_INPUT
