@@ -17,8 +17,8 @@ the Transit Gateway attachment through ``ec2:DescribeTransitGatewayAttachments``
 (``FindTransitGatewayAttachmentByTransitGatewayIDAndDirectConnectGatewayID``);
 the Auto Scaling group attaches ``target_group_arns`` with
 ``AttachLoadBalancerTargetGroups`` and ``traffic_source`` with
-``AttachTrafficSources``; VPC endpoints are created with ``CreateVpcEndpoint``
-and waited for with ``DescribeVpcEndpoints``.
+``AttachTrafficSources``; the load balancer listener reads its attributes with
+``DescribeListenerAttributes`` (``findListenerAttributesByARN``).
 
 Resources are scoped to the stack's account and region wherever the service
 has resource-level permissions; Route 53 ARNs carry neither (global service),
@@ -57,7 +57,8 @@ ACTION_PATTERN = re.compile(r"^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$")
 NON_AWS_TYPE_PREFIXES = ("channel:", "pulumi:")
 
 # The provider asks STS who it is before anything else: allowed_account_ids is checked
-# against GetCallerIdentity's account (components/providers.py).
+# against GetCallerIdentity's account (components/providers.py). STS answers it without any
+# permission (STS API reference, GetCallerIdentity); it is named so the policy says so.
 PROVIDER_ACTIONS = ("sts:GetCallerIdentity",)
 
 
@@ -805,10 +806,13 @@ def add_arguments(parser: Any) -> None:
     )
 
 
-def print_policies(plan: Any, stack: str, *, read_only: bool = False) -> int:
+def print_policies(plan: Any, stack: str | None, *, read_only: bool = False) -> int:
     """Write STACK's policy documents to stdout; 0, or 2 with one line on stderr."""
     import sys
 
+    if stack is None:
+        print("channelctl plan: --read-only applies to --deployer-policy STACK — name the stack", file=sys.stderr)
+        return 2
     if stack not in plan.stacks:
         print(f"channelctl plan: --deployer-policy {stack}: no such stack in the plan "
               f"(stacks: {', '.join(plan.stacks)}) — name one of them", file=sys.stderr)

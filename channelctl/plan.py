@@ -570,7 +570,7 @@ def run(args: argparse.Namespace) -> int:
     except (ProjectError, PlanInputError) as exc:
         print(f"channelctl plan: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.deployer_policy is not None:
+    if args.deployer_policy is not None or args.read_only:
         from channelctl.deployer_policy import print_policies
 
         return print_policies(plan, args.deployer_policy, read_only=args.read_only)

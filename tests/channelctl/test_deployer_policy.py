@@ -389,3 +389,22 @@ def test_command_refuses_a_stack_outside_the_project(plan, monkeypatch, capsys):
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1
     assert "consumer-legacy" in lines[0] and "network, iot, consumer" in lines[0]
+
+
+def test_read_only_alone_is_refused(plan, monkeypatch, capsys):
+    monkeypatch.setattr("channelctl.plan.build_plan", lambda *args, **kwargs: plan)
+    code = main(["plan", "--cwd", str(ROOT), "--read-only"])
+    captured = capsys.readouterr()
+    assert code == EXIT_BAD_INPUT
+    assert captured.out == ""
+    assert "--deployer-policy STACK" in captured.err
+
+
+def test_read_only_command_prints_the_preview_policy(plan, monkeypatch, capsys):
+    monkeypatch.setattr("channelctl.plan.build_plan", lambda *args, **kwargs: plan)
+    code = main(["plan", "--cwd", str(ROOT), "--deployer-policy", "network", "--read-only"])
+    documents = json.loads(capsys.readouterr().out)
+    assert code == EXIT_OK
+    actions = _actions(documents)
+    assert "ec2:DescribeTransitGateways" in actions
+    assert not any(a.startswith(("ec2:Create", "iam:")) for a in actions)
