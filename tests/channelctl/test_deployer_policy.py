@@ -158,6 +158,42 @@ def test_every_action_in_the_tables_is_service_colon_action():
     assert len(named) > 150
 
 
+# IAM action prefix -> botocore service name (boto3 ships every service's API model).
+BOTOCORE_SERVICES = {
+    "ec2": "ec2", "elasticloadbalancing": "elbv2", "autoscaling": "autoscaling", "iam": "iam",
+    "route53": "route53", "route53resolver": "route53resolver", "directconnect": "directconnect", "ram": "ram",
+    "iot": "iot", "lambda": "lambda", "logs": "logs", "dynamodb": "dynamodb", "kms": "kms", "ssm": "ssm",
+    "sts": "sts", "servicequotas": "service-quotas",
+}
+# Permissions that are no API operation of their own (Service Authorization Reference).
+PERMISSION_ONLY = {"iam:PassRole"}
+
+
+def _api_operations(prefix: str) -> set[str]:
+    import botocore.session
+
+    return set(botocore.session.get_session().get_service_model(BOTOCORE_SERVICES[prefix]).operation_names)
+
+
+def test_every_action_names_a_real_api_operation(policies):
+    # A misspelt action is valid JSON and silently grants nothing; botocore's models know every operation.
+    named = {a for entry in dp.RESOURCE_ACTIONS.values() for a in entry.all()}
+    named |= {a for actions in dp.INVOKE_ACTIONS.values() for a in actions}
+    for documents in policies.values():
+        named |= _actions(documents)
+    operations: dict[str, set[str]] = {}
+    for action in sorted(named - PERMISSION_ONLY):
+        prefix, operation = action.split(":")
+        operations.setdefault(prefix, _api_operations(prefix))
+        assert operation in operations[prefix], action
+
+
+def test_a_misspelt_action_is_not_an_api_operation():
+    assert "DescribeVpcs" in _api_operations("ec2")
+    assert "DescribeVpc" not in _api_operations("ec2")
+    assert "DescribeVpcEndpointServicePermission" not in _api_operations("ec2")
+
+
 @pytest.mark.parametrize("bad", ["ec2:describeVpcs", "ec2 DescribeVpcs", "ec2:*", "ec2:Describe*", "EC2:DescribeVpcs",
                                  "DescribeVpcs", "ec2:Describe Vpcs"])
 def test_malformed_action_names_are_refused(bad):
