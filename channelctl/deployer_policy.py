@@ -679,6 +679,10 @@ def _role_statements(usage: StackUsage, iam_actions: set[str], *, read_only: boo
             "Resource": role_arns if len(role_arns) > 1 else role_arns[0],
             "Condition": {"ArnEquals": {"iam:PolicyARN": attached}},
         })
+    # PassRole: RunInstances, CreateAutoScalingGroup (launch template), CreateFunction and
+    # AddRoleToInstanceProfile ("the caller ... must be granted the PassRole permission on the
+    # IAM role", IAM API reference) all pass the role; each role only to the service its trust
+    # policy names.
     passed: dict[str, set[str]] = {}
     for role in roles:
         for service in _trusted_services(role):
