@@ -245,6 +245,8 @@ class PrivateIotChannel(pulumi.ComponentResource):
         self.exports = {
             "accountId": cfg.common.account_id,
             "region": cfg.common.region,
+            # The account the Transit Gateway is shared with: the iot stack refuses to attach from another.
+            "iotAccountId": cfg.iot_account_id,
             "deviceVpcId": self.vpc.id,
             "deviceVpcCidr": cfg.device_vpc_cidr,
             "onPremCidrs": list(cfg.on_prem_cidrs),

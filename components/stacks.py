@@ -13,6 +13,29 @@ from components.private_iot_channel import PrivateIotChannel, PrivateIotChannelA
 from components.providers import build_provider
 from components.references import UpstreamStack
 
+# A Transit Gateway is a Regional resource: it connects VPCs of its own Region, and RAM shares it
+# only there (AWS whitepaper "Building a Scalable and Secure Multi-VPC AWS Network Infrastructure",
+# Transit Gateway). So the gatekeeper VPC's attachment needs the network stack's Region.
+TGW_REGION_RULE = "a VPC attaches only to a Transit Gateway of its own Region"
+# Interface endpoints reach an endpoint service in another Region only through cross-Region
+# PrivateLink (launched November 2024: the service lists `supported_regions`, the endpoint names
+# its `service_region`; AWS PrivateLink guide, "Share your services", Cross-Region access). The
+# channel declares neither, so a consumer's endpoint must be in the iot stack's Region.
+PRIVATELINK_REGION_RULE = (
+    "an interface endpoint reaches an endpoint service of its own Region only (the channel does not "
+    "use cross-Region PrivateLink)"
+)
+
+
+def refuse_other_region(own_region: str, key: str, upstream: UpstreamStack, rule: str) -> None:
+    """Refuse an upstream stack that exported a different Region (an older export without one passes)."""
+    exported = upstream.get("region")
+    if exported and exported != own_region:
+        raise ConfigError(
+            f"region {own_region} differs from the region {exported} exported by {key} {upstream.stack_name} — "
+            f"{rule}: deploy both stacks to one region"
+        )
+
 
 def build_stack(config: StackConfig) -> dict[str, Any]:
     provider = build_provider(config.common)
@@ -29,6 +52,14 @@ def _network(config: NetworkConfig, opts: pulumi.ResourceOptions) -> dict[str, A
     zones: dict[str, str] = {}
     if config.iot_stack:
         iot = UpstreamStack("iot-stack", config.iot_stack)
+        refuse_other_region(config.common.region, "iotStack", iot, TGW_REGION_RULE)
+        exported_account = iot.get("accountId")
+        if exported_account and exported_account != config.iot_account_id:
+            raise ConfigError(
+                f"iotAccountId {config.iot_account_id} differs from the accountId {exported_account} exported by "
+                f"iotStack {config.iot_stack} — the Transit Gateway is shared with iotAccountId: set it to "
+                f"{exported_account}, or point iotStack at the iot stack of account {config.iot_account_id}"
+            )
         exported_cidr = iot.get("gatekeeperVpcCidr")
         if exported_cidr and exported_cidr != config.gatekeeper_vpc_cidr:
             raise ConfigError(
@@ -58,6 +89,14 @@ def _iot(config: IotConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
         key="networkStack",
         step="step 1",
     )
+    refuse_other_region(config.common.region, "networkStack", network, TGW_REGION_RULE)
+    shared_with = network.get("iotAccountId")
+    if shared_with and shared_with != config.common.account_id:
+        raise ConfigError(
+            f"accountId {config.common.account_id} is not the account networkStack {config.network_stack} shares its "
+            f"Transit Gateway with (its iotAccountId is {shared_with}) — set iotAccountId {config.common.account_id} "
+            f"in the network stack and update it first, or point networkStack at this account's network stack"
+        )
     inputs = NetworkInputs(
         account_id=network.get("accountId"),
         transit_gateway_id=network.get("transitGatewayId"),
@@ -82,6 +121,12 @@ def _iot(config: IotConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
                 f"consumers[{consumer.name}].accountId {consumer.account_id} differs from stack {consumer.stack}'s "
                 f"accountId {exported_account} — point the entry at the right stack"
             )
+        exported_cidr = ref.get("consumerVpcCidr")
+        if consumer.vpc_cidr and exported_cidr and exported_cidr != consumer.vpc_cidr:
+            raise ConfigError(
+                f"consumers[{consumer.name}].vpcCidr {consumer.vpc_cidr} differs from stack {consumer.stack}'s "
+                f"consumerVpcCidr {exported_cidr} — set the consumer VPC's range in the entry"
+            )
         if endpoint_id:
             consumer_endpoints[consumer.name] = endpoint_id
         else:
@@ -100,6 +145,7 @@ def _iot(config: IotConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
 def _consumer(config: ConsumerConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
     iot = UpstreamStack("iot-stack", config.iot_stack)
     iot.require(["endpointServiceName", "dataEndpointHost", "gatekeeperVpcCidr"], key="iotStack", step="step 2")
+    refuse_other_region(config.common.region, "iotStack", iot, PRIVATELINK_REGION_RULE)
     validate_disjoint([
         ("vpcCidr" if not config.existing_vpc else "existingVpc.vpcCidr", config.effective_vpc_cidr),
         (f"gatekeeperVpcCidr (exported by {config.iot_stack})", iot.get("gatekeeperVpcCidr")),
