@@ -32,6 +32,7 @@ from channelctl.checks import (
     run_checks,
     short_type,
 )
+from channelctl import crossstack
 from channelctl.project import Project, ProjectError, Step, deployment_steps, load_project
 from channelctl.render import RenderedResource, RenderedStack, render_stack
 
@@ -143,6 +144,8 @@ def build_plan(directory: Path, stack_names: list[str] | None = None) -> Plan:
     project = load_project(Path(directory), stack_names)
     if not project.stacks:
         raise PlanInputError(f"{directory}: no Pulumi.<stack>.yaml file found — create the stacks' files or pass --cwd")
+    # Stack files that do not describe one channel cannot be released: refuse them before rendering.
+    crossstack.validate(project)
     steps = deployment_steps(project)
     exports: dict[str, dict[str, Any]] = {}
     last: dict[str, RenderedStack] = {}

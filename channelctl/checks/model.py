@@ -23,6 +23,7 @@ DEVICES_DNS = "devices-dns"
 CONSUMER_PATH = "consumer-path"  # one check per consumer stack: "consumer-path:<stack>"
 ISOLATION = "isolation"
 CAPACITY = "capacity"
+COHERENCE = "coherence"
 
 # Ports devices use on each IoT interface endpoint: MQTT over TLS (8883) and
 # MQTT/HTTPS with ALPN on 443 for iot.data, HTTPS for the credential provider
