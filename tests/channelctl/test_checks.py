@@ -7,11 +7,13 @@ the checks that must fail: exactly those, and no other.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from channelctl.checks import (
     CAPACITY,
+    COHERENCE,
     CONSUMER_PATH,
     DEVICES_DNS,
     DEVICES_PATH,
@@ -205,6 +207,56 @@ def data_record_of_one_endpoint_removed(s):
     remove(s, "iot", "gatekeeper-zone-data-a-1")
 
 
+PROVIDER = "pulumi:providers:aws"
+
+
+def _provider(s, stack):
+    return next(r for r in resources_of(s, stack, PROVIDER))
+
+
+def consumer_in_another_region(s):
+    _provider(s, "consumer").inputs["region"] = "us-east-1"
+
+
+def network_in_another_region(s):
+    _provider(s, "network").inputs["region"] = "eu-west-1"
+
+
+def tgw_shared_with_another_account(s):
+    s["network"].config["iotAccountId"] = "999999999999"
+    resource(s, "network", "channel-tgw-share-iot").inputs["principal"] = "999999999999"
+
+
+def network_routes_another_gatekeeper_range(s):
+    s["network"].config["gatekeeperVpcCidr"] = "10.21.0.0/16"
+
+
+def consumer_account_not_listed(s):
+    s["iot"].config["consumers"] = [{"name": "other", "accountId": "444444444444"}]
+
+
+def consumer_listed_by_account_with_another_range(s):
+    s["iot"].config["consumers"] = [{"name": "analytics", "accountId": "333333333333", "vpcCidr": "10.31.0.0/16"}]
+
+
+def consumer_entry_names_the_stack_with_another_account(s):
+    s["iot"].config["consumers"][0]["accountId"] = "444444444444"
+
+
+def _rename_reference(s, stack, value):
+    ref = next(r for r in resources_of(s, stack, "pulumi:pulumi:StackReference"))
+    s[stack].config["iotStack"] = value
+    ref.state["name"] = value
+
+
+def reference_to_another_organization(s):
+    _rename_reference(s, "consumer", "acme2/private-mqtt-channel/iot")
+
+
+def reference_to_another_project(s):
+    _rename_reference(s, "consumer", "acme/other-project/iot")
+
+
 MUTATIONS = [
     (drop_tgw_route_to_gatekeeper, {DEVICES_PATH}),
     (dx_prefixes_without_gatekeeper, {DEVICES_PATH}),
@@ -241,11 +293,45 @@ MUTATIONS = [
     (proxy_fleet_too_small, {CAPACITY}),
     # One endpoint left in DNS: the host resolves wrongly and the other endpoint takes every device.
     (data_record_of_one_endpoint_removed, {DEVICES_DNS, CAPACITY}),
+    (consumer_in_another_region, {COHERENCE}),
+    (network_in_another_region, {COHERENCE}),
+    (tgw_shared_with_another_account, {COHERENCE}),
+    (network_routes_another_gatekeeper_range, {COHERENCE}),
+    (consumer_account_not_listed, {COHERENCE}),
+    (consumer_listed_by_account_with_another_range, {COHERENCE}),
+    (consumer_entry_names_the_stack_with_another_account, {COHERENCE}),
+    (reference_to_another_organization, {COHERENCE}),
+    (reference_to_another_project, {COHERENCE}),
+]
+
+# What each coherence break says: the stack file and the key to change.
+COHERENCE_PROBLEMS = [
+    (consumer_in_another_region, r"^Pulumi\.consumer\.yaml: key 'private-mqtt-channel:region': us-east-1 differs "
+                                 r"from Pulumi\.iot\.yaml's region us-west-2.*cross-Region PrivateLink"),
+    (network_in_another_region, r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:region': us-west-2 differs from "
+                                r"Pulumi\.network\.yaml's region eu-west-1.*Transit Gateway of its own Region"),
+    (tgw_shared_with_another_account, r"^Pulumi\.network\.yaml: key 'private-mqtt-channel:iotAccountId': "
+                                      r"999999999999 is not the iot stack's account 222222222222"),
+    (network_routes_another_gatekeeper_range, r"^Pulumi\.network\.yaml: key 'private-mqtt-channel:gatekeeperVpcCidr': "
+                                              r"10\.21\.0\.0/16 differs from the gatekeeper VPC's range 10\.20\.0\.0/16"),
+    (consumer_account_not_listed, r"^Pulumi\.consumer\.yaml: key 'private-mqtt-channel:accountId': account "
+                                  r"333333333333 is in no entry of Pulumi\.iot\.yaml key 'private-mqtt-channel:consumers'"),
+    (consumer_listed_by_account_with_another_range, r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:consumers\[0\]\."
+                                                    r"vpcCidr': 10\.31\.0\.0/16 differs from Pulumi\.consumer\.yaml's "
+                                                    r"vpcCidr 10\.30\.0\.0/16"),
+    (consumer_entry_names_the_stack_with_another_account, r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:consumers"
+                                                          r"\[0\]\.accountId': 444444444444 is not the account of stack "
+                                                          r"consumer \(333333333333\)"),
+    (reference_to_another_organization, r"more than one organization: 'acme' in .*; 'acme2' in Pulumi\.consumer\.yaml: "
+                                        r"key 'private-mqtt-channel:iotStack'"),
+    (reference_to_another_project, r"^Pulumi\.consumer\.yaml: key 'private-mqtt-channel:iotStack': stack reference "
+                                   r"'acme/other-project/iot' names project 'other-project'"),
 ]
 
 
 def test_checks_are_named_and_ordered(plan):
-    assert [r.name for r in run_checks(plan.stacks)] == [DEVICES_PATH, DEVICES_DNS, CONSUMER, ISOLATION, CAPACITY]
+    assert [r.name for r in run_checks(plan.stacks)] == [DEVICES_PATH, DEVICES_DNS, CONSUMER, ISOLATION, CAPACITY,
+                                                         COHERENCE]
 
 
 def test_example_plan_passes_every_check(stacks):
@@ -265,6 +351,21 @@ def test_each_break_fails_exactly_its_checks(stacks, mutate, expected):
         if not result.passed:
             assert result.problems and result.detail
             assert result.detail.startswith(result.problems[0][:40])
+
+
+@pytest.mark.parametrize("mutate, pattern", COHERENCE_PROBLEMS, ids=[m.__name__ for m, _ in COHERENCE_PROBLEMS])
+def test_coherence_names_the_file_and_the_key(stacks, mutate, pattern):
+    mutate(stacks)
+    result = next(r for r in run_checks(stacks) if r.name == COHERENCE)
+    assert any(re.search(pattern, p) for p in result.problems), result.problems
+
+
+def test_coherence_matches_an_entry_without_stack_by_account(stacks):
+    """Step 2 of adding a consumer: its entry has no stack: yet, and its account and range match."""
+    del stacks["iot"].config["consumers"][0]["stack"]
+    result = next(r for r in run_checks(stacks) if r.name == COHERENCE)
+    assert result.passed, result.problems
+    assert "consumers[0] (analytics) is stack consumer, matched by account 333333333333" in result.verified
 
 
 def test_failed_check_names_the_resources_involved(stacks):

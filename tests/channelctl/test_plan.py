@@ -44,7 +44,7 @@ def test_text_output_shows_accounts_wiring_and_checks(capsys):
                      out)
     verdicts = re.findall(r"^  (PASS|FAIL) ([\w:-]+):", out, re.MULTILINE)
     assert [name for _, name in verdicts] == ["devices-path", "devices-dns", "consumer-path:consumer", "isolation",
-                                              "capacity"]
+                                              "capacity", "coherence"]
     # The committed example channel is proven private and complete.
     assert {v for v, _ in verdicts} == {"PASS"}
     assert code == EXIT_OK
@@ -114,6 +114,83 @@ def _missing_stack_file(project):
 
 def _subset_without_referenced_stack(project):
     return ["--stacks", "network", "iot"]
+
+
+def _setting(file, key, value):
+    def breaks(project):
+        def change(config):
+            node, *path = key.split(".")
+            if not path:
+                config[PREFIX + node] = value
+                return
+            target = config[PREFIX + node]
+            for part in path[:-1]:
+                target = target[int(part)] if part.isdigit() else target[part]
+            target[path[-1]] = value
+
+        _edit(project / file, change)
+        return []
+
+    breaks.__name__ = f"{file}:{key}={value}"
+    return breaks
+
+
+# Stack files that do not describe one channel: refused before anything is rendered.
+CROSS_STACK = [
+    (_setting("Pulumi.consumer.yaml", "iotStack", "acme2/private-mqtt-channel/iot"),
+     [r"^Pulumi\.consumer\.yaml: key 'private-mqtt-channel:iotStack': stack reference "
+      r"'acme2/private-mqtt-channel/iot' names organization 'acme2', but Pulumi\.network\.yaml: key "
+      r"'private-mqtt-channel:iotStack' names 'acme'"]),
+    (_setting("Pulumi.iot.yaml", "networkStack", "acme/other-project/network"),
+     [r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:networkStack': stack reference "
+      r"'acme/other-project/network' names project 'other-project', not this project 'private-mqtt-channel'"]),
+    (_setting("Pulumi.network.yaml", "iotStack", "acme/private-mqtt-channel/consumer"),
+     [r"^Pulumi\.network\.yaml: key 'private-mqtt-channel:iotStack': .* names stack 'consumer', whose role is "
+      r"consumer — point the key at the iot stack"]),
+    (_setting("Pulumi.network.yaml", "region", "eu-west-1"),
+     [r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:region': us-west-2 differs from Pulumi\.network\.yaml's "
+      r"region eu-west-1 — a VPC attaches only to a Transit Gateway of its own Region"]),
+    (_setting("Pulumi.consumer.yaml", "region", "us-east-1"),
+     [r"^Pulumi\.consumer\.yaml: key 'private-mqtt-channel:region': us-east-1 differs from Pulumi\.iot\.yaml's "
+      r"region us-west-2 — .*does not use cross-Region PrivateLink"]),
+    (_setting("Pulumi.network.yaml", "iotAccountId", "444444444444"),
+     [r"^Pulumi\.network\.yaml: key 'private-mqtt-channel:iotAccountId': 444444444444 is not the account of the "
+      r"iot stack \(Pulumi\.iot\.yaml accountId 222222222222\)"]),
+    (_setting("Pulumi.network.yaml", "gatekeeperVpcCidr", "10.21.0.0/16"),
+     [r"^Pulumi\.network\.yaml: key 'private-mqtt-channel:gatekeeperVpcCidr': 10\.21\.0\.0/16 differs from "
+      r"Pulumi\.iot\.yaml's gatekeeperVpcCidr 10\.20\.0\.0/16"]),
+    (_setting("Pulumi.iot.yaml", "consumers.0.accountId", "444444444444"),
+     [r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:consumers\[0\]\.accountId': 444444444444 is not the "
+      r"account of the stack its 'stack' key names \(Pulumi\.consumer\.yaml accountId 333333333333\)"]),
+    (_setting("Pulumi.iot.yaml", "consumers.0.vpcCidr", "10.31.0.0/16"),
+     [r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:consumers\[0\]\.vpcCidr': 10\.31\.0\.0/16 differs from "
+      r"Pulumi\.consumer\.yaml's vpcCidr 10\.30\.0\.0/16"]),
+]
+
+
+@pytest.mark.parametrize("breaks, expected", CROSS_STACK, ids=[b.__name__ for b, _ in CROSS_STACK])
+def test_stack_files_of_different_channels_are_bad_input(tmp_path, capsys, breaks, expected):
+    test_bad_input_is_one_line_exit_2(tmp_path, capsys, breaks, expected)
+
+
+def test_a_consumer_the_iot_stack_does_not_list_fails_coherence(tmp_path, capsys):
+    """The plan renders (the program reads no consumer stack for an unlisted account) and the check names both files."""
+    project = copy_project(tmp_path)
+
+    def other_consumer(config):
+        config[f"{PREFIX}consumers"] = [{"name": "legacy", "accountId": "444444444444", "vpcCidr": "10.40.0.0/16"}]
+
+    _edit(project / "Pulumi.iot.yaml", other_consumer)
+    code = main(["plan", "--cwd", str(project), "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == EXIT_CHECK_FAILED
+    checks = {c["name"]: c for c in data["checks"]}
+    assert not checks["coherence"]["passed"]
+    assert checks["coherence"]["problems"] == [
+        "Pulumi.consumer.yaml: key 'private-mqtt-channel:accountId': account 333333333333 is in no entry of "
+        "Pulumi.iot.yaml key 'private-mqtt-channel:consumers' — add {name: <name>, accountId: \"333333333333\", "
+        "vpcCidr: <its range>} there, or point iotStack at the iot stack that serves this consumer"
+    ]
 
 
 @pytest.mark.parametrize(
