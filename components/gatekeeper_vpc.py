@@ -389,5 +389,8 @@ class GatekeeperVpc(pulumi.ComponentResource):
             "authorizerName": self.authorizer.authorizer_name if self.authorizer else None,
             "credentialsTableName": self.authorizer.table_name if self.authorizer else None,
             "deviceAccessMode": access.mode if access else None,
+            # The accounts allowed on the endpoint service: a consumer stack refuses to build an
+            # endpoint the service would never accept.
+            "consumerAccountIds": [c.account_id for c in cfg.consumers],
         }
         self.register_outputs({k: v for k, v in self.exports.items() if v is not None})

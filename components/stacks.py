@@ -146,6 +146,13 @@ def _consumer(config: ConsumerConfig, opts: pulumi.ResourceOptions) -> dict[str,
     iot = UpstreamStack("iot-stack", config.iot_stack)
     iot.require(["endpointServiceName", "dataEndpointHost", "gatekeeperVpcCidr"], key="iotStack", step="step 2")
     refuse_other_region(config.common.region, "iotStack", iot, PRIVATELINK_REGION_RULE)
+    allowed = iot.get("consumerAccountIds")
+    if allowed is not None and config.common.account_id not in allowed:
+        raise ConfigError(
+            f"accountId {config.common.account_id} is not among the consumer accounts iotStack {config.iot_stack} "
+            f"allows on its endpoint service ({', '.join(allowed) or 'none'}) — add the account to the iot stack's "
+            f"consumers and update that stack first"
+        )
     validate_disjoint([
         ("vpcCidr" if not config.existing_vpc else "existingVpc.vpcCidr", config.effective_vpc_cidr),
         (f"gatekeeperVpcCidr (exported by {config.iot_stack})", iot.get("gatekeeperVpcCidr")),

@@ -278,7 +278,7 @@ def test_the_iot_stack_needs_the_network_stack_first():
 IOT_EXPORTS = {
     "accountId", "gatekeeperVpcId", "gatekeeperVpcCidr", "transitGatewayAttachmentId", "privateZoneIds",
     "dataEndpointHost", "dataEndpointIds", "dataEndpointIps", "endpointServiceName", "endpointServiceId",
-    "customDomain", "authorizerName",
+    "customDomain", "authorizerName", "region", "consumerAccountIds",
 }
 
 

@@ -80,6 +80,14 @@ def test_consumer_refuses_an_iot_stack_in_another_region(chain):
         render("consumer", example_config("consumer"), peers)
 
 
+def test_consumer_refuses_an_iot_stack_that_does_not_allow_its_account(chain):
+    assert chain["iot-1"].exports["consumerAccountIds"] == ["333333333333"]
+    peers = {FQ("iot"): _with(chain["iot-1"].exports, consumerAccountIds=["444444444444"])}
+    with pytest.raises(Exception, match=r"accountId 333333333333 is not among the consumer accounts iotStack "
+                                        r"acme/private-mqtt-channel/iot allows on its endpoint service \(444444444444\)"):
+        render("consumer", example_config("consumer"), peers)
+
+
 def _iot_peers(chain, consumer_exports: dict) -> dict:
     return {FQ("network"): chain["network-2"].exports, FQ("consumer"): consumer_exports}
 
