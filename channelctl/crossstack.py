@@ -49,6 +49,26 @@ PRIVATELINK_REGION_RULE = (
 )
 
 
+# Inside one AWS Organization (RAM sharing with Organizations enabled) a share to an account of the
+# organization sends no invitation; outside it, the account must accept one (provider docs of
+# aws.ram.PrincipalAssociation). The network stack shares without external principals when
+# sameOrganization is true, and the iot stack creates a ResourceShareAccepter only when it is false.
+SAME_ORGANIZATION_RULE = (
+    "the network stack shares the Transit Gateway and the iot stack accepts the share by this key (no invitation "
+    "inside one AWS Organization, an invitation to accept outside it)"
+)
+
+
+def as_flag(value: Any) -> bool | None:
+    """A config flag as the program reads it (default false); None when it is not a flag (the program refuses it)."""
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    return {"true": True, "false": False}.get(text)
+
+
 @dataclass(frozen=True)
 class Reference:
     """One stack reference in one stack file, split into its parts."""
@@ -227,6 +247,13 @@ def _agree(project: Project, stack: StackFile, iot: StackFile, what: str) -> Non
                 f"{_where(project, stack, 'gatekeeperVpcCidr')}: {cidr} differs from {iot.path.name}'s "
                 f"gatekeeperVpcCidr {iot_cidr} — the network stack routes and advertises the gatekeeper VPC's "
                 f"range: set the same range in both files"
+            )
+        shares_inside, accepts_inside = as_flag(own.get("sameOrganization")), as_flag(other.get("sameOrganization"))
+        if shares_inside is not None and accepts_inside is not None and shares_inside != accepts_inside:
+            raise ProjectError(
+                f"{_where(project, iot, 'sameOrganization')}: {str(accepts_inside).lower()} differs from "
+                f"{stack.path.name}'s sameOrganization {str(shares_inside).lower()} — {SAME_ORGANIZATION_RULE}: "
+                f"set the same value in both files"
             )
         return
     account = str(own.get("accountId", ""))

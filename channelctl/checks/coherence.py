@@ -22,10 +22,12 @@ from channelctl.checks.model import (
     CheckResult,
     Findings,
     PlannedStack,
+    as_flag,
     core,
 )
 from channelctl.crossstack import (
     PRIVATELINK_REGION_RULE,
+    SAME_ORGANIZATION_RULE,
     TGW_REGION_RULE,
     consumer_cidr,
     decoded,
@@ -36,6 +38,8 @@ from channelctl.crossstack import (
 
 T_PROVIDER = "pulumi:providers:aws"
 T_RAM_PRINCIPAL = "aws:ram/principalAssociation:PrincipalAssociation"
+T_RAM_SHARE = "aws:ram/resourceShare:ResourceShare"
+T_RAM_ACCEPTER = "aws:ram/resourceShareAccepter:ResourceShareAccepter"
 
 
 def check_coherence(ch: Channel) -> CheckResult:
@@ -126,6 +130,21 @@ def _network(ch: Channel, network: PlannedStack, iot: PlannedStack, iot_region: 
                   f"not the iot stack's account {iot_account}", share.label)
         else:
             f.ok(f"{share.label} shares the Transit Gateway with the iot stack's account {iot_account}", share.label)
+    shares = ch.of_type(T_RAM_SHARE, network)
+    accepters = ch.of_type(T_RAM_ACCEPTER, iot)
+    for share in shares:
+        inside = not as_flag(share.get("allowExternalPrincipals"), True)
+        if inside and accepters:
+            f.bad(f"{where(iot, 'sameOrganization')}: {accepters[0].label} waits for an invitation, but {share.label} "
+                  f"shares inside the organization (Pulumi.{network.name}.yaml sameOrganization true), which sends "
+                  f"none — {SAME_ORGANIZATION_RULE}", share.label, accepters[0].label)
+        elif not inside and not accepters:
+            f.bad(f"{where(iot, 'sameOrganization')}: {share.label} allows external principals "
+                  f"(Pulumi.{network.name}.yaml sameOrganization false), but nothing in {iot.name} accepts its "
+                  f"invitation — {SAME_ORGANIZATION_RULE}", share.label)
+        else:
+            f.ok(f"{share.label} is accepted the way it is shared "
+                 f"({'inside the organization' if inside else 'by ' + accepters[0].label})", share.label)
     gatekeeper = ch.vpc(iot.rendered.exports.get("gatekeeperVpcId"))
     built = gatekeeper.get("cidrBlock") if gatekeeper else decoded(iot.config).get("gatekeeperVpcCidr")
     routed = config.get("gatekeeperVpcCidr")

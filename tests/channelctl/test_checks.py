@@ -243,6 +243,14 @@ def consumer_entry_names_the_stack_with_another_account(s):
     s["iot"].config["consumers"][0]["accountId"] = "444444444444"
 
 
+def tgw_shared_inside_the_organization_but_accepted_as_invitation(s):
+    resource(s, "network", "channel-tgw-share").inputs["allowExternalPrincipals"] = False
+
+
+def tgw_share_invitation_never_accepted(s):
+    remove(s, "iot", "gatekeeper-tgw-share", "aws:ram/resourceShareAccepter:ResourceShareAccepter")
+
+
 def _rename_reference(s, stack, value):
     ref = next(r for r in resources_of(s, stack, "pulumi:pulumi:StackReference"))
     s[stack].config["iotStack"] = value
@@ -302,6 +310,8 @@ MUTATIONS = [
     (consumer_entry_names_the_stack_with_another_account, {COHERENCE}),
     (reference_to_another_organization, {COHERENCE}),
     (reference_to_another_project, {COHERENCE}),
+    (tgw_shared_inside_the_organization_but_accepted_as_invitation, {COHERENCE}),
+    (tgw_share_invitation_never_accepted, {COHERENCE}),
 ]
 
 # What each coherence break says: the stack file and the key to change.
@@ -324,6 +334,12 @@ COHERENCE_PROBLEMS = [
                                                           r"consumer \(333333333333\)"),
     (reference_to_another_organization, r"more than one organization: 'acme' in .*; 'acme2' in Pulumi\.consumer\.yaml: "
                                         r"key 'private-mqtt-channel:iotStack'"),
+    (tgw_shared_inside_the_organization_but_accepted_as_invitation,
+     r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:sameOrganization': iot:gatekeeper-tgw-share waits for an "
+     r"invitation, but network:channel-tgw-share shares inside the organization"),
+    (tgw_share_invitation_never_accepted,
+     r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:sameOrganization': network:channel-tgw-share allows external "
+     r"principals .* but nothing in iot accepts its invitation"),
     (reference_to_another_project, r"^Pulumi\.consumer\.yaml: key 'private-mqtt-channel:iotStack': stack reference "
                                    r"'acme/other-project/iot' names project 'other-project'"),
 ]

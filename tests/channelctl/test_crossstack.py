@@ -107,6 +107,31 @@ def test_an_existing_vpc_range_is_compared_with_the_entry(project):
     )
 
 
+@pytest.mark.parametrize("network, iot", [("true", True), (True, "true"), (False, None), ("false", False)])
+def test_same_organization_agrees_in_any_spelling(project, network, iot):
+    """Pulumi writes flags as text (``pulumi config set sameOrganization true``); unset means false."""
+
+    def setter(value):
+        def change(config):
+            if value is None:
+                config.pop(f"{PREFIX}sameOrganization", None)
+            else:
+                config[f"{PREFIX}sameOrganization"] = value
+        return change
+
+    edit(project / "Pulumi.network.yaml", setter(network))
+    edit(project / "Pulumi.iot.yaml", setter(iot))
+    crossstack.validate(load_project(project))
+
+
+def test_same_organization_on_one_side_only_is_refused(project):
+    edit(project / "Pulumi.network.yaml", lambda c: c.__setitem__(f"{PREFIX}sameOrganization", "true"))
+    assert refused(project).startswith(
+        "Pulumi.iot.yaml: key 'private-mqtt-channel:sameOrganization': false differs from Pulumi.network.yaml's "
+        "sameOrganization true"
+    )
+
+
 @pytest.mark.parametrize(
     "entry, found",
     [

@@ -159,6 +159,9 @@ CROSS_STACK = [
     (_setting("Pulumi.network.yaml", "gatekeeperVpcCidr", "10.21.0.0/16"),
      [r"^Pulumi\.network\.yaml: key 'private-mqtt-channel:gatekeeperVpcCidr': 10\.21\.0\.0/16 differs from "
       r"Pulumi\.iot\.yaml's gatekeeperVpcCidr 10\.20\.0\.0/16"]),
+    (_setting("Pulumi.iot.yaml", "sameOrganization", True),
+     [r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:sameOrganization': true differs from Pulumi\.network\.yaml's "
+      r"sameOrganization false"]),
     (_setting("Pulumi.iot.yaml", "consumers.0.accountId", "444444444444"),
      [r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:consumers\[0\]\.accountId': 444444444444 is not the "
       r"account of the stack its 'stack' key names \(Pulumi\.consumer\.yaml accountId 333333333333\)"]),
