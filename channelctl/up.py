@@ -23,6 +23,7 @@ from pulumi.automation import (
     create_or_select_stack,
 )
 
+from channelctl import crossstack
 from channelctl.project import RELEASE_ORDER, Project, ProjectError, Step, deployment_steps, load_project
 
 EXIT_OK = 0
@@ -138,12 +139,21 @@ def run(args: argparse.Namespace, command: PulumiCommand | None = None) -> int:
     """The command's entry: load the project, find the CLI, run the release, report one line."""
     try:
         project = load_project(args.cwd or Path.cwd(), args.stacks)
+        # Stack files of different channels are refused before the first step: step 1 alone would
+        # already share the Transit Gateway with the account the network stack names.
+        crossstack.validate(project)
     except ProjectError as exc:
         print(f"channelctl up: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.org is not None and not _ORGANIZATION.match(args.org):
         print(f"channelctl up: --org {args.org!r} is not an organization name — letters, digits, '-', '_' and '.'",
               file=sys.stderr)
+        return EXIT_USAGE
+    named = next((r for r in crossstack.references(project) if r.org is not None), None)
+    if args.org is not None and named is not None and named.org != args.org:
+        print(f"channelctl up: --org {args.org!r} is not the organization the stack references name "
+              f"({named.stack.path.name}: key '{project.name}:{named.key}' names {named.org!r}) — the stacks would "
+              f"read another organization's stacks: pass --org {named.org} or change the references", file=sys.stderr)
         return EXIT_USAGE
     if not project.stacks:
         print(

@@ -276,3 +276,53 @@ def test_a_bad_organization_is_refused(project_dir: Path, capsys: pytest.Capture
 
     assert pulumi.calls == []
     assert "--org 'acme/x' is not an organization name" in capsys.readouterr().err
+
+
+def _references(project_dir: Path, org: str) -> None:
+    (project_dir / "Pulumi.network.yaml").write_text(
+        f"config:\n  private-mqtt-channel:iotStack: {org}/private-mqtt-channel/iot\n", encoding="utf-8")
+    (project_dir / "Pulumi.iot.yaml").write_text(
+        f"config:\n  private-mqtt-channel:networkStack: {org}/private-mqtt-channel/network\n", encoding="utf-8")
+
+
+def test_stack_files_of_different_channels_exit_2_before_any_pulumi_call(
+    project_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (project_dir / "Pulumi.network.yaml").write_text(
+        "config:\n  private-mqtt-channel:iotAccountId: '444444444444'\n", encoding="utf-8")
+    (project_dir / "Pulumi.iot.yaml").write_text(
+        "config:\n  private-mqtt-channel:accountId: '222222222222'\n"
+        "  private-mqtt-channel:networkStack: acme/private-mqtt-channel/network\n", encoding="utf-8")
+    pulumi = RecordingPulumi(existing=set(STACKS))
+
+    assert main(["--cwd", str(project_dir)], pulumi) == up.EXIT_USAGE
+
+    assert pulumi.calls == []
+    assert capsys.readouterr().err.startswith(
+        "channelctl up: Pulumi.network.yaml: key 'private-mqtt-channel:iotAccountId': 444444444444 is not the account "
+        "of the iot stack (Pulumi.iot.yaml accountId 222222222222)"
+    )
+
+
+def test_an_organization_other_than_the_references_is_refused(
+    project_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _references(project_dir, "acme")
+    pulumi = RecordingPulumi(existing={f"acme2/{s}" for s in STACKS})
+
+    assert main(["--cwd", str(project_dir), "--org", "acme2"], pulumi) == up.EXIT_USAGE
+
+    assert pulumi.calls == []
+    assert capsys.readouterr().err.startswith(
+        "channelctl up: --org 'acme2' is not the organization the stack references name (Pulumi.network.yaml: key "
+        "'private-mqtt-channel:iotStack' names 'acme')"
+    )
+
+
+def test_the_organization_of_the_references_is_released(project_dir: Path) -> None:
+    _references(project_dir, "acme")
+    pulumi = RecordingPulumi(existing={f"acme/{s}" for s in STACKS})
+
+    assert main(["--cwd", str(project_dir), "--org", "acme"], pulumi) == up.EXIT_OK
+
+    assert pulumi.operations_run() == [("up", f"acme/{stack}") for stack in FULL_ORDER]
