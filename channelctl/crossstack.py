@@ -23,7 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from channelctl.project import RELEASE_ORDER, Project, ProjectError, StackFile
-from components.config import ConfigError, parse_raw
+from components.config import (
+    PRIVATELINK_REGION_RULE,
+    SAME_ORGANIZATION_RULE,
+    TGW_REGION_RULE,
+    ConfigError,
+    parse_raw,
+)
 
 # Keys that hold a stack reference, per role of the stack that holds them, and the role the
 # referenced stack must have. ``consumers[].stack`` is expanded per entry.
@@ -32,31 +38,6 @@ REFERENCE_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "iot": (("networkStack", "network"), ("consumers[].stack", "consumer")),
     "consumer": (("iotStack", "iot"),),
 }
-
-# A Transit Gateway is a Regional resource: it connects VPCs of its own Region, and RAM shares it for
-# attachments in that Region (AWS whitepaper "Building a Scalable and Secure Multi-VPC AWS Network
-# Infrastructure", section Transit Gateway).
-TGW_REGION_RULE = "a VPC attaches only to a Transit Gateway of its own Region"
-# An interface endpoint reaches an endpoint service in another Region only through cross-Region
-# PrivateLink (since November 2024: the service's `supported_regions`, the endpoint's `service_region`;
-# AWS PrivateLink guide, "Share your services through AWS PrivateLink", Cross-Region access). The
-# channel uses neither, so consumers' endpoints must be in the endpoint service's Region.
-# Route 53 private zones are not region-bound (AssociateVPCWithHostedZone takes the VPC's Region and
-# requires only the same partition, Route 53 API reference), so the zone associations add no rule.
-PRIVATELINK_REGION_RULE = (
-    "a consumer's interface endpoint reaches the endpoint service only in its own Region (the channel does "
-    "not use cross-Region PrivateLink)"
-)
-
-
-# Inside one AWS Organization (RAM sharing with Organizations enabled) a share to an account of the
-# organization sends no invitation; outside it, the account must accept one (provider docs of
-# aws.ram.PrincipalAssociation). The network stack shares without external principals when
-# sameOrganization is true, and the iot stack creates a ResourceShareAccepter only when it is false.
-SAME_ORGANIZATION_RULE = (
-    "the network stack shares the Transit Gateway and the iot stack accepts the share by this key (no invitation "
-    "inside one AWS Organization, an invitation to accept outside it)"
-)
 
 
 def as_flag(value: Any) -> bool | None:
@@ -228,7 +209,8 @@ def _agree(project: Project, stack: StackFile, iot: StackFile, what: str) -> Non
         if what == "network-iot":
             blamed, value, other_file, other_value, rule = iot, iot_region, stack.path.name, region, TGW_REGION_RULE
         else:
-            blamed, value, other_file, other_value, rule = stack, region, iot.path.name, iot_region, PRIVATELINK_REGION_RULE
+            blamed, value, other_file, other_value = stack, region, iot.path.name, iot_region
+            rule = PRIVATELINK_REGION_RULE
         raise ProjectError(
             f"{_where(project, blamed, 'region')}: {value} differs from {other_file}'s region {other_value} — "
             f"{rule}: deploy both stacks to one region"

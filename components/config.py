@@ -35,6 +35,30 @@ PROXY_CONNECTIONS_PER_INSTANCE = ProxySettings.max_connections
 # A Resolver endpoint needs at least two IP addresses, in different AZs.
 MIN_AVAILABILITY_ZONES = 2
 MAX_AVAILABILITY_ZONES = 6
+# What makes the stacks one channel (each is refused by the stack that reads the other's exports,
+# components/stacks.py, and by `channelctl plan` before rendering, channelctl/crossstack.py).
+# A Transit Gateway is a Regional resource: it connects VPCs of its own Region, and RAM shares it for
+# attachments in that Region (AWS whitepaper "Building a Scalable and Secure Multi-VPC AWS Network
+# Infrastructure", section Transit Gateway).
+TGW_REGION_RULE = "a VPC attaches only to a Transit Gateway of its own Region"
+# An interface endpoint reaches an endpoint service in another Region only through cross-Region
+# PrivateLink (since November 2024: the service's `supported_regions`, the endpoint's `service_region`;
+# AWS PrivateLink guide, "Share your services through AWS PrivateLink", Cross-Region access). The
+# channel uses neither, so consumers' endpoints must be in the endpoint service's Region. Route 53
+# private zones are not bound to a Region (AssociateVPCWithHostedZone takes the VPC's Region and
+# requires only the same partition, Route 53 API reference): the zone associations add no rule.
+PRIVATELINK_REGION_RULE = (
+    "a consumer's interface endpoint reaches the endpoint service only in its own Region (the channel does "
+    "not use cross-Region PrivateLink)"
+)
+# Inside one AWS Organization (RAM sharing with Organizations enabled) a share to an account of the
+# organization sends no invitation; outside it, the account must accept one (provider docs of
+# aws.ram.PrincipalAssociation). The network stack shares without external principals when
+# sameOrganization is true, and the iot stack creates a ResourceShareAccepter only when it is false.
+SAME_ORGANIZATION_RULE = (
+    "the network stack shares the Transit Gateway and the iot stack accepts the share by this key (no invitation "
+    "inside one AWS Organization, an invitation to accept outside it)"
+)
 # Private ASN ranges accepted by Transit Gateway and Direct Connect gateways.
 _PRIVATE_ASN_RANGES = ((64512, 65534), (4_200_000_000, 4_294_967_294))
 

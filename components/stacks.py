@@ -6,25 +6,21 @@ from typing import Any
 
 import pulumi
 
-from components.config import ConfigError, ConsumerConfig, IotConfig, NetworkConfig, StackConfig, validate_disjoint
+from components.config import (
+    PRIVATELINK_REGION_RULE,
+    TGW_REGION_RULE,
+    ConfigError,
+    ConsumerConfig,
+    IotConfig,
+    NetworkConfig,
+    StackConfig,
+    validate_disjoint,
+)
 from components.consumer_endpoint import ConsumerEndpoint, ConsumerEndpointArgs, IotInputs
 from components.gatekeeper_vpc import GatekeeperVpc, GatekeeperVpcArgs, NetworkInputs
 from components.private_iot_channel import PrivateIotChannel, PrivateIotChannelArgs
 from components.providers import build_provider
 from components.references import UpstreamStack
-
-# A Transit Gateway is a Regional resource: it connects VPCs of its own Region, and RAM shares it
-# only there (AWS whitepaper "Building a Scalable and Secure Multi-VPC AWS Network Infrastructure",
-# Transit Gateway). So the gatekeeper VPC's attachment needs the network stack's Region.
-TGW_REGION_RULE = "a VPC attaches only to a Transit Gateway of its own Region"
-# Interface endpoints reach an endpoint service in another Region only through cross-Region
-# PrivateLink (launched November 2024: the service lists `supported_regions`, the endpoint names
-# its `service_region`; AWS PrivateLink guide, "Share your services", Cross-Region access). The
-# channel declares neither, so a consumer's endpoint must be in the iot stack's Region.
-PRIVATELINK_REGION_RULE = (
-    "an interface endpoint reaches an endpoint service of its own Region only (the channel does not "
-    "use cross-Region PrivateLink)"
-)
 
 
 def refuse_other_region(own_region: str, key: str, upstream: UpstreamStack, rule: str) -> None:

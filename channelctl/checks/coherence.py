@@ -26,15 +26,13 @@ from channelctl.checks.model import (
     core,
 )
 from channelctl.crossstack import (
-    PRIVATELINK_REGION_RULE,
-    SAME_ORGANIZATION_RULE,
-    TGW_REGION_RULE,
     consumer_cidr,
     decoded,
     entry_for,
     parse_reference,
     same_cidr,
 )
+from components.config import PRIVATELINK_REGION_RULE, SAME_ORGANIZATION_RULE, TGW_REGION_RULE
 
 T_PROVIDER = "pulumi:providers:aws"
 T_RAM_PRINCIPAL = "aws:ram/principalAssociation:PrincipalAssociation"
@@ -172,8 +170,8 @@ def _consumer(ch: Channel, consumer: PlannedStack, iot: PlannedStack, iot_region
     found = entry_for(iot_config, consumer.name, account)
     if found is None:
         f.bad(f"{where(consumer, 'accountId')}: account {account} is in no entry of Pulumi.{iot.name}.yaml key "
-              f"'{iot.rendered.project}:consumers' — add {{name: <name>, accountId: \"{account}\", vpcCidr: <its range>}} "
-              f"there, or point iotStack at the iot stack that serves this consumer")
+              f"'{iot.rendered.project}:consumers' — add {{name: <name>, accountId: \"{account}\", "
+              f"vpcCidr: <its range>}} there, or point iotStack at the iot stack that serves this consumer")
         return
     index, entry, matched_by = found
     how = f"by its stack reference {entry.get('stack')!r}" if matched_by == "stack" else f"by account {account}"

@@ -27,8 +27,9 @@ def test_iot_attaches_to_a_network_stack_of_its_region(chain):
 
 def test_iot_refuses_a_network_stack_in_another_region(chain):
     peers = {FQ("network"): _with(chain["network-1"].exports, region="eu-west-1")}
-    with pytest.raises(Exception, match=r"region us-west-2 differs from the region eu-west-1 exported by networkStack "
-                                        r"acme/private-mqtt-channel/network — a VPC attaches only to a Transit Gateway"):
+    with pytest.raises(Exception, match=r"region us-west-2 differs from the region eu-west-1 exported by "
+                                        r"networkStack acme/private-mqtt-channel/network — a VPC attaches only to a "
+                                        r"Transit Gateway"):
         render("iot", example_config("iot"), peers)
 
 
@@ -84,7 +85,8 @@ def test_consumer_refuses_an_iot_stack_that_does_not_allow_its_account(chain):
     assert chain["iot-1"].exports["consumerAccountIds"] == ["333333333333"]
     peers = {FQ("iot"): _with(chain["iot-1"].exports, consumerAccountIds=["444444444444"])}
     with pytest.raises(Exception, match=r"accountId 333333333333 is not among the consumer accounts iotStack "
-                                        r"acme/private-mqtt-channel/iot allows on its endpoint service \(444444444444\)"):
+                                        r"acme/private-mqtt-channel/iot allows on its endpoint service "
+                                        r"\(444444444444\)"):
         render("consumer", example_config("consumer"), peers)
 
 
