@@ -10,9 +10,10 @@ it at some step of the release (``components/stacks.py``), so no plan of these f
 Which consumer entry of the iot stack belongs to a consumer stack: the entry whose ``stack:`` names
 the consumer stack, else the entry with the consumer stack's ``accountId`` (account IDs are unique
 among the entries; names are not compared, because the stack ``consumer`` may serve the entry
-``analytics``). The disagreements of an entry matched by account alone are left to the plan's
-``coherence`` check: the program cannot see them (it reads no consumer stack for that entry), and
-the rest of the plan renders meaningfully.
+``analytics``). A consumer stack without an entry is refused (the consumer stack refuses an iot stack
+that does not allow its account); the range of an entry matched by account alone is left to the
+plan's ``coherence`` check: the program cannot see it (it reads no consumer stack for that entry),
+and the plan renders meaningfully.
 """
 
 from __future__ import annotations
@@ -123,6 +124,11 @@ def entry_for(iot_config: Mapping[str, Any], consumer: str, account: str) -> tup
         if str(entry.get("accountId", "")) == account:
             return i, entry, "accountId"
     return None
+
+
+def listed(iot_config: Mapping[str, Any], account: str) -> bool:
+    """Whether an entry of the iot stack's ``consumers`` allows the account on the endpoint service."""
+    return any(str(entry.get("accountId", "")) == account for _, entry in consumer_entries(iot_config))
 
 
 def consumer_cidr(config: Mapping[str, Any]) -> tuple[str, Any]:
@@ -240,21 +246,31 @@ def _agree(project: Project, stack: StackFile, iot: StackFile, what: str) -> Non
         return
     account = str(own.get("accountId", ""))
     found = entry_for(other, stack.name, account)
-    if found is None or found[2] != "stack":
-        return  # matched by account, or not at all: the plan's coherence check reports it
-    index, entry, _ = found
-    if str(entry.get("accountId", "")) != account:
+    if found is not None and found[2] == "stack":
+        # The iot stack reads this consumer stack at step 5 and refuses both disagreements.
+        index, entry, _ = found
+        if str(entry.get("accountId", "")) != account:
+            raise ProjectError(
+                f"{_where(project, iot, f'consumers[{index}].accountId')}: {entry.get('accountId')} is not the "
+                f"account of the stack its 'stack' key names ({stack.path.name} accountId {account}) — set the "
+                f"entry's accountId to {account}, or point its stack at the consumer stack of account "
+                f"{entry.get('accountId')}"
+            )
+        key, cidr = consumer_cidr(own)
+        if entry.get("vpcCidr") is not None and same_cidr(entry.get("vpcCidr"), cidr) is False:
+            raise ProjectError(
+                f"{_where(project, iot, f'consumers[{index}].vpcCidr')}: {entry.get('vpcCidr')} differs from "
+                f"{stack.path.name}'s {key} {cidr} — set the consumer VPC's range in the entry"
+            )
+    if not listed(other, account):
+        # The iot stack exports its consumerAccountIds and the consumer stack refuses to run without its own.
         raise ProjectError(
-            f"{_where(project, iot, f'consumers[{index}].accountId')}: {entry.get('accountId')} is not the account "
-            f"of the stack its 'stack' key names ({stack.path.name} accountId {account}) — set the entry's accountId "
-            f"to {account}, or point its stack at the consumer stack of account {entry.get('accountId')}"
+            f"{_where(project, stack, 'accountId')}: account {account} is in no entry of {iot.path.name} key "
+            f"'{project.name}:consumers' — add {{name: <name>, accountId: \"{account}\", vpcCidr: <its range>}} "
+            f"there (the endpoint service allows only those accounts), or point iotStack at the iot stack that "
+            f"serves this consumer"
         )
-    key, cidr = consumer_cidr(own)
-    if entry.get("vpcCidr") is not None and same_cidr(entry.get("vpcCidr"), cidr) is False:
-        raise ProjectError(
-            f"{_where(project, iot, f'consumers[{index}].vpcCidr')}: {entry.get('vpcCidr')} differs from "
-            f"{stack.path.name}'s {key} {cidr} — set the consumer VPC's range in the entry"
-        )
+    # An entry matched by account alone: the program reads no consumer stack for it, the coherence check compares.
 
 
 def _where(project: Project, stack: StackFile, key: str) -> str:

@@ -4,8 +4,8 @@ accounts, and the values one stack repeats from another are the same in both.
 The stack files are compared before rendering (``channelctl.crossstack`` refuses what the program
 would refuse); this check proves the same facts on what was rendered — the providers' regions and
 accounts, the resources that cross stacks — and reports what the program cannot see: a consumer stack
-whose account the iot stack does not list, or whose VPC range differs from the entry that lists it by
-account. Each problem names the stack file and the key to change.
+whose VPC range differs from the entry that lists it by account (an entry without ``stack:``). Each
+problem names the stack file and the key to change.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from channelctl.crossstack import (
     consumer_cidr,
     decoded,
     entry_for,
+    listed,
     parse_reference,
     same_cidr,
 )
@@ -169,9 +170,13 @@ def _consumer(ch: Channel, consumer: PlannedStack, iot: PlannedStack, iot_region
     iot_config = decoded(iot.config)
     found = entry_for(iot_config, consumer.name, account)
     if found is None:
-        f.bad(f"{where(consumer, 'accountId')}: account {account} is in no entry of Pulumi.{iot.name}.yaml key "
-              f"'{iot.rendered.project}:consumers' — add {{name: <name>, accountId: \"{account}\", "
-              f"vpcCidr: <its range>}} there, or point iotStack at the iot stack that serves this consumer")
+        if listed(iot_config, account):
+            f.ok(f"account {account} of stack {consumer.name} is listed in consumers (by an entry bound to "
+                 f"another stack)")
+        else:
+            f.bad(f"{where(consumer, 'accountId')}: account {account} is in no entry of Pulumi.{iot.name}.yaml key "
+                  f"'{iot.rendered.project}:consumers' — add {{name: <name>, accountId: \"{account}\", "
+                  f"vpcCidr: <its range>}} there, or point iotStack at the iot stack that serves this consumer")
         return
     index, entry, matched_by = found
     how = f"by its stack reference {entry.get('stack')!r}" if matched_by == "stack" else f"by account {account}"
@@ -182,12 +187,12 @@ def _consumer(ch: Channel, consumer: PlannedStack, iot: PlannedStack, iot_region
         f.ok(f"consumers[{index}] ({entry.get('name')}) is stack {consumer.name}, matched {how}")
     key, cidr = consumer_cidr(decoded(consumer.config))
     cidr = consumer.rendered.exports.get("consumerVpcCidr") or cidr
-    listed = entry.get("vpcCidr")
-    if listed is not None and same_cidr(listed, cidr) is False:
-        f.bad(f"{where(iot, f'consumers[{index}].vpcCidr')}: {listed} differs from Pulumi.{consumer.name}.yaml's "
+    entry_cidr = entry.get("vpcCidr")
+    if entry_cidr is not None and same_cidr(entry_cidr, cidr) is False:
+        f.bad(f"{where(iot, f'consumers[{index}].vpcCidr')}: {entry_cidr} differs from Pulumi.{consumer.name}.yaml's "
               f"{key} {cidr} — the iot stack checks the consumer's range against the channel's with the wrong value")
-    elif listed is not None:
-        f.ok(f"consumers[{index}].vpcCidr {listed} is stack {consumer.name}'s VPC range")
+    elif entry_cidr is not None:
+        f.ok(f"consumers[{index}].vpcCidr {entry_cidr} is stack {consumer.name}'s VPC range")
 
 
 def _key_of(config: dict[str, Any], value: str) -> str:

@@ -162,6 +162,9 @@ CROSS_STACK = [
     (_setting("Pulumi.iot.yaml", "sameOrganization", True),
      [r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:sameOrganization': true differs from Pulumi\.network\.yaml's "
       r"sameOrganization false"]),
+    (_setting("Pulumi.iot.yaml", "consumers", [{"name": "legacy", "accountId": "444444444444"}]),
+     [r"^Pulumi\.consumer\.yaml: key 'private-mqtt-channel:accountId': account 333333333333 is in no entry of "
+      r"Pulumi\.iot\.yaml key 'private-mqtt-channel:consumers'"]),
     (_setting("Pulumi.iot.yaml", "consumers.0.accountId", "444444444444"),
      [r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:consumers\[0\]\.accountId': 444444444444 is not the "
       r"account of the stack its 'stack' key names \(Pulumi\.consumer\.yaml accountId 333333333333\)"]),
@@ -176,23 +179,24 @@ def test_stack_files_of_different_channels_are_bad_input(tmp_path, capsys, break
     test_bad_input_is_one_line_exit_2(tmp_path, capsys, breaks, expected)
 
 
-def test_a_consumer_the_iot_stack_does_not_list_fails_coherence(tmp_path, capsys):
-    """The plan renders (the program reads no consumer stack for an unlisted account) and the check names both files."""
+def test_a_consumer_range_unlike_its_entry_without_stack_fails_coherence(tmp_path, capsys):
+    """The entry has no stack: yet (step 2 of adding a consumer): the plan renders and the check names both files."""
     project = copy_project(tmp_path)
 
-    def other_consumer(config):
-        config[f"{PREFIX}consumers"] = [{"name": "legacy", "accountId": "444444444444", "vpcCidr": "10.40.0.0/16"}]
+    def unbound_entry(config):
+        entry = config[f"{PREFIX}consumers"][0]
+        del entry["stack"]
+        entry["vpcCidr"] = "10.31.0.0/16"
 
-    _edit(project / "Pulumi.iot.yaml", other_consumer)
+    _edit(project / "Pulumi.iot.yaml", unbound_entry)
     code = main(["plan", "--cwd", str(project), "--format", "json"])
     data = json.loads(capsys.readouterr().out)
     assert code == EXIT_CHECK_FAILED
     checks = {c["name"]: c for c in data["checks"]}
-    assert not checks["coherence"]["passed"]
     assert checks["coherence"]["problems"] == [
-        "Pulumi.consumer.yaml: key 'private-mqtt-channel:accountId': account 333333333333 is in no entry of "
-        "Pulumi.iot.yaml key 'private-mqtt-channel:consumers' — add {name: <name>, accountId: \"333333333333\", "
-        "vpcCidr: <its range>} there, or point iotStack at the iot stack that serves this consumer"
+        "Pulumi.iot.yaml: key 'private-mqtt-channel:consumers[0].vpcCidr': 10.31.0.0/16 differs from "
+        "Pulumi.consumer.yaml's vpcCidr 10.30.0.0/16 — the iot stack checks the consumer's range against the "
+        "channel's with the wrong value"
     ]
 
 
