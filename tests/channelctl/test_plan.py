@@ -252,3 +252,12 @@ def test_steps_show_what_the_second_pass_adds(plan):
     assert any(a.startswith("route53.ZoneAssociation") for a in third.added)
     assert any("iotStack" not in m and "has not exported" in m for _, m in plan.steps[0].logs)
     assert (fifth.number, fifth.stack, fifth.added) == (5, "iot", ("ec2.VpcEndpointConnectionAccepter gatekeeper-accept-analytics",))
+
+
+def test_the_readme_example_of_stack_files_of_different_channels_is_what_the_plan_prints(tmp_path, capsys):
+    project = copy_project(tmp_path)
+    _setting("Pulumi.network.yaml", "iotAccountId", "444444444444")(project)
+    assert main(["plan", "--cwd", str(project)]) == EXIT_BAD_INPUT
+    printed = capsys.readouterr().err.strip()
+    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    assert printed in readme
