@@ -247,6 +247,8 @@ class PrivateIotChannel(pulumi.ComponentResource):
             "region": cfg.common.region,
             # The account the Transit Gateway is shared with: the iot stack refuses to attach from another.
             "iotAccountId": cfg.iot_account_id,
+            # How the share is made: the iot stack accepts it the same way (SAME_ORGANIZATION_RULE).
+            "sameOrganization": cfg.same_organization,
             "deviceVpcId": self.vpc.id,
             "deviceVpcCidr": cfg.device_vpc_cidr,
             "onPremCidrs": list(cfg.on_prem_cidrs),

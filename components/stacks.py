@@ -8,6 +8,7 @@ import pulumi
 
 from components.config import (
     PRIVATELINK_REGION_RULE,
+    SAME_ORGANIZATION_RULE,
     TGW_REGION_RULE,
     ConfigError,
     ConsumerConfig,
@@ -86,6 +87,13 @@ def _iot(config: IotConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
         step="step 1",
     )
     refuse_other_region(config.common.region, "networkStack", network, TGW_REGION_RULE)
+    shared_inside = network.get("sameOrganization")
+    if shared_inside is not None and bool(shared_inside) != config.same_organization:
+        raise ConfigError(
+            f"sameOrganization {str(config.same_organization).lower()} differs from the sameOrganization "
+            f"{str(bool(shared_inside)).lower()} exported by networkStack {config.network_stack} — "
+            f"{SAME_ORGANIZATION_RULE}: set the same value in both stacks"
+        )
     shared_with = network.get("iotAccountId")
     if shared_with and shared_with != config.common.account_id:
         raise ConfigError(

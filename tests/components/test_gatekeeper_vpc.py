@@ -33,7 +33,9 @@ def test_share_accepter_unless_same_organization(chain):
     iot = chain["iot-1"]
     (accepter,) = iot.of_type("aws:ram/resourceShareAccepter:ResourceShareAccepter")
     assert accepter.inputs["shareArn"] == chain["network-1"].exports["resourceShareArn"]
-    same_org = render("iot", example_config("iot") | {"sameOrganization": True}, network_peers(chain))
+    # The network stack shared inside the organization too (the iot stack refuses a share made the other way).
+    peers = {FQ("network"): chain["network-1"].exports | {"sameOrganization": True}}
+    same_org = render("iot", example_config("iot") | {"sameOrganization": True}, peers)
     assert same_org.of_type("aws:ram/resourceShareAccepter:ResourceShareAccepter") == []
 
 

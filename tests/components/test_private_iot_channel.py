@@ -175,6 +175,7 @@ def test_gatekeeper_range_must_match_the_iot_stack():
 NETWORK_EXPORTS = {
     "accountId", "region", "deviceVpcId", "deviceVpcCidr", "onPremCidrs", "transitGatewayId",
     "resourceShareArn", "resolverInboundIps", "directConnectGatewayId", "iotAccountId",
+    "sameOrganization",
 }
 
 

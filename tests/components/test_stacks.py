@@ -41,6 +41,21 @@ def test_iot_refuses_a_transit_gateway_shared_with_another_account(chain):
         render("iot", example_config("iot"), peers)
 
 
+def test_iot_accepts_the_share_the_way_the_network_stack_made_it(chain):
+    assert chain["network-1"].exports["sameOrganization"] is False
+    iot_config = dict(example_config("iot"), sameOrganization=True)
+    peers = {FQ("network"): _with(chain["network-1"].exports, sameOrganization=True)}
+    iot = render("iot", iot_config, peers)
+    assert iot.of_type("aws:ram/resourceShareAccepter:ResourceShareAccepter") == []
+
+
+def test_iot_refuses_to_accept_a_share_made_the_other_way(chain):
+    peers = {FQ("network"): _with(chain["network-1"].exports, sameOrganization=True)}
+    with pytest.raises(Exception, match=r"sameOrganization false differs from the sameOrganization true exported by "
+                                        r"networkStack acme/private-mqtt-channel/network"):
+        render("iot", example_config("iot"), peers)
+
+
 # --------------------------------------------------------------------------- #
 # network (step 3) reads the iot stack
 # --------------------------------------------------------------------------- #
