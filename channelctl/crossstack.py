@@ -86,6 +86,15 @@ def references(project: Project) -> list[Reference]:
     return found
 
 
+def reference_key(role: str, config: Mapping[str, Any], value: str) -> str | None:
+    """The key (``consumers[0].stack``) of a stack of this role that holds the reference ``value``."""
+    for key, _ in REFERENCE_KEYS.get(role, ()):
+        for path, found in _values(decoded(config), key):
+            if found == value:
+                return path
+    return None
+
+
 def config_of(stack: StackFile) -> dict[str, Any]:
     """The stack's project keys with structured values decoded, as the program reads them."""
     return decoded(stack.config)

@@ -11,8 +11,6 @@ problem names the stack file and the key to change.
 from __future__ import annotations
 
 import json
-from typing import Any
-
 from channelctl.checks.model import (
     COHERENCE,
     T_ENDPOINT_SERVICE,
@@ -31,6 +29,7 @@ from channelctl.crossstack import (
     entry_for,
     listed,
     parse_reference,
+    reference_key,
     same_cidr,
 )
 from components.config import PRIVATELINK_REGION_RULE, SAME_ORGANIZATION_RULE, TGW_REGION_RULE
@@ -89,7 +88,7 @@ def _references(ch: Channel, iot: PlannedStack, f: Findings) -> None:
     for ref in ch.of_type(T_STACK_REFERENCE):
         value = str(ref.r.state.get("name") or ref.id)
         org, named_project, name = parse_reference(value)
-        key = _key_of(ref.stack.config, value)
+        key = reference_key(ref.stack.role, ref.stack.config, value) or "(a stack reference)"
         if named_project is not None and named_project != project:
             f.bad(f"{where(ref.stack, key)}: stack reference {value!r} names project {named_project!r}, not "
                   f"{project!r} (the name in Pulumi.yaml)", ref.label)
@@ -193,17 +192,3 @@ def _consumer(ch: Channel, consumer: PlannedStack, iot: PlannedStack, iot_region
               f"{key} {cidr} — the iot stack checks the consumer's range against the channel's with the wrong value")
     elif entry_cidr is not None:
         f.ok(f"consumers[{index}].vpcCidr {entry_cidr} is stack {consumer.name}'s VPC range")
-
-
-def _key_of(config: dict[str, Any], value: str) -> str:
-    """The config key holding a stack reference (``consumers[0].stack``)."""
-    for key, item in decoded(config).items():
-        if item == value:
-            return key
-        if isinstance(item, list):
-            for i, entry in enumerate(item):
-                if isinstance(entry, dict):
-                    for field, v in entry.items():
-                        if v == value:
-                            return f"{key}[{i}].{field}"
-    return "(a stack reference)"
