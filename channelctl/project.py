@@ -25,11 +25,13 @@ _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 # because the account that owns a resource must act on IDs that only a later stack creates.
 RELEASE_ORDER: tuple[tuple[int, str, str], ...] = (
     (1, "network", "device VPC, Resolver inbound endpoint, Transit Gateway, RAM share, Direct Connect gateway"),
-    (2, "iot", "gatekeeper VPC, TGW attachment, IoT endpoints, private zones and association "
-               "authorizations, NLB, endpoint service, authorizer, IoT policy"),
+    (2, "iot", "gatekeeper VPC, TGW attachment (pending acceptance, so no VPC routes to the TGW yet), "
+               "IoT endpoints, private zones and association authorizations, NLB, endpoint service, "
+               "authorizer, IoT policy"),
     (3, "network", "again: accept the TGW attachment, routes, private-zone associations"),
     (4, "consumer", "endpoint to the endpoint service, private zone, application"),
-    (5, "iot", "again: accept the consumers' endpoint connections"),
+    (5, "iot", "again: VPC routes to the TGW through the accepted attachment, "
+               "accept the consumers' endpoint connections"),
 )
 
 

@@ -25,6 +25,7 @@ from components.iot_policy import thing_policy_json
 from components.private_host_zone import PrivateHostZone, PrivateHostZoneArgs
 from components.private_iot_channel import slug
 from components.private_vpc import private_vpc
+from components.references import known_now
 
 MQTT_TLS_PORT = 8883
 HTTPS_PORT = 443
@@ -42,6 +43,9 @@ class NetworkInputs:
     device_vpc_id: str
     device_vpc_cidr: str
     on_prem_cidrs: tuple[str, ...]
+    # The TGW attachments the network stack has accepted
+    # (`acceptedTransitGatewayAttachmentIds`); empty until its step 3.
+    accepted_attachment_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,14 +141,31 @@ class GatekeeperVpc(pulumi.ComponentResource):
             tags={"Name": f"{name}-gatekeeper"},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[accepter] if accepter else []),
         )
-        route_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.attachment])
-        for label, cidr in [("onprem", c) for c in net.on_prem_cidrs] + [("device", net.device_vpc_cidr)]:
-            aws.ec2.Route(
-                f"{name}-route-{label}-{slug(cidr)}",
-                route_table_id=self.route_table.id,
-                destination_cidr_block=cidr,
-                transit_gateway_id=net.transit_gateway_id,
-                opts=route_opts,
+        # Routes to a Transit Gateway through an attachment that is still
+        # pendingAcceptance are reported to fail (the TGW is in another
+        # account, which accepts the attachment in step 3). So the routes wait
+        # for the network stack to export the attachment as accepted, and land
+        # on this stack's next update (step 5).
+        attachment_id = known_now(self.attachment.id)
+        self.attachment_accepted = bool(attachment_id) and attachment_id in net.accepted_attachment_ids
+        route_targets = [("onprem", c) for c in net.on_prem_cidrs] + [("device", net.device_vpc_cidr)]
+        if self.attachment_accepted:
+            route_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.attachment])
+            for label, cidr in route_targets:
+                aws.ec2.Route(
+                    f"{name}-route-{label}-{slug(cidr)}",
+                    route_table_id=self.route_table.id,
+                    destination_cidr_block=cidr,
+                    transit_gateway_id=net.transit_gateway_id,
+                    opts=route_opts,
+                )
+        else:
+            pulumi.log.info(
+                f"the network stack has not accepted Transit Gateway attachment {attachment_id or '(new)'} yet "
+                f"(its export acceptedTransitGatewayAttachmentIds does not list it): the gatekeeper VPC's routes to "
+                f"{', '.join(c for _, c in route_targets)} through the Transit Gateway are not declared in this update; "
+                "run the network stack again (step 3), then this stack again (step 5)",
+                resource=self,
             )
 
         # --- interface endpoints, private DNS off, fixed IPs --------------

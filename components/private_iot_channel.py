@@ -257,6 +257,11 @@ class PrivateIotChannel(pulumi.ComponentResource):
             "resourceShareArn": self.share.arn,
             "resolverInboundIps": self.resolver_inbound_ips,
             "directConnectGatewayId": self.dx_gateway.id,
+            # What step 3 accepted: the iot stack routes through its
+            # attachment only once it is listed here.
+            "acceptedTransitGatewayAttachmentIds": (
+                [self.gatekeeper_accepter.transit_gateway_attachment_id] if self.gatekeeper_accepter else []
+            ),
         }
         self.register_outputs(self.exports)
 

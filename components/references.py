@@ -17,6 +17,12 @@ from pulumi.runtime.sync_await import _sync_await
 from components.config import ConfigError
 
 
+def known_now(output: pulumi.Output[Any]) -> Any | None:
+    """The output's plain value once the engine has it, or None while it is
+    unknown (a resource a preview has not created yet)."""
+    return _sync_await(output.future())
+
+
 class UpstreamStack:
     """The exports of one referenced stack, read once."""
 

@@ -108,6 +108,9 @@ def _iot(config: IotConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
         device_vpc_id=network.get("deviceVpcId"),
         device_vpc_cidr=network.get("deviceVpcCidr"),
         on_prem_cidrs=tuple(network.get("onPremCidrs")),
+        # Optional: a network stack before its step 3 (or before this export
+        # existed) has accepted nothing yet.
+        accepted_attachment_ids=tuple(network.get("acceptedTransitGatewayAttachmentIds") or ()),
     )
     consumer_endpoints: dict[str, str] = {}
     for consumer in config.consumers:

@@ -5,7 +5,8 @@ from tests.support import FQ, open_rules
 PHASE_TWO = {
     "network": {"aws:ec2transitgateway/vpcAttachmentAccepter:VpcAttachmentAccepter",
                 "aws:route53/zoneAssociation:ZoneAssociation"},
-    "iot": {"aws:ec2/vpcEndpointConnectionAccepter:VpcEndpointConnectionAccepter"},
+    # The gatekeeper VPC's routes to the TGW wait for the accepted attachment.
+    "iot": {"aws:ec2/vpcEndpointConnectionAccepter:VpcEndpointConnectionAccepter", "aws:ec2/route:Route"},
 }
 
 
@@ -38,10 +39,24 @@ def test_references_read_exactly_the_upstream_exports(chain):
     assert refs["iot-1"] == {"network-stack": FQ("network"), "consumer-analytics-stack": FQ("consumer")}
     assert refs["network-2"] == {"iot-stack": FQ("iot")}
     assert refs["consumer"] == {"iot-stack": FQ("iot")}
-    assert chain["network-2"].exports == chain["network-1"].exports
+    # The network stack's second pass adds exactly what it accepted.
+    first, second = dict(chain["network-1"].exports), dict(chain["network-2"].exports)
+    assert second.pop("acceptedTransitGatewayAttachmentIds") == [chain["iot-1"].exports["transitGatewayAttachmentId"]]
+    assert first.pop("acceptedTransitGatewayAttachmentIds") == []
+    assert second == first
     assert chain["iot-2"].exports == chain["iot-1"].exports
 
 
 def test_nothing_anywhere_is_open_to_the_internet(chain):
     for rendered in chain.values():
         assert open_rules(rendered) == []
+
+
+def test_no_route_to_the_tgw_before_the_attachment_is_accepted(chain):
+    """Routes through a pendingAcceptance attachment are reported to fail: the
+    iot stack's first pass (before step 3) declares none."""
+    tgw = chain["network-1"].exports["transitGatewayId"]
+    first = [r for r in chain["iot-1"].of_type("aws:ec2/route:Route") if r.inputs.get("transitGatewayId") == tgw]
+    last = [r for r in chain["iot-2"].of_type("aws:ec2/route:Route") if r.inputs.get("transitGatewayId") == tgw]
+    assert first == []
+    assert sorted(r.inputs["destinationCidrBlock"] for r in last) == ["10.10.0.0/16", "192.168.0.0/16"]

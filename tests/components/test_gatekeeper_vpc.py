@@ -53,14 +53,33 @@ def test_subnets_only_in_zones_offering_iot_data(chain):
         render("iot", example_config("iot") | {"availabilityZoneCount": 4}, network_peers(chain))
 
 
-def test_attachment_and_routes_to_on_prem_and_device_vpc(chain):
+def tgw_routes(iot, net):
+    return sorted(r.inputs["destinationCidrBlock"] for r in iot.of_type("aws:ec2/route:Route")
+                  if r.inputs.get("transitGatewayId") == net["transitGatewayId"])
+
+
+def test_attachment_and_routes_to_on_prem_and_device_vpc_once_accepted(chain):
+    """Step 2 declares the attachment but no route through it; step 5, after the
+    network stack exported the attachment as accepted, adds the routes."""
     iot, net = chain["iot-1"], chain["network-1"].exports
     (attachment,) = iot.of_type("aws:ec2transitgateway/vpcAttachment:VpcAttachment")
     assert attachment.inputs["transitGatewayId"] == net["transitGatewayId"]
-    routes = sorted(r.inputs["destinationCidrBlock"] for r in iot.of_type("aws:ec2/route:Route")
-                    if r.inputs["transitGatewayId"] == net["transitGatewayId"])
-    assert routes == ["10.10.0.0/16", "192.168.0.0/16"]
     assert iot.exports["transitGatewayAttachmentId"] == attachment.id
+    assert net["acceptedTransitGatewayAttachmentIds"] == []
+    assert tgw_routes(iot, net) == []
+    (skipped,) = [m for m in iot.info() if "acceptedTransitGatewayAttachmentIds" in m]
+    assert attachment.id in skipped and "192.168.0.0/16" in skipped and "step 5" in skipped
+    assert chain["network-2"].exports["acceptedTransitGatewayAttachmentIds"] == [attachment.id]
+    assert tgw_routes(chain["iot-2"], net) == ["10.10.0.0/16", "192.168.0.0/16"]
+    assert not [m for m in chain["iot-2"].info() if "acceptedTransitGatewayAttachmentIds" in m]
+
+
+def test_no_routes_while_only_another_attachment_is_accepted(chain):
+    """An accepted list naming some other attachment (say, one this stack
+    replaced) does not count: the routes wait for this attachment."""
+    peers = {FQ("network"): chain["network-1"].exports | {"acceptedTransitGatewayAttachmentIds": ["tgw-attach-0123456789abcdef0"]}}
+    iot = render("iot", example_config("iot"), peers)
+    assert tgw_routes(iot, chain["network-1"].exports) == []
 
 
 @pytest.mark.parametrize("devices,expected", [(1, 1), (150_000, 2), (250_000, 3)])
