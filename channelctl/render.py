@@ -85,6 +85,56 @@ def _digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
+# --------------------------------------------------------------------------- #
+# Availability Zones as AWS shows them: names differ per account, IDs do not
+# --------------------------------------------------------------------------- #
+
+# The mock region's four physical zones, and the ones where AWS's own services
+# (iot.data, iot.credentials, ...) offer interface endpoints: not the fourth,
+# as with a zone added to a region after the service.
+ZONE_COUNT = 4
+AWS_SERVICE_ZONE_NUMBERS = (1, 2, 3)
+_DIRECTIONS = {"north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
+               "northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}
+
+
+def zone_id_prefix(region: str) -> str:
+    """``us-west-2`` -> ``usw2``, ``ap-southeast-1`` -> ``apse1``: the prefix of the region's AZ IDs."""
+    parts = region.split("-")
+    return parts[0] + "".join(_DIRECTIONS.get(p, p[:1]) for p in parts[1:-1]) + parts[-1]
+
+
+def zone_rotation(account_id: str) -> int:
+    """How this account's AZ names are shifted against the zone IDs. AWS maps
+    names to physical zones independently for each account (AZ IDs are the
+    same everywhere); the mock rotates the mapping by the account ID."""
+    return int(account_id) % ZONE_COUNT if account_id.isdigit() else 0
+
+
+def zone_id_of(account_id: str, region: str, zone_name: str) -> str:
+    """The AZ ID behind ``zone_name`` in this account (``us-west-2a`` -> ``usw2-az3``)."""
+    index = ord(zone_name[-1]) - ord("a")
+    return f"{zone_id_prefix(region)}-az{(index + zone_rotation(account_id)) % ZONE_COUNT + 1}"
+
+
+def zone_name_of(account_id: str, region: str, zone_id: str) -> str:
+    """The name this account uses for the zone with ``zone_id``."""
+    number = int(zone_id.rsplit("az", 1)[1]) - 1
+    return f"{region}{chr(ord('a') + (number - zone_rotation(account_id)) % ZONE_COUNT)}"
+
+
+def existing_subnet_zone(subnet_id: str, region: str) -> str:
+    """The AZ name of a subnet the program did not create (an ``existingVpc``
+    subnet), fixed by its ID."""
+    return f"{region}{chr(ord('a') + int(_digest(subnet_id), 16) % ZONE_COUNT)}"
+
+
+# Endpoint services rendered so far (service name -> the AZ IDs of its NLBs),
+# kept across renders like the one AWS region every stack deploys into: a
+# consumer's look-up answers with the zones of the iot stack's service.
+ENDPOINT_SERVICE_ZONE_IDS: dict[str, tuple[str, ...]] = {}
+
+
 class ChannelMocks(pulumi.runtime.Mocks):
     """Computed outputs for the resource types and data sources the program uses."""
 
@@ -94,6 +144,9 @@ class ChannelMocks(pulumi.runtime.Mocks):
         self.region = region
         self.peers = peers
         self.invokes: list[tuple[str, dict[str, Any]]] = []
+        # AZ IDs of this render's subnets and load balancers, by ID / ARN.
+        self.subnet_zone_ids: dict[str, str] = {}
+        self.lb_zone_ids: dict[str, tuple[str, ...]] = {}
 
     # -- resources ---------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
@@ -125,9 +178,24 @@ class ChannelMocks(pulumi.runtime.Mocks):
         region = self.region
         if token == "aws:ec2/getVpcEndpointService:getVpcEndpointService":
             service = inputs.get("serviceName", "")
-            # Example availability: the service is offered in a, b and c, not d.
-            zones = [f"{region}a", f"{region}b", f"{region}c"]
+            if service.startswith("com.amazonaws.vpce."):
+                if service not in ENDPOINT_SERVICE_ZONE_IDS:
+                    raise ValueError(f"InvalidServiceName: the Vpc Endpoint Service '{service}' does not exist")
+                zone_ids = ENDPOINT_SERVICE_ZONE_IDS[service]
+            else:
+                zone_ids = tuple(f"{zone_id_prefix(region)}-az{n}" for n in AWS_SERVICE_ZONE_NUMBERS)
+            # Names as the calling account sees them: AWS answers in its own mapping.
+            zones = sorted(zone_name_of(self.account_id, region, z) for z in zone_ids)
             return {"serviceName": service, "availabilityZones": zones, "id": service, "serviceType": "Interface"}
+        if token == "aws:ec2/getSubnet:getSubnet":
+            subnet_id = inputs.get("id", "")
+            zone = existing_subnet_zone(subnet_id, region)
+            return {
+                "id": subnet_id,
+                "availabilityZone": zone,
+                "availabilityZoneId": zone_id_of(self.account_id, region, zone),
+                "vpcId": inputs.get("vpcId") or "vpc-existing",
+            }
         if token == "aws:iot/getEndpoint:getEndpoint":
             kind = inputs.get("endpointType", "iot:Data-ATS")
             prefix = "a1b2c3d4e5f6g7"
@@ -187,9 +255,23 @@ def _shape_zone(m, name, rid, inputs, state):
     state["nameServers"] = []
 
 
+def _shape_subnet(m, name, rid, inputs, state):
+    zone = inputs.get("availabilityZone")
+    if zone:
+        state["availabilityZoneId"] = zone_id_of(m.account_id, m.region, zone)
+        m.subnet_zone_ids[rid] = state["availabilityZoneId"]
+
+
 def _shape_endpoint_service(m, name, rid, inputs, state):
+    # Offered where its NLBs have subnets, as AZ IDs; the ID also covers
+    # those zones, so services of differently configured renders never share a name.
+    zone_ids = tuple(sorted({z for arn in inputs.get("networkLoadBalancerArns") or [] for z in m.lb_zone_ids.get(arn, ())}))
+    rid = f"vpce-svc-{_digest(m.stack, name, *zone_ids)}"
+    state["id"] = rid
     state["serviceName"] = f"com.amazonaws.vpce.{m.region}.{rid}"
     state["state"] = "Available"
+    state["availabilityZones"] = sorted(zone_name_of(m.account_id, m.region, z) for z in zone_ids)
+    ENDPOINT_SERVICE_ZONE_IDS[state["serviceName"]] = zone_ids
 
 
 def _shape_lb(m, name, rid, inputs, state):
@@ -197,6 +279,8 @@ def _shape_lb(m, name, rid, inputs, state):
     state["zoneId"] = "Z18D5FSROUN65G"
     state["arn"] = f"arn:aws:elasticloadbalancing:{m.region}:{m.account_id}:loadbalancer/net/{name[:32]}/{_digest(rid)[:16]}"
     state["arnSuffix"] = f"net/{name[:32]}/{_digest(rid)[:16]}"
+    subnet_ids = [s.get("subnetId") for s in inputs.get("subnetMappings") or []] + list(inputs.get("subnets") or [])
+    m.lb_zone_ids[state["arn"]] = tuple(m.subnet_zone_ids[s] for s in subnet_ids if s in m.subnet_zone_ids)
 
 
 def _shape_dx_association(m, name, rid, inputs, state):
@@ -218,6 +302,7 @@ def _shape_lambda(m, name, rid, inputs, state):
 
 
 _SHAPERS = {
+    "aws:ec2/subnet:Subnet": _shape_subnet,
     "aws:ec2/vpcEndpoint:VpcEndpoint": _shape_endpoint,
     "aws:route53/zone:Zone": _shape_zone,
     "aws:ec2/vpcEndpointService:VpcEndpointService": _shape_endpoint_service,

@@ -9,12 +9,13 @@ through Systems Manager only (no SSH key, no public IP).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from components import addressing
-from components.config import ConsumerConfig
+from components.config import MIN_AVAILABILITY_ZONES, ConfigError, ConsumerConfig
 from components.private_host_zone import AliasTarget, PrivateHostZone, PrivateHostZoneArgs
 from components.private_vpc import private_vpc, ssm_endpoints, ssm_instance_profile
 
@@ -37,6 +38,40 @@ class ConsumerEndpointArgs:
     iot: IotInputs
 
 
+def endpoint_zones(
+    key: str, candidates: Sequence[tuple[str, str]], offered: Sequence[str], *, service: str, account_id: str
+) -> list[str]:
+    """The candidates (label, AZ name) that go into the endpoint: those in a zone
+    where the endpoint service is offered as this account names its zones.
+
+    AZ names map to different physical zones in different accounts, and an
+    endpoint service is offered only in its NLB's zones: a subnet elsewhere
+    fails with "does not support the Availability Zone of the subnet" (AWS
+    Knowledge Center, interface-endpoint-availability-zone). The endpoint needs
+    one subnet; two, in two zones, keep it up when a zone fails, as every other
+    part of the channel does (the NLB, the Resolver, the gatekeeper's endpoints).
+    An endpoint takes at most one subnet per zone (CreateVpcEndpoint).
+    """
+    offered_set = set(offered)
+    chosen = [label for label, zone in candidates if zone in offered_set]
+    zones = [zone for _, zone in candidates if zone in offered_set]
+    shown = ", ".join(label if label == zone else f"{label} ({zone})" for label, zone in candidates)
+    if len(set(zones)) != len(zones):
+        raise ConfigError(
+            f"{key} [{shown}] puts two subnets in one availability zone — an interface endpoint takes one subnet "
+            f"per zone; list one subnet per zone"
+        )
+    if len(chosen) < MIN_AVAILABILITY_ZONES:
+        raise ConfigError(
+            f"{key} [{shown}] overlaps {len(chosen)} of the zones where endpoint service {service} is offered as "
+            f"account {account_id} names them ({', '.join(sorted(offered_set)) or 'none'}) — "
+            f"{'list' if key == 'availabilityZones' else 'give subnets in'} at least {MIN_AVAILABILITY_ZONES} of "
+            "those zones (AZ names differ between accounts; `aws ec2 describe-vpc-endpoint-services "
+            "--service-names <service>` in this account shows them)"
+        )
+    return chosen
+
+
 class ConsumerEndpoint(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     """The consumer VPC (created, or the existing one from config)."""
@@ -50,13 +85,37 @@ class ConsumerEndpoint(pulumi.ComponentResource):
         cfg, iot = args.config, args.iot
         region = cfg.common.region
         provider = opts.provider if opts else None
+        invoke = pulumi.InvokeOptions(provider=provider, parent=self)
         child = pulumi.ResourceOptions(parent=self)
         vpc_cidr = cfg.effective_vpc_cidr
+
+        # --- where the endpoint may go, in this account's zone names --------
+        # Looked up with this stack's own provider: the answer names the zones
+        # the way this account does, whatever the IoT account calls them.
+        offered = list(
+            aws.ec2.get_vpc_endpoint_service(service_name=iot.endpoint_service_name, opts=invoke).availability_zones
+        )
+        if cfg.existing_vpc:
+            subnet_zones = [
+                (subnet_id, aws.ec2.get_subnet(id=subnet_id, opts=invoke).availability_zone)
+                for subnet_id in cfg.existing_vpc.subnet_ids
+            ]
+            endpoint_labels = endpoint_zones(
+                "existingVpc.subnetIds", subnet_zones, offered,
+                service=iot.endpoint_service_name, account_id=cfg.common.account_id,
+            )
+        else:
+            endpoint_labels = endpoint_zones(
+                "availabilityZones", [(z, z) for z in cfg.availability_zones], offered,
+                service=iot.endpoint_service_name, account_id=cfg.common.account_id,
+            )
+        self.endpoint_zones = endpoint_labels
 
         # --- the VPC: created with private subnets, or an existing one ----
         if cfg.existing_vpc:
             self.vpc_id = pulumi.Output.from_input(cfg.existing_vpc.vpc_id)
             subnet_ids: list[pulumi.Input[str]] = list(cfg.existing_vpc.subnet_ids)
+            endpoint_subnet_ids: list[pulumi.Input[str]] = list(endpoint_labels)
         else:
             ranges = addressing.subnet_cidrs("vpcCidr", vpc_cidr, len(cfg.availability_zones))
             network = private_vpc(
@@ -65,6 +124,7 @@ class ConsumerEndpoint(pulumi.ComponentResource):
             vpc, subnets = network.vpc, network.subnets
             self.vpc_id = vpc.id
             subnet_ids = [s.id for s in subnets]
+            endpoint_subnet_ids = [s.id for z, s in zip(cfg.availability_zones, subnets) if z in endpoint_labels]
 
         # --- the endpoint to the channel ----------------------------------
         endpoint_sg = aws.ec2.SecurityGroup(
@@ -86,7 +146,7 @@ class ConsumerEndpoint(pulumi.ComponentResource):
             service_name=iot.endpoint_service_name,
             vpc_endpoint_type="Interface",
             private_dns_enabled=False,
-            subnet_ids=subnet_ids,
+            subnet_ids=endpoint_subnet_ids,
             security_group_ids=[endpoint_sg.id],
             tags={"Name": f"{name}-channel"},
             opts=child,

@@ -152,7 +152,7 @@ def internet_gateway_added(s):
 
 
 def subnet_maps_public_ips(s):
-    resource(s, "consumer", "consumer-subnet-us-west-2a").inputs["mapPublicIpOnLaunch"] = True
+    resource(s, "consumer", "consumer-subnet-us-west-2b").inputs["mapPublicIpOnLaunch"] = True
 
 
 def app_host_public_ip(s):

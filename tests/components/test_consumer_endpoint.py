@@ -2,6 +2,7 @@
 
 import pytest
 
+from channelctl.render import existing_subnet_zone
 from tests.support import FQ, broken, example_config, open_rules, render
 
 INSTANCE = "aws:ec2/instance:Instance"
@@ -14,8 +15,86 @@ def iot_peers(chain):
 def test_consumer_vpc_has_private_subnets_in_two_azs(chain):
     consumer = chain["consumer"]
     subnets = consumer.of_type("aws:ec2/subnet:Subnet")
-    assert sorted(s.inputs["availabilityZone"] for s in subnets) == ["us-west-2a", "us-west-2b"]
+    assert sorted(s.inputs["availabilityZone"] for s in subnets) == ["us-west-2b", "us-west-2d"]
     assert all(s.inputs["mapPublicIpOnLaunch"] is False for s in subnets)
+
+
+def offered_zone_ids(iot):
+    """Where the iot stack's endpoint service is offered: the AZ IDs of its NLB's subnets."""
+    (nlb,) = iot.of_type("aws:lb/loadBalancer:LoadBalancer")
+    return {iot.by_id(m["subnetId"]).state["availabilityZoneId"] for m in nlb.inputs["subnetMappings"]}
+
+
+def endpoint_zone_ids(consumer):
+    (endpoint,) = [e for e in consumer.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.name == "consumer-endpoint"]
+    return [consumer.by_id(sid).state["availabilityZoneId"] for sid in endpoint.inputs["subnetIds"]]
+
+
+def test_endpoint_subnets_only_where_the_service_is_offered_by_zone_id(chain):
+    """The consumer names its zones differently from the IoT account: the
+    endpoint's subnets are placed by the consumer's own look-up of the service."""
+    iot, consumer = chain["iot-1"], chain["consumer"]
+    offered = offered_zone_ids(iot)
+    assert len(offered) == 2
+    # Same names, other physical zones in the two accounts.
+    gatekeeper_names = sorted(s.inputs["availabilityZone"] for s in iot.of_type("aws:ec2/subnet:Subnet"))
+    consumer_ids_for_those_names = {
+        s.state["availabilityZoneId"]
+        for s in render("consumer", example_config("consumer") | {"availabilityZones": gatekeeper_names + ["us-west-2b", "us-west-2d"]},
+                        iot_peers(chain)).of_type("aws:ec2/subnet:Subnet")
+        if s.inputs["availabilityZone"] in gatekeeper_names
+    }
+    assert consumer_ids_for_those_names and not consumer_ids_for_those_names & offered
+    assert sorted(endpoint_zone_ids(consumer)) == sorted(offered)
+    lookups = [a for t, a in consumer.invokes if t == "aws:ec2/getVpcEndpointService:getVpcEndpointService"]
+    assert lookups == [{"serviceName": iot.exports["endpointServiceName"]}]
+
+
+def test_zones_the_service_does_not_offer_get_no_endpoint_subnet(chain):
+    """With every zone of the region configured, the VPC spans them all but the
+    endpoint only the offered ones (names matched across accounts put one in a
+    zone the service does not offer)."""
+    cfg = example_config("consumer") | {"availabilityZones": ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]}
+    consumer = render("consumer", cfg, iot_peers(chain))
+    assert len(consumer.of_type("aws:ec2/subnet:Subnet")) == 4
+    assert sorted(endpoint_zone_ids(consumer)) == sorted(offered_zone_ids(chain["iot-1"]))
+
+
+@pytest.mark.parametrize("zones", [["us-west-2a", "us-west-2b"], ["us-west-2a", "us-west-2c"]])
+def test_fewer_than_two_offered_zones_are_refused(chain, zones):
+    cfg = example_config("consumer") | {"availabilityZones": zones}
+    with pytest.raises(Exception) as caught:
+        render("consumer", cfg, iot_peers(chain))
+    message = str(caught.value)
+    assert f"availabilityZones [{', '.join(zones)}] overlaps" in message
+    assert chain["iot-1"].exports["endpointServiceName"] in message
+    assert "(us-west-2b, us-west-2d)" in message and "at least 2 of those zones" in message
+
+
+def subnet_in(zone, skip=()):
+    return next(s for s in (f"subnet-{i:017x}" for i in range(1, 200))
+                if existing_subnet_zone(s, "us-west-2") == zone and s not in skip)
+
+
+def existing_vpc_config(*subnets):
+    cfg = example_config("consumer")
+    del cfg["vpcCidr"], cfg["availabilityZones"]
+    cfg["existingVpc"] = {"vpcId": "vpc-0123456789abcdef0", "vpcCidr": "10.40.0.0/16", "subnetIds": list(subnets)}
+    return cfg
+
+
+def test_existing_subnets_by_their_own_zone(chain):
+    """Existing subnets: their zone comes from the subnet (get_subnet), and only
+    those in offered zones carry the endpoint."""
+    b, c, d = subnet_in("us-west-2b"), subnet_in("us-west-2c"), subnet_in("us-west-2d")
+    rendered = render("consumer", existing_vpc_config(b, c, d), iot_peers(chain))
+    (endpoint,) = [e for e in rendered.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.name == "consumer-endpoint"]
+    assert endpoint.inputs["subnetIds"] == [b, d]
+    assert sorted(a["id"] for t, a in rendered.invokes if t == "aws:ec2/getSubnet:getSubnet") == sorted([b, c, d])
+    with pytest.raises(Exception, match=rf"existingVpc.subnetIds \[{b} \(us-west-2b\), {c} \(us-west-2c\)\] overlaps 1"):
+        render("consumer", existing_vpc_config(b, c), iot_peers(chain))
+    with pytest.raises(Exception, match="puts two subnets in one availability zone"):
+        render("consumer", existing_vpc_config(b, subnet_in("us-west-2b", skip=(b,)), d), iot_peers(chain))
 
 
 def test_endpoint_targets_the_iot_stack_service_with_private_dns_off(chain):
@@ -102,10 +181,7 @@ def test_no_application_host_when_disabled(chain):
 
 
 def test_existing_vpc_and_subnets_are_used_as_given(chain):
-    cfg = example_config("consumer")
-    del cfg["vpcCidr"], cfg["availabilityZones"]
-    cfg["existingVpc"] = {"vpcId": "vpc-0123456789abcdef0", "vpcCidr": "10.40.0.0/16",
-                          "subnetIds": ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"]}
+    cfg = existing_vpc_config(subnet_in("us-west-2b"), subnet_in("us-west-2d"))
     rendered = render("consumer", cfg, iot_peers(chain))
     assert rendered.of_type("aws:ec2/vpc:Vpc") == [] and rendered.of_type("aws:ec2/subnet:Subnet") == []
     (endpoint,) = [e for e in rendered.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.name == "consumer-endpoint"]

@@ -43,11 +43,13 @@ def test_subnets_only_in_zones_offering_iot_data(chain):
     iot = chain["iot-1"]
     lookups = [args for token, args in iot.invokes if token == "aws:ec2/getVpcEndpointService:getVpcEndpointService"]
     assert lookups == [{"serviceName": "com.amazonaws.us-west-2.iot.data"}]
+    # The mock region offers AWS's services in zone IDs usw2-az1..az3; the IoT
+    # account calls those us-west-2c, us-west-2d and us-west-2a.
     zones = sorted(s.inputs["availabilityZone"] for s in iot.of_type("aws:ec2/subnet:Subnet"))
-    assert zones == ["us-west-2a", "us-west-2b"]
+    assert zones == ["us-west-2a", "us-west-2c"]
     three = render("iot", example_config("iot") | {"availabilityZoneCount": 3}, network_peers(chain))
     assert sorted(s.inputs["availabilityZone"] for s in three.of_type("aws:ec2/subnet:Subnet")) == [
-        "us-west-2a", "us-west-2b", "us-west-2c"]
+        "us-west-2a", "us-west-2c", "us-west-2d"]
     # The example region offers iot.data in three zones: a fourth is refused.
     with pytest.raises(Exception, match="availabilityZoneCount 4 exceeds the 3 zone"):
         render("iot", example_config("iot") | {"availabilityZoneCount": 4}, network_peers(chain))
