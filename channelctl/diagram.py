@@ -29,6 +29,7 @@ from channelctl.checks import (
     PlannedStack,
     Res,
     endpoint_ips,
+    is_interface,
     listener_target_groups,
     listeners_of,
     nlb_ips,
@@ -41,11 +42,12 @@ from channelctl.checks import (
 
 ON_PREM = "onprem"
 IOT_CORE = "iotcore"
-ENDPOINT_KINDS = ("data", "credentials", "greengrass", "privatelink")
+ENDPOINT_KINDS = ("data", "credentials", "greengrass", "s3", "privatelink")
 _ENDPOINT_LABEL = {
     "data": "iot.data endpoint",
     "credentials": "iot.credentials endpoint",
     "greengrass": "Greengrass endpoint",
+    "s3": "S3 endpoint",
     "privatelink": "endpoint to the channel",
 }
 
@@ -116,6 +118,8 @@ def render_mermaid(stacks: Mapping[str, PlannedStack]) -> str:
     ip_owner: dict[str, str] = {}
     for kind in ENDPOINT_KINDS:
         for endpoint in ch.endpoints(kind=kind):
+            if not is_interface(endpoint):
+                continue  # a gateway endpoint is a route, not a place devices connect to
             ips = endpoint_ips(endpoint)
             label = f"{_ENDPOINT_LABEL[kind]}\n{endpoint.r.name}" + (f"\n{', '.join(ips)}" if ips else "")
             node = put(endpoint, label, "hexagon", endpoint.get("vpcId"))

@@ -402,7 +402,11 @@ _DESCRIBERS: dict[str, Any] = {
     "aws:directconnect/gatewayAssociation:GatewayAssociation": lambda r: f"DX gateway <-> {_val(r, 'associatedGatewayId')}, allowed prefixes {_join(_val(r, 'allowedPrefixes'))}",
     "aws:directconnect/transitVirtualInterface:TransitVirtualInterface": lambda r: f"transit VIF on {_val(r, 'connectionId')}, VLAN {_int(_val(r, 'vlan'))}",
     "aws:route53/resolverEndpoint:ResolverEndpoint": lambda r: f"Resolver {str(_val(r, 'direction')).lower()} endpoint, IPs {_join(e.get('ip') for e in _val(r, 'ipAddresses') or [])}",
-    "aws:ec2/vpcEndpoint:VpcEndpoint": lambda r: _describe_endpoint(r) if endpoint_kind(_val(r, "serviceName")) != "other" else None,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": lambda r: (
+        _describe_endpoint(r)
+        if endpoint_kind(_val(r, "serviceName")) != "other" and str(_val(r, "vpcEndpointType")).lower() == "interface"
+        else None
+    ),
     "aws:route53/zone:Zone": lambda r: f"private zone {_val(r, 'name')} ({r.id})",
     "aws:lb/loadBalancer:LoadBalancer": lambda r: f"{'internal' if _val(r, 'internal') else 'INTERNET-FACING'} {_val(r, 'loadBalancerType')} load balancer, IPs {_join(m.get('privateIpv4Address') for m in _val(r, 'subnetMappings') or [])}",
     "aws:lb/listener:Listener": lambda r: f"listener {_val(r, 'protocol')} {_int(_val(r, 'port'))}",

@@ -28,8 +28,15 @@ CONNECTIONS_PER_DATA_ENDPOINT = 100_000
 # (IP:port) when the targets are PrivateLink ENIs (ELB user guide, NLB quotas).
 CONNECTIONS_PER_NLB_TARGET = 55_000
 # "Interface and Gateway Load Balancer endpoints per VPC": 50 by default
-# (Amazon VPC quotas). The plan refuses to need more than the default.
+# (Amazon VPC quotas), counting every interface endpoint of the VPC. The plan
+# refuses to need more than the default.
 INTERFACE_ENDPOINTS_PER_VPC = 50
+# Interface endpoints besides iot.data in the gatekeeper VPC. Greengrass core
+# devices in a VPC need the Greengrass control plane and S3 (AWS IoT Greengrass
+# developer guide, "Operate an AWS IoT Greengrass core device in VPC"); the
+# tls-proxy fleet is managed through ssm, ssmmessages and ec2messages.
+GREENGRASS_INTERFACE_ENDPOINTS = 2
+PROXY_FLEET_INTERFACE_ENDPOINTS = 3
 # Connections one proxy instance accepts.
 PROXY_CONNECTIONS_PER_INSTANCE = ProxySettings.max_connections
 # A Resolver endpoint needs at least two IP addresses, in different AZs.
@@ -517,9 +524,22 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
     az_count = validate_az_count("availabilityZoneCount", values.get("availabilityZoneCount", 2))
     credentials = _as_bool("enableCredentialsEndpoint", values.get("enableCredentialsEndpoint", True))
     greengrass = _as_bool("enableGreengrassEndpoint", values.get("enableGreengrassEndpoint", True))
-    # Greengrass core devices in a VPC also need S3 and the credentials endpoint;
-    # the count of non-data endpoints bounds how many data endpoints fit.
-    others = int(credentials) + int(greengrass)
+    if greengrass and not credentials:
+        # The guide's endpoints for a core device in a VPC: iot.data,
+        # iot.credentials (the token exchange service's AWS credentials) and S3.
+        raise ConfigError(
+            "enableGreengrassEndpoint true with enableCredentialsEndpoint false — Greengrass core devices in a VPC "
+            "need the iot.credentials endpoint (AWS IoT Greengrass guide, \"Operate an AWS IoT Greengrass core "
+            "device in VPC\"); set enableCredentialsEndpoint true or enableGreengrassEndpoint false"
+        )
+    access = _load_device_access(values.get("deviceAccess"))
+    # Every other interface endpoint of the gatekeeper VPC bounds how many
+    # iot.data endpoints fit under the per-VPC quota.
+    others = (
+        int(credentials)
+        + (GREENGRASS_INTERFACE_ENDPOINTS if greengrass else 0)
+        + (PROXY_FLEET_INTERFACE_ENDPOINTS if access is not None and access.mode == "tls-proxy" else 0)
+    )
     devices = validate_expected_devices("expectedDevices", values.get("expectedDevices", 10_000), az_count, others)
     consumers = _load_consumers(values.get("consumers", []), common)
     ranges = [("gatekeeperVpcCidr", gatekeeper)] + [
@@ -546,7 +566,6 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
             f"{common.account_id} — import or request the certificate there"
         )
     authorizer = _load_authorizer(values.get("authorizer", {}))
-    access = _load_device_access(values.get("deviceAccess"))
     if authorizer.enabled:
         for key, value in (("customDomain", domain), ("customDomainCertificateArn", cert)):
             if value is None:

@@ -29,7 +29,11 @@ from components.references import known_now
 
 MQTT_TLS_PORT = 8883
 HTTPS_PORT = 443
-GREENGRASS_PORT = 8443
+# Greengrass core devices in a VPC set greengrassDataPlaneEndpoint: iotdata,
+# so their data plane (deployments, component artifacts) goes to the iot.data
+# endpoints on greengrassDataPlanePort: 8443 by default, or 443 (Greengrass
+# nucleus configuration).
+GREENGRASS_DATA_PLANE_PORT = 8443
 NLB_PORTS = (MQTT_TLS_PORT, HTTPS_PORT)
 
 
@@ -207,7 +211,10 @@ class GatekeeperVpc(pulumi.ComponentResource):
             )
             return endpoint, ips
 
-        data_sg = endpoint_sg("iot-data", (MQTT_TLS_PORT, HTTPS_PORT), "iot.data")
+        data_ports = (MQTT_TLS_PORT, HTTPS_PORT) + (
+            (GREENGRASS_DATA_PLANE_PORT,) if cfg.enable_greengrass_endpoint else ()
+        )
+        data_sg = endpoint_sg("iot-data", data_ports, "iot.data")
         self.data_endpoints = [
             interface_endpoint(f"iot-data-{j}", data_service, data_sg, addressing.SLOT_DATA_BASE + j)[0]
             for j in range(data_count)
@@ -225,12 +232,30 @@ class GatekeeperVpc(pulumi.ComponentResource):
             zone_specs.append(("credentials", credentials_host, [cred_ips]))
         else:
             pulumi.log.info("enableCredentialsEndpoint is false: no iot.credentials endpoint", resource=self)
+        wildcard_hosts: set[str] = set()
         if cfg.enable_greengrass_endpoint:
-            gg_sg = endpoint_sg("greengrass", (HTTPS_PORT, GREENGRASS_PORT), "Greengrass")
+            # AWS IoT Greengrass developer guide, "Operate an AWS IoT Greengrass
+            # core device in VPC": iot.data and iot.credentials (above, private
+            # DNS off, a zone per host name) and S3, as interface endpoints.
+            gg_sg = endpoint_sg("greengrass", (HTTPS_PORT,), "Greengrass")
             _, gg_ips = interface_endpoint(
                 "greengrass", f"com.amazonaws.{region}.greengrass", gg_sg, addressing.SLOT_GREENGRASS
             )
             zone_specs.append(("greengrass", f"greengrass.{region}.amazonaws.com", [gg_ips]))
+            # S3 as an interface endpoint, not a gateway endpoint: a gateway
+            # endpoint is a route in this VPC's route tables and cannot be
+            # reached from on-premises or through a Transit Gateway; interface
+            # endpoints can, over Direct Connect (Amazon S3 user guide, "AWS
+            # PrivateLink for Amazon S3", types of VPC endpoints for S3).
+            # Private DNS would answer only inside this VPC, so, as for the IoT
+            # endpoints, a private zone for the regional S3 host, whose
+            # wildcard answers the virtual-hosted bucket names below it (the
+            # names S3's own private DNS covers).
+            s3_sg = endpoint_sg("s3", (HTTPS_PORT,), "S3")
+            _, s3_ips = interface_endpoint("s3", f"com.amazonaws.{region}.s3", s3_sg, addressing.SLOT_S3)
+            s3_host = f"s3.{region}.amazonaws.com"
+            zone_specs.append(("s3", s3_host, [s3_ips]))
+            wildcard_hosts.add(s3_host)
             # Greengrass core devices reach their data plane at greengrass-ats,
             # which the iot.data endpoints serve.
             zone_specs.append(
@@ -255,6 +280,7 @@ class GatekeeperVpc(pulumi.ComponentResource):
                     region=region,
                     address_sets=address_sets,
                     authorized_vpc_ids=[net.device_vpc_id],
+                    wildcard=host in wildcard_hosts,
                 ),
                 opts=child,
             )

@@ -37,6 +37,9 @@ class PrivateHostZoneArgs:
     """Alias to an endpoint's DNS name instead of fixed addresses (conflicts with address_sets)."""
     authorized_vpc_ids: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
     """VPCs of other accounts allowed to associate the zone (VpcAssociationAuthorization)."""
+    wildcard: bool = False
+    """Also answer ``*.<host>`` with the same addresses: the names one service endpoint
+    serves below its host name (S3's virtual-hosted bucket names), nothing wider."""
 
 
 def validate_host(host: str) -> None:
@@ -67,42 +70,44 @@ class PrivateHostZone(pulumi.ComponentResource):
             # show up as drift on this zone.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["vpcs"]),
         )
-        if args.alias:
-            aws.route53.Record(
-                f"{name}-alias",
-                zone_id=self.zone.zone_id,
-                name=args.host,
-                type="A",
-                aliases=[
-                    aws.route53.RecordAliasArgs(
-                        name=args.alias.dns_name, zone_id=args.alias.zone_id, evaluate_target_health=True
-                    )
-                ],
-                opts=child,
-            )
-        elif len(args.address_sets) == 1:
-            aws.route53.Record(
-                f"{name}-a",
-                zone_id=self.zone.zone_id,
-                name=args.host,
-                type="A",
-                ttl=RECORD_TTL,
-                records=list(args.address_sets[0]),
-                opts=child,
-            )
-        else:
-            for index, addresses in enumerate(args.address_sets):
+        names = [(args.host, "")] + ([(f"*.{args.host}", "-wildcard")] if args.wildcard else [])
+        for record_name, suffix in names:
+            if args.alias:
                 aws.route53.Record(
-                    f"{name}-a-{index}",
+                    f"{name}-alias{suffix}",
                     zone_id=self.zone.zone_id,
-                    name=args.host,
+                    name=record_name,
                     type="A",
-                    ttl=RECORD_TTL,
-                    set_identifier=f"endpoint-{index}",
-                    weighted_routing_policies=[aws.route53.RecordWeightedRoutingPolicyArgs(weight=1)],
-                    records=list(addresses),
+                    aliases=[
+                        aws.route53.RecordAliasArgs(
+                            name=args.alias.dns_name, zone_id=args.alias.zone_id, evaluate_target_health=True
+                        )
+                    ],
                     opts=child,
                 )
+            elif len(args.address_sets) == 1:
+                aws.route53.Record(
+                    f"{name}-a{suffix}",
+                    zone_id=self.zone.zone_id,
+                    name=record_name,
+                    type="A",
+                    ttl=RECORD_TTL,
+                    records=list(args.address_sets[0]),
+                    opts=child,
+                )
+            else:
+                for index, addresses in enumerate(args.address_sets):
+                    aws.route53.Record(
+                        f"{name}-a-{index}{suffix}",
+                        zone_id=self.zone.zone_id,
+                        name=record_name,
+                        type="A",
+                        ttl=RECORD_TTL,
+                        set_identifier=f"endpoint-{index}",
+                        weighted_routing_policies=[aws.route53.RecordWeightedRoutingPolicyArgs(weight=1)],
+                        records=list(addresses),
+                        opts=child,
+                    )
         for index, vpc_id in enumerate(args.authorized_vpc_ids):
             aws.route53.VpcAssociationAuthorization(
                 f"{name}-auth-{index}", zone_id=self.zone.zone_id, vpc_id=vpc_id, vpc_region=args.region, opts=child

@@ -48,6 +48,7 @@ from channelctl.checks.model import (
     Res,
     endpoint_ips,
     endpoint_kind,
+    is_interface,
     listeners_of,
     nlb_ips,
     short_type,
@@ -64,7 +65,7 @@ __all__ = [
     "T_ASG", "T_DX_ASSOC", "T_DX_GATEWAY", "T_ENDPOINT_SERVICE", "T_INSTANCE", "T_LB", "T_RESOLVER",
     "T_STACK_REFERENCE", "T_SUBNET", "T_TGW", "T_ZONE",
     "Channel", "CheckResult", "PlannedStack", "Res",
-    "connect_problems", "endpoint_ips", "endpoint_kind", "listener_target_groups", "listeners_of", "nlb_ips",
+    "connect_problems", "endpoint_ips", "endpoint_kind", "is_interface", "listener_target_groups", "listeners_of", "nlb_ips",
     "proxy_upstreams", "resolve_alias", "run_checks", "service_nlbs", "short_type", "targets_of", "zone_answer",
 ]
 

@@ -6,7 +6,9 @@ from channelctl.checks.model import (
     CREDENTIALS_PORTS,
     DATA_PORTS,
     DEVICES_PATH,
+    GREENGRASS_DATA_PLANE_PORT,
     GREENGRASS_PORTS,
+    S3_PORTS,
     NLB_MODES,
     T_LB,
     Channel,
@@ -19,6 +21,8 @@ from channelctl.checks.model import (
     device_access_nlbs,
     endpoint_ips,
     endpoint_kind,
+    greengrass_enabled,
+    is_interface,
     listeners_of,
     nlb_ips,
 )
@@ -40,8 +44,18 @@ def check_devices_path(ch: Channel) -> CheckResult:
         return f.result(DEVICES_PATH, "")
     f.involve(c.gatekeeper_vpc.label)
     targets: list[tuple[Res, str, tuple[int, ...]]] = []
-    for kind, ports in (("data", DATA_PORTS), ("credentials", CREDENTIALS_PORTS), ("greengrass", GREENGRASS_PORTS)):
-        for endpoint in ch.endpoints(c.iot, kind):
+    greengrass = greengrass_enabled(c.iot)
+    data_ports = DATA_PORTS + ((GREENGRASS_DATA_PLANE_PORT,) if greengrass else ())
+    kinds = (("data", data_ports), ("credentials", CREDENTIALS_PORTS), ("greengrass", GREENGRASS_PORTS),
+             ("s3", S3_PORTS))
+    for kind, ports in kinds:
+        # An S3 gateway endpoint is a route inside its VPC: devices cannot use it.
+        endpoints = [e for e in ch.endpoints(c.iot, kind) if kind != "s3" or is_interface(e)]
+        if greengrass and kind in ("credentials", "s3") and not endpoints:
+            f.bad(f"enableGreengrassEndpoint: Greengrass core devices need an {kind} interface endpoint (AWS IoT "
+                  f"Greengrass guide, core device in VPC), and stack {c.iot.name} has none in {c.gatekeeper_vpc.label}",
+                  c.gatekeeper_vpc.label)
+        for endpoint in endpoints:
             targets.append((endpoint, f"{endpoint_kind(endpoint.get('serviceName'))} endpoint {endpoint.r.name}", ports))
     mode, family_ports = device_access_mode(c.iot)
     access_nlbs = device_access_nlbs(ch, c.iot, family_ports) if mode in NLB_MODES else []

@@ -17,7 +17,9 @@ from channelctl.checks.model import (
     device_access_mode,
     device_access_nlbs,
     endpoint_ips,
+    greengrass_enabled,
     host_name,
+    is_interface,
     nlb_ips,
 )
 
@@ -48,6 +50,14 @@ def expected_hosts(ch: Channel, c: Core) -> list[tuple[str, str, list[str], str]
         # Greengrass core devices reach their data plane through iot.data.
         hosts.append((f"greengrass-ats.iot.{region}.amazonaws.com", "Greengrass data plane", c.data_ips,
                       "the iot.data endpoints"))
+    if greengrass_enabled(iot):
+        # Core devices download component artifacts from S3: the regional host
+        # and the virtual-hosted bucket names below it, through the S3
+        # interface endpoint (a gateway endpoint is unreachable from on-premises).
+        s3_ips = [ip for e in ch.endpoints(iot, "s3") if is_interface(e) for ip in endpoint_ips(e)]
+        s3_host = f"s3.{region}.amazonaws.com"
+        hosts.append((s3_host, "S3", s3_ips, "the S3 interface endpoint"))
+        hosts.append((f"*.{s3_host}", "S3 bucket names", s3_ips, "the S3 interface endpoint"))
     domain = exports.get("customDomain") or iot.config.get("customDomain")
     if domain:
         mode, ports = device_access_mode(iot)
@@ -61,6 +71,8 @@ def expected_hosts(ch: Channel, c: Core) -> list[tuple[str, str, list[str], str]
 
 
 def zone_named(ch: Channel, stack: PlannedStack, host: str) -> Res | None:
+    """The zone answering for ``host``; a wildcard name ``*.<host>`` is answered by ``<host>``'s zone."""
+    host = host[2:] if host.startswith("*.") else host
     for zone in ch.of_type(T_ZONE, stack):
         if host_name(zone.get("name")) == host:
             return zone

@@ -31,6 +31,13 @@ COHERENCE = "coherence"
 DATA_PORTS = (8883, 443)
 CREDENTIALS_PORTS = (443,)
 GREENGRASS_PORTS = (443,)
+S3_PORTS = (443,)
+# Greengrass core devices in a VPC set greengrassDataPlaneEndpoint: iotdata and
+# reach their data plane on the iot.data endpoints, on greengrassDataPlanePort
+# (default 8443; Greengrass nucleus configuration). They also need the
+# iot.credentials and S3 interface endpoints (AWS IoT Greengrass developer
+# guide, "Operate an AWS IoT Greengrass core device in VPC").
+GREENGRASS_DATA_PLANE_PORT = 8443
 DNS_PORT = 53
 
 # The custom domain resolves to the NLB's IPs in these device-access modes
@@ -515,7 +522,7 @@ def default_tgw_table(tgw: Res) -> str:
 
 
 def endpoint_kind(service_name: Any) -> str:
-    """iot.data / iot.credentials / greengrass / privatelink (a partner service) / other."""
+    """iot.data / iot.credentials / greengrass / s3 / privatelink (a partner service) / other."""
     name = str(service_name or "")
     if name.startswith("com.amazonaws.vpce."):
         return "privatelink"
@@ -525,7 +532,19 @@ def endpoint_kind(service_name: Any) -> str:
         return "credentials"
     if name.endswith(".greengrass"):
         return "greengrass"
+    if name.endswith(".s3"):
+        return "s3"
     return "other"
+
+
+def is_interface(endpoint: Res) -> bool:
+    """An interface endpoint (ENIs with addresses); Pulumi's default type is Gateway."""
+    return str(endpoint.get("vpcEndpointType") or "Gateway").lower() == "interface"
+
+
+def greengrass_enabled(stack: Any) -> bool:
+    """The iot stack serves Greengrass core devices (``enableGreengrassEndpoint``, default true)."""
+    return as_flag(stack.config.get("enableGreengrassEndpoint"), True)
 
 
 def endpoint_ips(endpoint: Res) -> list[str]:

@@ -265,6 +265,32 @@ def reference_to_another_project(s):
     _rename_reference(s, "consumer", "acme/other-project/iot")
 
 
+def s3_interface_endpoint_removed(s):
+    remove(s, "iot", "gatekeeper-s3")
+
+
+def s3_sg_443_not_from_on_prem(s):
+    rule = _ingress_rule(resource(s, "iot", "gatekeeper-s3-sg"), 443)
+    rule["cidrBlocks"] = [c for c in rule["cidrBlocks"] if c != "192.168.0.0/16"]
+
+
+def data_sg_without_greengrass_data_plane_port(s):
+    sg = resource(s, "iot", "gatekeeper-iot-data-sg")
+    sg.inputs["ingress"] = [r for r in sg.inputs["ingress"] if int(r["fromPort"]) != 8443]
+
+
+def s3_bucket_names_unanswered(s):
+    remove(s, "iot", "gatekeeper-zone-s3-a-wildcard")
+
+
+def s3_zone_not_associated(s):
+    remove(s, "network", "channel-zone-s3-us-west-2-amazonaws-com")
+
+
+def credentials_endpoint_removed_with_greengrass_on(s):
+    remove(s, "iot", "gatekeeper-iot-credentials")
+
+
 MUTATIONS = [
     (drop_tgw_route_to_gatekeeper, {DEVICES_PATH}),
     (dx_prefixes_without_gatekeeper, {DEVICES_PATH}),
@@ -280,6 +306,14 @@ MUTATIONS = [
     (device_vpc_route_to_on_prem_removed, {DEVICES_DNS}),
     (custom_domain_resolves_to_endpoints, {DEVICES_DNS}),
     (device_vpc_without_dns_hostnames, {DEVICES_DNS}),
+    # Greengrass core devices (AWS's core-device-in-VPC guide): S3 and iot.credentials
+    # interface endpoints, the data plane port on iot.data, S3's host and bucket names.
+    (s3_interface_endpoint_removed, {DEVICES_PATH, DEVICES_DNS}),
+    (s3_sg_443_not_from_on_prem, {DEVICES_PATH}),
+    (data_sg_without_greengrass_data_plane_port, {DEVICES_PATH}),
+    (s3_bucket_names_unanswered, {DEVICES_DNS}),
+    (s3_zone_not_associated, {DEVICES_DNS}),
+    (credentials_endpoint_removed_with_greengrass_on, {DEVICES_PATH}),
     (consumer_principal_dropped, {CONSUMER}),
     (consumer_connection_not_accepted, {CONSUMER}),
     (consumer_zone_points_elsewhere, {CONSUMER}),

@@ -88,7 +88,11 @@ REFUSED = [
     ("network", {"directConnect": {"gatewayAsn": 64513, "vlann": 5}}, r"directConnect has unknown key\(s\) vlann"),
     # expectedDevices beyond what one VPC's endpoints can serve
     ("iot", {"expectedDevices": 5_000_000},
-     r"expectedDevices 5000000 needs 50 iot\.data endpoints .* one VPC holds 50 interface endpoints and 2 are taken"),
+     r"expectedDevices 5000000 needs 50 iot\.data endpoints .* one VPC holds 50 interface endpoints and 6 are taken"),
+    # Greengrass core devices need the credentials endpoint (AWS's core-device-in-VPC guide)
+    ("iot", {"enableCredentialsEndpoint": False},
+     r"enableGreengrassEndpoint true with enableCredentialsEndpoint false — Greengrass core devices in a VPC need "
+     r"the iot\.credentials endpoint .* set enableCredentialsEndpoint true or enableGreengrassEndpoint false"),
     ("iot", {"expectedDevices": "lots"}, r"expectedDevices 'lots' is not a whole number"),
     # required keys
     ("consumer", {"iotStack": DELETE}, r"iotStack is required — set it with `pulumi config set iotStack <value>`"),
@@ -128,10 +132,23 @@ def test_expected_devices_sizes_data_endpoints_for_both_limits():
 
 def test_largest_fleet_that_fits_is_accepted_and_one_more_endpoint_is_not():
     # The proxy fleet's size is checked separately; this is about endpoints.
-    ok = with_changes("iot", expectedDevices=4_800_000, deviceAccess=DELETE)
-    assert load_config(ok, stack="iot").data_endpoint_count == 48
-    with pytest.raises(ConfigError, match="needs 49 iot.data endpoints"):
-        load_config(with_changes("iot", expectedDevices=4_800_001, deviceAccess=DELETE), stack="iot")
-    # Switching an optional endpoint off leaves room for one more data endpoint.
-    fewer = with_changes("iot", expectedDevices=4_800_001, enableGreengrassEndpoint=False, deviceAccess=DELETE)
+    # Every interface endpoint of the VPC counts: iot.credentials, and for
+    # Greengrass core devices the Greengrass control plane and S3 — 3 taken.
+    ok = with_changes("iot", expectedDevices=4_700_000, deviceAccess=DELETE)
+    assert load_config(ok, stack="iot").data_endpoint_count == 47
+    with pytest.raises(ConfigError, match="needs 48 iot.data endpoints .* 3 are taken"):
+        load_config(with_changes("iot", expectedDevices=4_700_001, deviceAccess=DELETE), stack="iot")
+    # Switching Greengrass off frees its two endpoints.
+    fewer = with_changes("iot", expectedDevices=4_900_000, enableGreengrassEndpoint=False, deviceAccess=DELETE)
     assert load_config(fewer, stack="iot").data_endpoint_count == 49
+
+
+def test_the_proxy_fleets_systems_manager_endpoints_count_too():
+    def tls_proxy(devices):
+        cfg = with_changes("iot", expectedDevices=devices)
+        cfg["deviceAccess"] = cfg["deviceAccess"] | {"proxyMinSize": devices // 50_000 + 1, "proxyMaxSize": devices // 50_000 + 1}
+        return cfg
+
+    assert load_config(tls_proxy(4_400_000), stack="iot").data_endpoint_count == 44
+    with pytest.raises(ConfigError, match="needs 45 iot.data endpoints .* 6 are taken"):
+        load_config(tls_proxy(4_400_001), stack="iot")

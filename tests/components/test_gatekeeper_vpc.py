@@ -11,6 +11,7 @@ DATA_HOST = "a1b2c3d4e5f6g7-ats.iot.us-west-2.amazonaws.com"
 
 
 IOT_SERVICES = (".iot.data", ".iot.credentials", ".greengrass")
+S3_HOST = "s3.us-west-2.amazonaws.com"
 
 
 def iot_endpoints(rendered):
@@ -93,6 +94,11 @@ def test_one_data_endpoint_per_100k_devices(chain, devices, expected):
     assert len(data) == expected == len(iot.exports["dataEndpointIds"])
 
 
+def interface_endpoints_of(rendered, suffix):
+    return [e for e in rendered.of_type(ENDPOINT)
+            if e.inputs["serviceName"].endswith(suffix) and e.inputs.get("vpcEndpointType") == "Interface"]
+
+
 def test_credentials_and_greengrass_endpoints_are_switchable(chain):
     iot = chain["iot-1"]
     services = sorted(e.inputs["serviceName"] for e in iot_endpoints(iot))
@@ -101,7 +107,33 @@ def test_credentials_and_greengrass_endpoints_are_switchable(chain):
     off = render("iot", example_config("iot") | {"enableCredentialsEndpoint": False, "enableGreengrassEndpoint": False},
                  network_peers(chain))
     assert {e.inputs["serviceName"] for e in iot_endpoints(off)} == {"com.amazonaws.us-west-2.iot.data"}
+    assert interface_endpoints_of(off, ".s3") == []
     assert set(off.exports["privateZoneIds"]) == {DATA_HOST, "iot.plant.example.com"}
+
+
+def test_greengrass_core_devices_get_every_endpoint_of_awss_guide(chain):
+    """AWS's "Operate an AWS IoT Greengrass core device in VPC": iot.data,
+    iot.credentials and S3 as interface endpoints, private DNS off, with a
+    private zone per host the devices resolve."""
+    iot = chain["iot-1"]
+    (s3,) = interface_endpoints_of(iot, ".s3")
+    assert s3.inputs["serviceName"] == "com.amazonaws.us-west-2.s3"
+    assert s3.inputs["privateDnsEnabled"] is False
+    s3_ips = sorted(c["ipv4"] for c in s3.inputs["subnetConfigurations"])
+    assert s3_ips == ["10.20.0.8", "10.20.128.8"]
+    assert interface_endpoints_of(iot, ".iot.credentials") and interface_endpoints_of(iot, ".iot.data")
+    zone_id = iot.exports["privateZoneIds"][S3_HOST]
+    records = {r.inputs["name"]: sorted(r.inputs["records"]) for r in iot.of_type("aws:route53/record:Record")
+               if r.inputs["zoneId"] == zone_id}
+    # The regional host and the virtual-hosted bucket names below it; no zone wider than that host.
+    assert records == {S3_HOST: s3_ips, f"*.{S3_HOST}": s3_ips}
+    assert "amazonaws.com" not in {z.inputs["name"] for z in iot.of_type("aws:route53/zone:Zone")}
+    (auth,) = [a for a in iot.of_type("aws:route53/vpcAssociationAuthorization:VpcAssociationAuthorization")
+               if a.inputs["zoneId"] == zone_id]
+    assert auth.inputs["vpcId"] == chain["network-1"].exports["deviceVpcId"]
+    # The network stack associates it with the device VPC like every other zone.
+    assert [a for a in chain["network-2"].of_type("aws:route53/zoneAssociation:ZoneAssociation")
+            if a.inputs["zoneId"] == zone_id]
 
 
 def private_dns_on(rendered):
@@ -126,7 +158,8 @@ def test_endpoint_ips_are_fixed_per_subnet(chain):
     assert len(set(data_ips)) == 4
 
 
-CHANNEL_SGS = ("gatekeeper-iot-data-sg", "gatekeeper-iot-credentials-sg", "gatekeeper-greengrass-sg", "gatekeeper-nlb-sg")
+CHANNEL_SGS = ("gatekeeper-iot-data-sg", "gatekeeper-iot-credentials-sg", "gatekeeper-greengrass-sg", "gatekeeper-s3-sg",
+               "gatekeeper-nlb-sg")
 
 
 def sg_problems(rendered, allowed_sources):
@@ -148,9 +181,15 @@ def test_endpoint_security_groups_admit_device_ports_from_channel_ranges_only(ch
     assert sg_problems(iot, sources) == []
     ports = {sg.name: sorted(r["fromPort"] for r in sg.inputs["ingress"])
              for sg in iot.of_type("aws:ec2/securityGroup:SecurityGroup") if sg.name in CHANNEL_SGS}
-    assert ports["gatekeeper-iot-data-sg"] == [443, 8883]
+    # 8443: Greengrass core devices' data plane on the iot.data endpoints
+    # (greengrassDataPlaneEndpoint iotdata, greengrassDataPlanePort's default).
+    assert ports["gatekeeper-iot-data-sg"] == [443, 8443, 8883]
     assert ports["gatekeeper-iot-credentials-sg"] == [443]
-    assert ports["gatekeeper-greengrass-sg"] == [443, 8443]
+    assert ports["gatekeeper-greengrass-sg"] == [443]
+    assert ports["gatekeeper-s3-sg"] == [443]
+    off = render("iot", example_config("iot") | {"enableGreengrassEndpoint": False}, network_peers(chain))
+    (data_sg,) = [sg for sg in off.of_type("aws:ec2/securityGroup:SecurityGroup") if sg.name == "gatekeeper-iot-data-sg"]
+    assert sorted(r["fromPort"] for r in data_sg.inputs["ingress"]) == [443, 8883]
     for sg in iot.of_type("aws:ec2/securityGroup:SecurityGroup"):
         for rule in sg.inputs.get("ingress") or []:
             if sg.name in CHANNEL_SGS and rule["fromPort"] in (443, 8883, 8443):
@@ -186,6 +225,7 @@ def test_one_zone_per_host_and_never_the_whole_iot_domain(chain):
         "greengrass.us-west-2.amazonaws.com",
         "greengrass-ats.iot.us-west-2.amazonaws.com",
         "iot.plant.example.com",
+        S3_HOST,
     }
     assert zone_problems(iot) == []
     bad = broken(iot, "gatekeeper-zone-data-zone", name="iot.us-west-2.amazonaws.com")
