@@ -71,6 +71,7 @@ def check_consumer_path(ch: Channel, consumer: PlannedStack) -> CheckResult:
                 f.bad(f"{service.label} requires acceptance and nothing accepts {endpoint.label} "
                       "(no VpcEndpointConnectionAccepter for it)", service.label, endpoint.label)
         _consumer_side(ch, c, consumer, endpoint, f)
+        _endpoint_zones(ch, service, endpoint, f)
         _service_to_data(ch, c, service, endpoint, f)
     return f.result(name, f"{consumer.name} (account {account}) reaches the iot.data endpoints through "
                           f"PrivateLink: {', '.join(s.label for _, s in channel)}")
@@ -108,6 +109,31 @@ def _consumer_side(ch: Channel, c: Core, consumer: PlannedStack, endpoint: Res, 
             f.bad(f"{endpoint.label}: no security group rule admits tcp {port} from its VPC {vpc_cidr}", endpoint.label)
         else:
             f.ok(f"{endpoint.label}: tcp {port} from {vpc_cidr} admitted by {rule.label}", rule.label)
+
+
+def _endpoint_zones(ch: Channel, service: Res, endpoint: Res, f: Findings) -> None:
+    """The endpoint's subnets lie in zones the service is offered in, compared by
+    AZ ID: AZ names map to different physical zones in different accounts, and
+    an endpoint service is offered only in its NLBs' zones ("does not support the
+    Availability Zone of the subnet", AWS Knowledge Center,
+    interface-endpoint-availability-zone)."""
+    offered = {
+        ch.by_id(m.get("subnetId")).get("availabilityZoneId")
+        for nlb in service_nlbs(ch, service)
+        for m in nlb.get("subnetMappings") or []
+        if ch.by_id(m.get("subnetId")) is not None
+    } - {None}
+    for subnet_id in endpoint.get("subnetIds") or []:
+        subnet = ch.by_id(subnet_id)
+        if subnet is None or subnet.get("availabilityZoneId") is None:
+            continue  # an existing subnet outside the plan: the consumer stack placed it by its own look-up
+        zone_id, zone = subnet.get("availabilityZoneId"), subnet.get("availabilityZone")
+        if zone_id in offered:
+            f.ok(f"{endpoint.label}: subnet {subnet.label} in {zone} ({zone_id}), where {service.label} is offered",
+                 subnet.label)
+        else:
+            f.bad(f"{endpoint.label}: subnet {subnet.label} is in {zone} ({zone_id}), where {service.label} is not "
+                  f"offered (its NLB zones: {', '.join(sorted(offered)) or 'none'})", subnet.label, endpoint.label)
 
 
 def _service_to_data(ch: Channel, c: Core, service: Res, endpoint: Res, f: Findings) -> None:

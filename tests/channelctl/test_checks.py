@@ -265,6 +265,16 @@ def reference_to_another_project(s):
     _rename_reference(s, "consumer", "acme/other-project/iot")
 
 
+def consumer_endpoint_in_a_zone_the_service_does_not_offer(s):
+    """The consumer's us-west-2a is usw2-az2; the service's NLB is in usw2-az1 and usw2-az3."""
+    subnet = resource(s, "consumer", "consumer-subnet-us-west-2b")
+    add(s, "consumer", "aws:ec2/subnet:Subnet", "consumer-subnet-us-west-2a", "subnet-0aaaaaaaaaaaaaaaa",
+        dict(subnet.inputs, availabilityZone="us-west-2a", cidrBlock="10.30.128.0/18"),
+        state={"availabilityZoneId": "usw2-az2"})
+    endpoint = resource(s, "consumer", "consumer-endpoint")
+    endpoint.inputs["subnetIds"] = list(endpoint.inputs["subnetIds"]) + ["subnet-0aaaaaaaaaaaaaaaa"]
+
+
 def s3_interface_endpoint_removed(s):
     remove(s, "iot", "gatekeeper-s3")
 
@@ -318,6 +328,7 @@ MUTATIONS = [
     (consumer_connection_not_accepted, {CONSUMER}),
     (consumer_zone_points_elsewhere, {CONSUMER}),
     (consumer_endpoint_to_other_service, {CONSUMER}),
+    (consumer_endpoint_in_a_zone_the_service_does_not_offer, {CONSUMER}),
     (nlb_target_dropped, {CONSUMER}),
     (nlb_egress_to_data_8883_removed, {CONSUMER}),
     (data_sg_8883_not_from_nlb, {CONSUMER}),

@@ -38,11 +38,13 @@ def remove(stacks: dict[str, PlannedStack], stack: str, name: str, type_: str | 
     stacks[stack].rendered.resources.remove(res)
 
 
-def add(stacks: dict[str, PlannedStack], stack: str, type_: str, name: str, rid: str, inputs: dict) -> None:
+def add(stacks: dict[str, PlannedStack], stack: str, type_: str, name: str, rid: str, inputs: dict,
+        state: dict | None = None) -> None:
     stacks[stack].rendered.resources.append(
         RenderedResource(
             urn=f"urn:pulumi:{stack}::private-mqtt-channel::{type_}::{name}",
-            type=type_, name=name, id=rid, inputs=inputs, state={"id": rid}, parent="", provider="", dependencies=[],
+            type=type_, name=name, id=rid, inputs=inputs, state={"id": rid} | (state or {}), parent="", provider="",
+            dependencies=[],
         )
     )
 
