@@ -31,6 +31,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from channelctl.render import zone_id_of, zone_name_of  # noqa: E402
 PREFIX = "private-mqtt-channel:"
 TARGET_EXAMPLES_S = 5.0
 
@@ -52,6 +55,9 @@ def generate_consumers(project: Path, count: int) -> None:
     iot_path = project / "Pulumi.iot.yaml"
     iot = yaml.safe_load(iot_path.read_text())
     org_project = iot["config"][f"{PREFIX}consumers"][0]["stack"].rsplit("/", 1)[0]
+    template_account = str(template["config"][f"{PREFIX}accountId"])
+    region = template["config"][f"{PREFIX}region"]
+    template_zones = template["config"][f"{PREFIX}availabilityZones"]
     entries = []
     for n in range(1, count + 1):
         name = f"consumer-{n}"
@@ -61,6 +67,11 @@ def generate_consumers(project: Path, count: int) -> None:
         config[f"{PREFIX}accountId"] = account
         config[f"{PREFIX}assumeRoleArn"] = f"arn:aws:iam::{account}:role/mqtt-channel-deployer"
         config[f"{PREFIX}vpcCidr"] = cidr
+        # The same physical zones as the example consumer, under the names this
+        # account gives them (the offline renderer maps AZ names per account).
+        config[f"{PREFIX}availabilityZones"] = [
+            zone_name_of(account, region, zone_id_of(template_account, region, zone)) for zone in template_zones
+        ]
         (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump({"config": config}, sort_keys=False))
         entries.append({"name": name, "accountId": account, "vpcCidr": cidr, "stack": f"{org_project}/{name}"})
     iot["config"][f"{PREFIX}consumers"] = entries
