@@ -48,8 +48,9 @@ class NetworkInputs:
     device_vpc_cidr: str
     on_prem_cidrs: tuple[str, ...]
     # The TGW attachments the network stack has accepted
-    # (`acceptedTransitGatewayAttachmentIds`); empty until its step 3.
-    accepted_attachment_ids: tuple[str, ...] = ()
+    # (`acceptedTransitGatewayAttachmentIds`); empty until its step 3, None
+    # when the network stack does not export the list at all (an older program).
+    accepted_attachment_ids: tuple[str, ...] | None = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,7 +152,7 @@ class GatekeeperVpc(pulumi.ComponentResource):
         # for the network stack to export the attachment as accepted, and land
         # on this stack's next update (step 5).
         attachment_id = known_now(self.attachment.id)
-        self.attachment_accepted = bool(attachment_id) and attachment_id in net.accepted_attachment_ids
+        self.attachment_accepted = bool(attachment_id) and attachment_id in (net.accepted_attachment_ids or ())
         route_targets = [("onprem", c) for c in net.on_prem_cidrs] + [("device", net.device_vpc_cidr)]
         if self.attachment_accepted:
             route_opts = pulumi.ResourceOptions(parent=self, depends_on=[self.attachment])
@@ -168,7 +169,13 @@ class GatekeeperVpc(pulumi.ComponentResource):
                 f"the network stack has not accepted Transit Gateway attachment {attachment_id or '(new)'} yet "
                 f"(its export acceptedTransitGatewayAttachmentIds does not list it): the gatekeeper VPC's routes to "
                 f"{', '.join(c for _, c in route_targets)} through the Transit Gateway are not declared in this update; "
-                "run the network stack again (step 3), then this stack again (step 5)",
+                "run the network stack again (step 3), then this stack again (step 5)"
+                + (
+                    "; the network stack exports no acceptedTransitGatewayAttachmentIds at all: update it with this "
+                    "program first"
+                    if net.accepted_attachment_ids is None
+                    else ""
+                ),
                 resource=self,
             )
 

@@ -108,9 +108,13 @@ def _iot(config: IotConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
         device_vpc_id=network.get("deviceVpcId"),
         device_vpc_cidr=network.get("deviceVpcCidr"),
         on_prem_cidrs=tuple(network.get("onPremCidrs")),
-        # Optional: a network stack before its step 3 (or before this export
-        # existed) has accepted nothing yet.
-        accepted_attachment_ids=tuple(network.get("acceptedTransitGatewayAttachmentIds") or ()),
+        # Optional: empty before the network stack's step 3; absent from a
+        # network stack deployed by an older program.
+        accepted_attachment_ids=(
+            None
+            if network.get("acceptedTransitGatewayAttachmentIds") is None
+            else tuple(network.get("acceptedTransitGatewayAttachmentIds"))
+        ),
     )
     consumer_endpoints: dict[str, str] = {}
     for consumer in config.consumers:

@@ -85,6 +85,15 @@ def test_no_routes_while_only_another_attachment_is_accepted(chain):
     assert tgw_routes(iot, chain["network-1"].exports) == []
 
 
+def test_a_network_stack_without_the_export_gets_no_routes_and_is_named(chain):
+    """A network stack deployed by an older program exports no accepted list:
+    the iot stack cannot tell the attachment accepted, and says what to update."""
+    older = {k: v for k, v in chain["network-2"].exports.items() if k != "acceptedTransitGatewayAttachmentIds"}
+    iot = render("iot", example_config("iot"), {FQ("network"): older})
+    assert tgw_routes(iot, older) == []
+    assert any("exports no acceptedTransitGatewayAttachmentIds at all" in m for m in iot.info())
+
+
 @pytest.mark.parametrize("devices,expected", [(1, 1), (150_000, 2), (250_000, 3)])
 def test_one_data_endpoint_per_100k_devices(chain, devices, expected):
     cfg = example_config("iot") | {"expectedDevices": devices}
