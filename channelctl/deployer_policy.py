@@ -445,6 +445,8 @@ RESOURCE_ACTIONS: dict[str, Actions] = {
 # Invokes (data sources) the program calls through the stack's provider.
 INVOKE_ACTIONS: dict[str, tuple[str, ...]] = {
     "aws:ec2/getVpcEndpointService:getVpcEndpointService": ("ec2:DescribeVpcEndpointServices",),
+    # A consumer's existing subnets: their Availability Zones.
+    "aws:ec2/getSubnet:getSubnet": ("ec2:DescribeSubnets",),
     "aws:iot/getEndpoint:getEndpoint": ("iot:DescribeEndpoint",),
     "aws:ssm/getParameter:getParameter": ("ssm:GetParameter",),
     "aws:ec2/getPrefixList:getPrefixList": ("ec2:DescribePrefixLists",),
