@@ -16,7 +16,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from components.proxy_config import ProxySettings
+from components.proxy_capacity import (  # noqa: F401  (CONNECTIONS_PER_NLB_TARGET is part of this module's surface)
+    CONNECTIONS_PER_NLB_TARGET,
+    DEFAULT_IOT_CONNECTS_PER_SECOND,
+    DEFAULT_PROXY_INSTANCE_TYPE,
+    DEFAULT_RECONNECT_TARGET_SECONDS,
+    CapacityError,
+    check_proxy_fleet,
+    instance_type as proxy_instance_type_spec,
+)
+from components.proxy_config import MAX_ENDPOINT_KEEPALIVE_S
 
 PROJECT = "private-mqtt-channel"
 ROLES = ("network", "iot", "consumer")
@@ -24,9 +33,6 @@ ROLES = ("network", "iot", "consumer")
 # One iot.data interface endpoint serves 100,000 concurrent connections
 # (AWS IoT Core developer guide, "IoT Core with interface VPC endpoints").
 CONNECTIONS_PER_DATA_ENDPOINT = 100_000
-# An NLB serves about 55,000 simultaneous connections per unique target
-# (IP:port) when the targets are PrivateLink ENIs (ELB user guide, NLB quotas).
-CONNECTIONS_PER_NLB_TARGET = 55_000
 # "Interface and Gateway Load Balancer endpoints per VPC": 50 by default
 # (Amazon VPC quotas), counting every interface endpoint of the VPC. The plan
 # refuses to need more than the default.
@@ -37,8 +43,6 @@ INTERFACE_ENDPOINTS_PER_VPC = 50
 # tls-proxy fleet is managed through ssm, ssmmessages and ec2messages.
 GREENGRASS_INTERFACE_ENDPOINTS = 2
 PROXY_FLEET_INTERFACE_ENDPOINTS = 3
-# Connections one proxy instance accepts.
-PROXY_CONNECTIONS_PER_INSTANCE = ProxySettings.max_connections
 # A Resolver endpoint needs at least two IP addresses, in different AZs.
 MIN_AVAILABILITY_ZONES = 2
 MAX_AVAILABILITY_ZONES = 6
@@ -173,9 +177,27 @@ class DeviceAccessConfig:
     mode: str
     families: tuple[DeviceFamily, ...] = ()
     ca_bundle_file: str | None = None
-    proxy_instance_type: str = "t4g.small"
+    proxy_instance_type: str = DEFAULT_PROXY_INSTANCE_TYPE
     proxy_min_size: int = 2
     proxy_max_size: int = 4
+
+
+@dataclass(frozen=True, kw_only=True)
+class CapacityConfig:
+    """What the plan's capacity check measures the channel against.
+
+    reconnect_target_seconds: the whole fleet must be able to reconnect after
+        an outage within this time (default 900).
+    iot_connects_per_second: the account's "Connect requests per second per
+        account" IoT Core quota in this region (AWS default 500, adjustable).
+    device_keep_alive_seconds: the MQTT keep-alive the devices send; IoT Core
+        allows at most 230 s through a VPC endpoint (the default, the worst case
+        for every idle timeout on the path).
+    """
+
+    reconnect_target_seconds: int = DEFAULT_RECONNECT_TARGET_SECONDS
+    iot_connects_per_second: int = DEFAULT_IOT_CONNECTS_PER_SECOND
+    device_keep_alive_seconds: int = MAX_ENDPOINT_KEEPALIVE_S
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -194,6 +216,7 @@ class IotConfig:
     custom_domain_certificate_arn: str | None = None
     authorizer: AuthorizerConfig = field(default_factory=AuthorizerConfig)
     device_access: DeviceAccessConfig | None = None
+    capacity: CapacityConfig = field(default_factory=CapacityConfig)
 
     @property
     def data_endpoint_count(self) -> int:
@@ -366,6 +389,7 @@ _ROLE_KEYS = {
         "networkStack", "gatekeeperVpcCidr", "availabilityZoneCount", "expectedDevices",
         "enableCredentialsEndpoint", "enableGreengrassEndpoint", "sameOrganization", "consumers",
         "thingTopicPrefix", "customDomain", "customDomainCertificateArn", "authorizer", "deviceAccess",
+        "capacity",
     },
     "consumer": {"iotStack", "vpcCidr", "availabilityZones", "existingVpc", "applicationHost"},
 }
@@ -574,14 +598,13 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
                     f"domain configuration; set {key}"
                 )
     if access is not None and access.mode == "tls-proxy":
-        per_instance = PROXY_CONNECTIONS_PER_INSTANCE
-        if access.proxy_min_size * per_instance < devices:
-            needed = math.ceil(devices / per_instance)
-            raise ConfigError(
-                f"deviceAccess.proxyMinSize {access.proxy_min_size} serves {access.proxy_min_size * per_instance:,} "
-                f"connections ({per_instance:,} per proxy instance), fewer than expectedDevices {devices:,} — "
-                f"raise proxyMinSize to at least {needed} (one more to survive losing an instance)"
-            )
+        # The fleet holds every device with one instance lost (a crashed proxy's
+        # devices reconnect to the others), each instance within its memory.
+        try:
+            check_proxy_fleet(devices, access.proxy_instance_type, access.proxy_min_size)
+        except CapacityError as exc:
+            raise ConfigError(str(exc)) from None
+    capacity = load_capacity(values.get("capacity", {}))
     if access is not None:
         if domain is None:
             raise ConfigError(f"deviceAccess.mode {access.mode} needs customDomain — set the devices' host name")
@@ -596,6 +619,7 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
         custom_domain_certificate_arn=cert,
         authorizer=authorizer,
         device_access=access,
+        capacity=capacity,
         network_stack=validate_stack_name("networkStack", _require(values, "networkStack")),
         gatekeeper_vpc_cidr=gatekeeper,
         availability_zone_count=az_count,
@@ -736,9 +760,14 @@ def _load_device_access(value: Any) -> DeviceAccessConfig | None:
         )
     if bundle is not None and (not isinstance(bundle, str) or not re.match(r"^[A-Za-z0-9_./-]+$", bundle) or ".." in bundle):
         raise ConfigError(f"deviceAccess.caBundleFile {bundle!r} is not a relative path inside the project")
-    instance_type = value.get("proxyInstanceType", "t4g.small")
+    instance_type = value.get("proxyInstanceType", DEFAULT_PROXY_INSTANCE_TYPE)
     if not isinstance(instance_type, str) or not _INSTANCE_TYPE_RE.match(instance_type):
         raise ConfigError(f"deviceAccess.proxyInstanceType {instance_type!r} is not an EC2 instance type — like t4g.small")
+    if mode == "tls-proxy":
+        try:
+            proxy_instance_type_spec(instance_type)
+        except CapacityError as exc:
+            raise ConfigError(str(exc)) from None
     low = _as_int("deviceAccess.proxyMinSize", value.get("proxyMinSize", 2))
     high = _as_int("deviceAccess.proxyMaxSize", value.get("proxyMaxSize", max(4, low)))
     if low < 2:
@@ -752,6 +781,36 @@ def _load_device_access(value: Any) -> DeviceAccessConfig | None:
         proxy_instance_type=instance_type,
         proxy_min_size=low,
         proxy_max_size=high,
+    )
+
+
+def load_capacity(value: Any) -> CapacityConfig:
+    """The `capacity` map of an iot stack (also read by the plan's capacity check)."""
+    if value is None:
+        value = {}
+    if isinstance(value, str) and value[:1] == "{":
+        value = parse_raw({"capacity": value})["capacity"]
+    if not isinstance(value, dict):
+        raise ConfigError(f"capacity {value!r} is not a map — like {{reconnectTargetSeconds: 900}}")
+    _refuse_unknown("capacity", value, {"reconnectTargetSeconds", "iotConnectsPerSecond", "deviceKeepAliveSeconds"})
+    defaults = CapacityConfig()
+    target = _as_int("capacity.reconnectTargetSeconds", value.get("reconnectTargetSeconds", defaults.reconnect_target_seconds))
+    if not 1 <= target <= 86_400:
+        raise ConfigError(f"capacity.reconnectTargetSeconds {target} is out of range — give 1-86400 seconds, like 900")
+    quota = _as_int("capacity.iotConnectsPerSecond", value.get("iotConnectsPerSecond", defaults.iot_connects_per_second))
+    if quota < 1:
+        raise ConfigError(
+            f"capacity.iotConnectsPerSecond {quota} is below 1 — give the account's IoT Core 'Connect requests per "
+            "second per account' quota from Service Quotas (AWS default 500)"
+        )
+    keep_alive = _as_int(
+        "capacity.deviceKeepAliveSeconds", value.get("deviceKeepAliveSeconds", defaults.device_keep_alive_seconds)
+    )
+    # MQTT 3.1.1 allows 0-65535 s; 0 turns keep-alive off.
+    if not 0 <= keep_alive <= 65_535:
+        raise ConfigError(f"capacity.deviceKeepAliveSeconds {keep_alive} is not an MQTT keep-alive — use 0-65535 seconds")
+    return CapacityConfig(
+        reconnect_target_seconds=target, iot_connects_per_second=quota, device_keep_alive_seconds=keep_alive
     )
 
 

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -23,10 +24,12 @@ import pulumi_aws as aws
 from components.config import ConfigError, DeviceAccessConfig
 from components.endpoint_targets import forward_to_endpoints
 from components.private_vpc import ssm_endpoints, ssm_instance_profile
+from components.proxy_capacity import devices_per_instance
 from components.proxy_config import (
     ProxyConfigError,
     ProxyFamily,
     ProxySettings,
+    ephemeral_ports_per_endpoint,
     render_user_data,
     validate_ca_bundle,
 )
@@ -43,10 +46,16 @@ def uses_nlb(access: DeviceAccessConfig | None) -> bool:
 
 
 def proxy_settings(access: DeviceAccessConfig, custom_domain: str, endpoint_ips: Sequence[str]) -> ProxySettings:
-    return ProxySettings(
+    settings = ProxySettings(
         custom_domain=custom_domain,
         families=tuple(ProxyFamily(name=f.name, port=f.port) for f in access.families),
         endpoint_ips=tuple(endpoint_ips),
+    )
+    # maxconn: what the instance type's memory holds, and never more than the
+    # source ports the instance has towards the endpoints.
+    ports = ephemeral_ports_per_endpoint(settings) * len(settings.endpoint_ips)
+    return dataclasses.replace(
+        settings, max_connections=min(devices_per_instance(access.proxy_instance_type), ports)
     )
 
 

@@ -23,6 +23,8 @@ import posixpath
 import re
 from dataclasses import dataclass
 
+from components.proxy_capacity import DEFAULT_PROXY_INSTANCE_TYPE, devices_per_instance
+
 # MQTT keep-alive through an IoT interface endpoint is capped at 230 s (AWS IoT
 # Core developer guide, "IoT Core with interface VPC endpoints"). A broker
 # drops a client after 1.5 x keep-alive of silence, so any idle timeout on the
@@ -114,7 +116,11 @@ class ProxySettings:
     check_interval_s / check_fall / check_rise: endpoint health checks (TLS
         handshake with check-sni and check-alpn): every interval, down after
         `fall` failures, up after `rise` successes.
-    max_connections: concurrent device connections one instance accepts.
+    max_connections: concurrent device connections one instance accepts
+        (HAProxy's maxconn): what the instance type's memory holds
+        (components.proxy_capacity), so HAProxy refuses new connections
+        before the kernel's OOM killer ends it. The default is the default
+        instance type's.
     """
 
     custom_domain: str
@@ -134,7 +140,7 @@ class ProxySettings:
     check_interval_s: int = 10
     check_fall: int = 3
     check_rise: int = 2
-    max_connections: int = 50_000
+    max_connections: int = devices_per_instance(DEFAULT_PROXY_INSTANCE_TYPE)
 
 
 # --------------------------------------------------------------------------- #

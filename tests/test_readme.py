@@ -52,3 +52,9 @@ def test_the_embedded_diagram_is_the_one_the_plan_generates():
     embedded = re.search(r"```mermaid\n(.*?)```", README, re.S).group(1)
     plan = build_plan(ROOT)
     assert render_mermaid(plan.stacks).strip() == embedded.strip()
+
+
+def test_the_capacity_table_is_the_one_the_program_derives():
+    from components.proxy_capacity import instance_table
+
+    assert instance_table() in README

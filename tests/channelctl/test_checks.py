@@ -6,6 +6,7 @@ the checks that must fail: exactly those, and no other.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 
@@ -301,6 +302,46 @@ def credentials_endpoint_removed_with_greengrass_on(s):
     remove(s, "iot", "gatekeeper-iot-credentials")
 
 
+def proxy_fleet_without_an_instance_to_lose(s):
+    """3 x t4g.medium hold 150,000 devices only while all three run."""
+    group = resource(s, "iot", "gatekeeper-access-proxy", ASG)
+    group.inputs["desiredCapacity"] = group.inputs["minSize"] = 3.0
+
+
+def edit_proxy_config(s, pattern, replacement):
+    template = resource(s, "iot", "gatekeeper-access-proxy", "aws:ec2/launchTemplate:LaunchTemplate")
+    text = base64.b64decode(template.inputs["userData"]).decode()
+    edited, count = re.subn(pattern, replacement, text, flags=re.MULTILINE)
+    assert count, pattern
+    template.inputs["userData"] = base64.b64encode(edited.encode()).decode()
+
+
+def proxy_maxconn_beyond_its_memory(s):
+    edit_proxy_config(s, r"^(    maxconn) \d+$", r"\1 100000")
+
+
+def reconnect_slower_than_target(s):
+    s["iot"].config["capacity"] = {"reconnectTargetSeconds": 200}
+
+
+def authorizer_too_slow_for_a_storm(s):
+    function = resource(s, "iot", "gatekeeper-authorizer-function", "aws:lambda/function:Function")
+    function.inputs["environment"]["variables"]["UNKNOWN_USER_HASH"] = "scrypt"
+    function.inputs["reservedConcurrentExecutions"] = 20.0
+
+
+def device_keep_alive_beyond_the_endpoint_cap(s):
+    s["iot"].config["capacity"] = {"deviceKeepAliveSeconds": 240}
+
+
+def nlb_tcp_idle_timeout_below_keep_alive(s):
+    resource(s, "iot", "gatekeeper-listener-8883", "aws:lb/listener:Listener").inputs["tcpIdleTimeoutSeconds"] = 300.0
+
+
+def proxy_client_timeout_below_keep_alive(s):
+    edit_proxy_config(s, r"^(    timeout client) \d+s$", r"\1 300s")
+
+
 MUTATIONS = [
     (drop_tgw_route_to_gatekeeper, {DEVICES_PATH}),
     (dx_prefixes_without_gatekeeper, {DEVICES_PATH}),
@@ -357,6 +398,13 @@ MUTATIONS = [
     (reference_to_another_project, {COHERENCE}),
     (tgw_shared_inside_the_organization_but_accepted_as_invitation, {COHERENCE}),
     (tgw_share_invitation_never_accepted, {COHERENCE}),
+    (proxy_fleet_without_an_instance_to_lose, {CAPACITY}),
+    (proxy_maxconn_beyond_its_memory, {CAPACITY}),
+    (reconnect_slower_than_target, {CAPACITY}),
+    (authorizer_too_slow_for_a_storm, {CAPACITY}),
+    (device_keep_alive_beyond_the_endpoint_cap, {CAPACITY}),
+    (nlb_tcp_idle_timeout_below_keep_alive, {CAPACITY}),
+    (proxy_client_timeout_below_keep_alive, {CAPACITY}),
 ]
 
 # What each coherence break says: the stack file and the key to change.
@@ -427,6 +475,61 @@ def test_coherence_matches_an_entry_without_stack_by_account(stacks):
     result = next(r for r in run_checks(stacks) if r.name == COHERENCE)
     assert result.passed, result.problems
     assert "consumers[0] (analytics) is stack consumer, matched by account 333333333333" in result.verified
+
+
+def capacity_of(stacks):
+    return next(r for r in run_checks(stacks) if r.name == CAPACITY)
+
+
+def test_the_storm_names_each_stage_and_the_bottleneck(stacks):
+    result = capacity_of(stacks)
+    stages = [v for v in result.verified if v.startswith("reconnect storm, ")]
+    assert [v.split(":")[0] for v in stages] == [
+        "reconnect storm, proxy TLS handshakes", "reconnect storm, custom authorizer",
+        "reconnect storm, IoT Core CONNECT quota"]
+    # 150,000 devices at the default 500 CONNECT/s.
+    assert "150,000 devices reconnect in 300 s, bottleneck IoT Core CONNECT quota" in result.detail + " ".join(result.verified)
+    assert any("4 x t4g.medium (2 vCPU)" in v for v in stages)
+
+
+def test_a_storm_over_target_says_how_to_fix_it(stacks):
+    reconnect_slower_than_target(stacks)
+    (problem,) = capacity_of(stacks).problems
+    assert re.search(r"reconnect in 300 s, bottleneck IoT Core CONNECT quota at 500/s .* too slow: IoT Core CONNECT "
+                     r"quota needs 750/s; ask AWS to raise .* set capacity.iotConnectsPerSecond", problem)
+
+
+def test_a_raised_quota_is_used(stacks):
+    stacks["iot"].config["capacity"] = json.dumps({"reconnectTargetSeconds": 200, "iotConnectsPerSecond": 1000})
+    result = capacity_of(stacks)
+    assert result.passed, result.problems
+    assert "full reconnect in 150 s (bottleneck IoT Core CONNECT quota" in result.detail
+
+
+def test_a_slow_authorizer_is_the_bottleneck_and_its_fix_is_named(stacks):
+    authorizer_too_slow_for_a_storm(stacks)
+    (problem,) = capacity_of(stacks).problems
+    assert "bottleneck custom authorizer" in problem and "raise authorizer.reservedConcurrency" in problem
+
+
+def test_an_idle_timeout_below_the_keep_alive_names_the_hop_and_the_fix(stacks):
+    proxy_client_timeout_below_keep_alive(stacks)
+    (problem,) = capacity_of(stacks).problems
+    assert problem.startswith("proxy fleet iot:gatekeeper-access-proxy HAProxy timeout client 300 s (rendered "
+                              "configuration) is shorter than the 345 s")
+    assert "lower capacity.deviceKeepAliveSeconds to at most 200" in problem
+
+
+def test_a_shorter_device_keep_alive_tolerates_shorter_timeouts(stacks):
+    proxy_client_timeout_below_keep_alive(stacks)
+    stacks["iot"].config["capacity"] = {"deviceKeepAliveSeconds": 200}
+    assert capacity_of(stacks).passed
+
+
+def test_a_bad_capacity_key_fails_the_check_naming_it(stacks):
+    stacks["iot"].config["capacity"] = {"reconnectTargetSecs": 900}
+    (problem,) = capacity_of(stacks).problems
+    assert problem.startswith("capacity has unknown key(s) reconnectTargetSecs")
 
 
 def test_failed_check_names_the_resources_involved(stacks):

@@ -99,6 +99,12 @@ REFUSED = [
     ("network", {"directConnect": {"connectionId": "dxcon-ffabc123"}}, r"directConnect\.vlan is required"),
     ("network", {"assumeRoleArn": "arn:aws:iam::999999999999:role/x"}, r"assumeRoleArn .* is in account 999999999999, not accountId 111111111111"),
     ("network", {"transitGatewayAsn": 64513}, r"directConnect\.gatewayAsn 64513 equals transitGatewayAsn 64513"),
+    # capacity
+    ("iot", {"capacity": {"reconnectTargetSecond": 900}}, r"capacity has unknown key\(s\) reconnectTargetSecond"),
+    ("iot", {"capacity": {"reconnectTargetSeconds": 0}}, r"capacity.reconnectTargetSeconds 0 is out of range — give 1-86400"),
+    ("iot", {"capacity": {"iotConnectsPerSecond": 0}}, r"capacity.iotConnectsPerSecond 0 is below 1 — give the account's IoT"),
+    ("iot", {"capacity": {"deviceKeepAliveSeconds": 70_000}}, r"capacity.deviceKeepAliveSeconds 70000 is not an MQTT keep-alive"),
+    ("iot", {"capacity": "fast"}, r"capacity 'fast' is not a map"),
 ]
 
 
@@ -106,6 +112,14 @@ REFUSED = [
 def test_refused_with_key_value_and_fix(stack, changes, message):
     with pytest.raises(ConfigError, match=message):
         load_config(with_changes(stack, **changes), stack=stack)
+
+
+def test_capacity_defaults_and_json_form():
+    cfg = load_config(with_changes("iot"), stack="iot")
+    assert (cfg.capacity.reconnect_target_seconds, cfg.capacity.iot_connects_per_second,
+            cfg.capacity.device_keep_alive_seconds) == (900, 500, 230)
+    raised = load_config(with_changes("iot", capacity='{"iotConnectsPerSecond": "2000"}'), stack="iot")
+    assert raised.capacity.iot_connects_per_second == 2000
 
 
 def test_role_defaults_to_first_word_of_stack_name():

@@ -178,8 +178,13 @@ def access_with(**changes):
     (access_with(mode="socks"), r"deviceAccess.mode 'socks' is not a mode — use one of tls-proxy, tcp-passthrough, direct"),
     (access_with(caBundleFile=None), r"deviceAccess.caBundleFile is required for tls-proxy"),
     (access_with(mode="direct"), r"deviceAccess.families is used only by tls-proxy and tcp-passthrough"),
-    (access_with(proxyMinSize=2), r"deviceAccess.proxyMinSize 2 serves 100,000 connections \(50,000 per proxy instance\), "
-     r"fewer than expectedDevices 150,000 — raise proxyMinSize to at least 3"),
+    (access_with(proxyMinSize=3), r"deviceAccess.proxyMinSize 3 of t4g.medium \(4,096 MiB, [\d,]+ devices each\) holds "
+     r"[\d,]+ devices with one instance lost, fewer than expectedDevices 150,000 — raise deviceAccess.proxyMinSize to at "
+     r"least 4$"),
+    (access_with(proxyInstanceType="t4g.small"), r"deviceAccess.proxyMinSize 4 of t4g.small \(2,048 MiB, [\d,]+ devices "
+     r"each\) .* — raise deviceAccess.proxyMinSize to at least \d+, or deviceAccess.proxyInstanceType t4g.medium"),
+    (access_with(proxyInstanceType="t3.small"), r"deviceAccess.proxyInstanceType 't3.small' is not a supported proxy "
+     r"instance type — its memory decides how many devices one proxy holds; use one of t4g.small, "),
 ])
 def test_device_access_config_errors(cfg, message):
     with pytest.raises(ConfigError, match=message):

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from components.proxy_capacity import proxy_fleet_min_size
 from tests.support import FQ, broken, example_config, open_rules, render
 
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
@@ -97,7 +98,8 @@ def test_a_network_stack_without_the_export_gets_no_routes_and_is_named(chain):
 @pytest.mark.parametrize("devices,expected", [(1, 1), (150_000, 2), (250_000, 3)])
 def test_one_data_endpoint_per_100k_devices(chain, devices, expected):
     cfg = example_config("iot") | {"expectedDevices": devices}
-    cfg["deviceAccess"]["proxyMinSize"] = cfg["deviceAccess"]["proxyMaxSize"] = max(2, devices // 50_000 + 1)
+    size = proxy_fleet_min_size(devices, cfg["deviceAccess"]["proxyInstanceType"])
+    cfg["deviceAccess"]["proxyMinSize"] = cfg["deviceAccess"]["proxyMaxSize"] = size
     iot = render("iot", cfg, network_peers(chain))
     data = [e for e in iot.of_type(ENDPOINT) if e.inputs["serviceName"].endswith(".iot.data")]
     assert len(data) == expected == len(iot.exports["dataEndpointIds"])

@@ -1,0 +1,116 @@
+"""Proxy capacity: limits derived from the instance type's memory and the measured per-device cost."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from components import proxy_capacity as cap
+from components.config import ConfigError, load_config
+from components.device_access import proxy_settings
+from components.proxy_config import render_haproxy_config, render_user_data
+from tests.support import example_config
+
+RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "RESULTS.md"
+
+
+def recorded_figures() -> dict[str, float]:
+    """Each figure's largest value over the benchmark runs recorded in RESULTS.md (the conservative one)."""
+    lines = [line for line in RESULTS.read_text().splitlines()
+             if line.startswith("Figures used by components/proxy_capacity.py: ")]
+    assert lines, "benchmarks/RESULTS.md has no capacity_bench section"
+    runs = [{k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", line)} for line in lines]
+    return {k: max(run[k] for run in runs) for k in runs[0]}
+
+
+def test_the_figures_are_the_largest_recorded_by_the_benchmark():
+    figures = recorded_figures()
+    assert cap.HAPROXY_BASE_RSS_KIB == round(figures["haproxy_base_rss_kib"])
+    assert cap.HAPROXY_KIB_PER_DEVICE == max(figures["haproxy_burst_rss_kib_per_device"],
+                                             figures["haproxy_rss_kib_per_device"])
+    assert cap.KERNEL_KIB_PER_DEVICE == figures["kernel_kib_per_device"]
+    assert cap.CPU_SECONDS_PER_1000_SESSIONS == figures["cpu_s_per_1000_sessions_reuse"]
+    assert cap.CPU_SECONDS_PER_1000_SESSIONS_FULL_HANDSHAKE == figures["cpu_s_per_1000_sessions_full"]
+
+
+@pytest.mark.parametrize("name", sorted(cap.INSTANCE_TYPES))
+def test_maxconn_devices_fit_in_the_instance_memory_with_the_reserves(name):
+    t = cap.INSTANCE_TYPES[name]
+    n = cap.devices_per_instance(name)
+    used_mib = (cap.HAPROXY_BASE_RSS_KIB + n * (cap.HAPROXY_KIB_PER_DEVICE + cap.KERNEL_KIB_PER_DEVICE)) / 1024
+    assert n > 10_000, f"{name} holds too few devices to be worth supporting"
+    assert used_mib + cap.OS_RESERVE_MIB <= t.memory_mib * 1.0
+    # ... and leaves the peak headroom free, but not much more than one device's worth beyond it.
+    free_mib = t.memory_mib - cap.OS_RESERVE_MIB - used_mib
+    assert free_mib >= (t.memory_mib - cap.OS_RESERVE_MIB) * cap.PEAK_HEADROOM
+    assert free_mib < (t.memory_mib - cap.OS_RESERVE_MIB) * cap.PEAK_HEADROOM + 1
+
+
+def test_a_2_gib_instance_holds_far_fewer_than_the_50000_once_assumed():
+    assert 15_000 < cap.devices_per_instance("t4g.small") < 30_000
+
+
+def test_fleet_sizing_counts_at_most_one_nlb_targets_worth_per_instance():
+    assert cap.devices_per_instance("t4g.2xlarge") > cap.CONNECTIONS_PER_NLB_TARGET
+    assert cap.fleet_devices_per_instance("t4g.2xlarge") == cap.CONNECTIONS_PER_NLB_TARGET
+    assert cap.proxy_fleet_min_size(150_000, "t4g.2xlarge") == 4
+
+
+@pytest.mark.parametrize("devices,name", [(10_000, "t4g.small"), (150_000, "t4g.medium"), (250_000, "c7g.large"),
+                                          (400_000, "t4g.small")])
+def test_the_smallest_fleet_survives_losing_one_instance_and_one_less_does_not(devices, name):
+    size = cap.proxy_fleet_min_size(devices, name)
+    per = cap.fleet_devices_per_instance(name)
+    assert (size - 1) * per >= devices
+    cap.check_proxy_fleet(devices, name, size)
+    if size > 2:
+        assert (size - 2) * per < devices
+        with pytest.raises(cap.CapacityError, match=rf"raise deviceAccess.proxyMinSize to at least {size}\b"):
+            cap.check_proxy_fleet(devices, name, size - 1)
+
+
+def test_the_example_fleet_is_sized_by_memory():
+    cfg = load_config(example_config("iot"), stack="iot")
+    access = cfg.device_access
+    size = cap.proxy_fleet_min_size(cfg.expected_devices, access.proxy_instance_type)
+    assert access.proxy_min_size == size
+    # The old example (4 x t4g.small) is refused, naming both keys and the smallest valid values.
+    old = example_config("iot")
+    old["deviceAccess"]["proxyInstanceType"] = "t4g.small"
+    with pytest.raises(ConfigError, match=r"deviceAccess.proxyMinSize 4 of t4g.small .* raise deviceAccess.proxyMinSize "
+                                          r"to at least \d+, or deviceAccess.proxyInstanceType t4g.medium"):
+        load_config(old, stack="iot")
+
+
+def test_the_rendered_maxconn_and_descriptor_limit_follow_the_instance_type():
+    cfg = load_config(example_config("iot"), stack="iot")
+    ips = ["10.20.1.10", "10.20.2.10"]
+    settings = proxy_settings(cfg.device_access, "iot.plant.example.com", ips)
+    expected = cap.devices_per_instance(cfg.device_access.proxy_instance_type)
+    config = render_haproxy_config(settings)
+    assert re.search(rf"^global\n(?:    .*\n)*?    maxconn {expected}$", config, re.MULTILINE)
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    assert f"LimitNOFILE={2 * expected + 1024}" in render_user_data(settings, ca_bundle_pem=pem)
+
+
+def test_maxconn_never_exceeds_the_source_ports_towards_the_endpoints():
+    cfg = load_config(example_config("iot"), stack="iot")
+    access = cfg.device_access.__class__(**{**cfg.device_access.__dict__, "proxy_instance_type": "t4g.2xlarge"})
+    settings = proxy_settings(access, "iot.plant.example.com", ["10.20.1.10"])
+    # 10240-65535, none of the example's family or health ports inside the range.
+    assert cap.devices_per_instance("t4g.2xlarge") > settings.max_connections == 55_296
+
+
+@pytest.mark.parametrize("scheme,measured", [("mosquitto-pbkdf2:101", True), ("scrypt", True),
+                                             ("mosquitto-pbkdf2:500", False), ("scrypt:ln=14,r=8,p=1", False)])
+def test_authorizer_costs_are_measured_or_derived_from_measured_rows(scheme, measured):
+    ms, exact = cap.authorizer_decision_ms(scheme)
+    assert exact is measured
+    assert cap.AUTHORIZER_DECISION_MS["mosquitto-pbkdf2:101"] <= ms or scheme.startswith("scrypt")
+
+
+def test_derived_costs_fall_between_the_measured_rows():
+    low, high = cap.AUTHORIZER_DECISION_MS["mosquitto-pbkdf2:101"], cap.AUTHORIZER_DECISION_MS["mosquitto-pbkdf2:1000"]
+    assert low < cap.authorizer_decision_ms("mosquitto-pbkdf2:500")[0] < high
+    assert cap.authorizer_decision_ms("scrypt:ln=14,r=8,p=1")[0] == pytest.approx(
+        cap.AUTHORIZER_DECISION_MS["scrypt:ln=15,r=8,p=1"] / 2)
