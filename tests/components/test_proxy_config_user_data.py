@@ -88,7 +88,7 @@ def ca_pem(tmp_path: Path) -> str:
 
 
 def test_user_data_installs_writes_checks_and_starts_haproxy(tmp_path: Path, ca_pem: str) -> None:
-    settings = _settings(tmp_path)
+    settings = _settings(tmp_path, max_connections=50_000)
     paths = _paths(tmp_path)
     result = _run(render_user_data(settings, ca_bundle_pem=ca_pem, **paths), tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

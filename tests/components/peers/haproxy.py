@@ -56,8 +56,9 @@ def loopback_settings(
         check_interval_s=1,
         check_fall=1,
         check_rise=1,
-        # The production 50,000 needs ~100,000 file descriptors, more than a
-        # test machine's hard limit allows.
+        # Production maxconn (23,369 or more, from the instance's memory)
+        # needs twice as many file descriptors, more than a test machine's
+        # hard limit allows.
         max_connections=1000,
     )
     return dataclasses.replace(base, **overrides)
