@@ -240,6 +240,7 @@ class CustomAuthorizer(pulumi.ComponentResource):
         self.table_name = table.name
         self.authorizer_name = authorizer.name
         self.function_arn = function.arn
+        self.function_name = function.name
         self.register_outputs(
             {"table_name": table.name, "authorizer_name": authorizer.name, "function_arn": function.arn}
         )

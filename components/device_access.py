@@ -136,12 +136,18 @@ class DeviceAccessArgs:
 class DeviceAccess(pulumi.ComponentResource):
     listener_ports: list[int]
     """The family ports the NLB listens on (empty in direct mode)."""
+    endpoint_target_groups: list[aws.lb.TargetGroup]
+    """tcp-passthrough: the family target groups of iot.data endpoint IPs (alarmed per target)."""
+    proxy_target_groups: list[aws.lb.TargetGroup]
+    """tls-proxy: the family target groups of proxy instances (alarmed per instance)."""
 
     def __init__(self, name: str, args: DeviceAccessArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("channel:iot:DeviceAccess", name, None, opts)
         access = args.config
         self._provider = opts.provider if opts else None
         self.listener_ports = [f.port for f in access.families] if uses_nlb(access) else []
+        self.endpoint_target_groups = []
+        self.proxy_target_groups = []
 
         if access.mode == "direct":
             pulumi.log.info(
@@ -151,7 +157,7 @@ class DeviceAccess(pulumi.ComponentResource):
             )
         elif access.mode == "tcp-passthrough":
             for family in access.families:
-                forward_to_endpoints(
+                self.endpoint_target_groups.append(forward_to_endpoints(
                     f"{name}-{family.name}",
                     listener_name=f"{name}-{family.name}-listener",
                     tag_name=f"{name}-{family.name}",
@@ -162,7 +168,7 @@ class DeviceAccess(pulumi.ComponentResource):
                     endpoint_ips=args.endpoint_ips,
                     endpoints=args.endpoints,
                     parent=self,
-                )
+                ))
         else:
             self._proxy_fleet(name, args)
         self.register_outputs({"listener_ports": self.listener_ports})
@@ -191,6 +197,7 @@ class DeviceAccess(pulumi.ComponentResource):
                 opts=child,
             )
             groups.append(group)
+            self.proxy_target_groups.append(group)
             aws.lb.Listener(
                 f"{name}-{family.name}-listener",
                 load_balancer_arn=args.nlb_arn,

@@ -335,8 +335,9 @@ class GatekeeperVpc(pulumi.ComponentResource):
             opts=child,
         )
         self.nlb_ips = nlb_ips
+        self.endpoint_target_groups = []
         for port in NLB_PORTS:
-            forward_to_endpoints(
+            self.endpoint_target_groups.append(forward_to_endpoints(
                 f"{name}-tg-{port}",
                 listener_name=f"{name}-listener-{port}",
                 tag_name=f"{name}-{port}",
@@ -347,7 +348,7 @@ class GatekeeperVpc(pulumi.ComponentResource):
                 endpoint_ips=self.data_endpoint_ips,
                 endpoints=self.data_endpoints,
                 parent=self,
-            )
+            ))
 
         # --- PrivateLink endpoint service for consumer accounts -----------
         self.endpoint_service = aws.ec2.VpcEndpointService(
@@ -369,8 +370,9 @@ class GatekeeperVpc(pulumi.ComponentResource):
                 )
 
         # --- device access and the custom authorizer ----------------------
+        self.device_access = None
         if access is not None:
-            DeviceAccess(
+            self.device_access = DeviceAccess(
                 f"{name}-access",
                 DeviceAccessArgs(
                     config=access,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_aws_native as aws_native
 
 from components.config import PROJECT, CommonConfig
 
@@ -31,6 +32,26 @@ def build_provider(common: CommonConfig) -> aws.Provider:
         allowed_account_ids=[common.account_id],
         assume_roles=assume_roles,
         default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags(common)),
+    )
+
+
+def build_native_provider(common: CommonConfig) -> aws_native.Provider:
+    """The stack's AWS Cloud Control provider, pinned like the aws one: same account, role and tags.
+
+    Only for what pulumi-aws lacks (Device Defender's audit configuration,
+    scheduled audit and security profile).
+    """
+    assume_role = (
+        aws_native.ProviderAssumeRoleArgs(role_arn=common.assume_role_arn, session_name=f"{PROJECT}-{common.stack}"[:64])
+        if common.assume_role_arn
+        else None
+    )
+    return aws_native.Provider(
+        f"{common.role}-{common.account_id}-native",
+        region=common.region,
+        allowed_account_ids=[common.account_id],
+        assume_role=assume_role,
+        default_tags=aws_native.ProviderDefaultTagsArgs(tags=default_tags(common)),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import pulumi
 
 from components.config import (
+    PROXY_CONNECTIONS_PER_INSTANCE,
     PRIVATELINK_REGION_RULE,
     SAME_ORGANIZATION_RULE,
     TGW_REGION_RULE,
@@ -18,9 +19,11 @@ from components.config import (
     validate_disjoint,
 )
 from components.consumer_endpoint import ConsumerEndpoint, ConsumerEndpointArgs, IotInputs
+from components.fleet_monitoring import FleetMonitoring, FleetMonitoringArgs
 from components.gatekeeper_vpc import GatekeeperVpc, GatekeeperVpcArgs, NetworkInputs
+from components.network_evidence import NetworkEvidence, NetworkEvidenceArgs
 from components.private_iot_channel import PrivateIotChannel, PrivateIotChannelArgs
-from components.providers import build_provider
+from components.providers import build_native_provider, build_provider
 from components.references import UpstreamStack
 
 
@@ -75,6 +78,7 @@ def _network(config: NetworkConfig, opts: pulumi.ResourceOptions) -> dict[str, A
         PrivateIotChannelArgs(config=config, gatekeeper_attachment_id=attachment_id, private_zone_ids=zones),
         opts=opts,
     )
+    _evidence(config, opts, channel, vpcs={"device": channel.vpc_id}, resolver_vpc_id=channel.vpc_id)
     return channel.exports
 
 
@@ -150,7 +154,16 @@ def _iot(config: IotConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
         GatekeeperVpcArgs(config=config, network=inputs, consumer_endpoint_ids=consumer_endpoints),
         opts=opts,
     )
-    return gatekeeper.exports
+    evidence = _evidence(
+        config, opts, gatekeeper, vpcs={"gatekeeper": gatekeeper.vpc_id},
+        # The alarm topic shares the stack's key: CloudWatch alarms and IoT Core publish to it.
+        key_users=("cloudwatch.amazonaws.com", "iot.amazonaws.com"),
+    )
+    exports = dict(gatekeeper.exports)
+    if evidence is not None:
+        monitoring = _fleet_monitoring(config, opts, gatekeeper, evidence)
+        exports["alarmTopicArn"] = monitoring.topic.arn
+    return exports
 
 
 def _consumer(config: ConsumerConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
@@ -180,4 +193,59 @@ def _consumer(config: ConsumerConfig, opts: pulumi.ResourceOptions) -> dict[str,
         ),
         opts=opts,
     )
+    _evidence(config, opts, endpoint, vpcs={} if config.existing_vpc else {"consumer": endpoint.vpc_id})
     return endpoint.exports
+
+
+def _evidence(
+    config: StackConfig,
+    opts: pulumi.ResourceOptions,
+    top: pulumi.ComponentResource,
+    *,
+    vpcs: dict[str, Any],
+    resolver_vpc_id: Any = None,
+    key_users: tuple[str, ...] = (),
+) -> NetworkEvidence | None:
+    """The stack's flow logs (and Resolver query log), under its one top component."""
+    common = config.common
+    if not common.monitoring.enabled:
+        pulumi.log.warn("monitoring.enabled is false: no flow logs, no IoT logging, no alarms, no Device Defender")
+        return None
+    return NetworkEvidence(
+        "evidence",
+        NetworkEvidenceArgs(
+            monitoring=common.monitoring, account_id=common.account_id, region=common.region,
+            vpcs=vpcs, resolver_vpc_id=resolver_vpc_id, key_users=key_users,
+        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=top)),
+    )
+
+
+def _fleet_monitoring(
+    config: IotConfig, opts: pulumi.ResourceOptions, gatekeeper: GatekeeperVpc, evidence: NetworkEvidence
+) -> FleetMonitoring:
+    common, access = config.common, gatekeeper.device_access
+    endpoint_groups = list(gatekeeper.endpoint_target_groups) + (list(access.endpoint_target_groups) if access else [])
+    proxy_groups = list(access.proxy_target_groups) if access else []
+    fleet = config.device_access
+    return FleetMonitoring(
+        "monitoring",
+        FleetMonitoringArgs(
+            monitoring=common.monitoring,
+            account_id=common.account_id,
+            region=common.region,
+            key=evidence.key,
+            vpc_id=gatekeeper.vpc_id,
+            data_endpoint_ids=gatekeeper.data_endpoint_ids,
+            nlb_arn_suffix=gatekeeper.nlb.arn_suffix,
+            endpoint_target_group_suffixes=[g.arn_suffix for g in endpoint_groups],
+            # Every endpoint target group holds every iot.data endpoint IP once.
+            endpoint_targets=len(endpoint_groups) * len(gatekeeper.data_endpoint_ips),
+            proxy_target_group_suffixes=[g.arn_suffix for g in proxy_groups],
+            proxy_max_connections=PROXY_CONNECTIONS_PER_INSTANCE if proxy_groups else 0,
+            proxy_min_size=fleet.proxy_min_size if (fleet and proxy_groups) else 0,
+            authorizer_function_name=gatekeeper.authorizer.function_name if gatekeeper.authorizer else None,
+        ),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=gatekeeper)),
+        native_provider=build_native_provider(common),
+    )

@@ -1,0 +1,503 @@
+"""FleetMonitoring: IoT Core logs, client-ID conflicts, authorizer and capacity alarms,
+Device Defender and a dashboard — everything an operator of the fleet is told by one topic.
+
+The alarm thresholds at a limit are ``monitoring.limitAlarmFraction`` (80% by default) of the
+same limits the plan's ``capacity`` check uses, so an operator hears of a limit before devices do.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Sequence
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_aws_native as aws_native
+
+from components.config import (
+    CONNECTIONS_PER_DATA_ENDPOINT,
+    CONNECTIONS_PER_NLB_TARGET,
+    MonitoringConfig,
+)
+from components.network_evidence import encrypted_log_group
+
+# Namespaces of the metrics this project publishes itself.
+CHANNEL_NAMESPACE = "PrivateMqttChannel"
+AUTHORIZER_NAMESPACE = "PrivateMqttChannel/Authorizer"
+# The metric filter's metric: one per client-ID conflict disconnect.
+CLIENT_ID_CONFLICT_METRIC = "ClientIdConflicts"
+# The log group AWS IoT Core writes to; its name is fixed by the service
+# (IoT developer guide, "Monitor AWS IoT using CloudWatch Logs").
+IOT_LOG_GROUP = "AWSIotLogsV2"
+# AWS documents the reason as DUPLICATE_CLIENT_ID (IoT developer guide, "Security best
+# practices in AWS IoT Core", the Disconnect record with "reason"); DUPLICATE_CLIENTID is seen
+# in the field, and lifecycle events name the field disconnectReason. Match every combination.
+CLIENT_ID_CONFLICT_REASONS = ("DUPLICATE_CLIENT_ID", "DUPLICATE_CLIENTID")
+CLIENT_ID_CONFLICT_FIELDS = ("reason", "disconnectReason")
+# A custom authorizer's Lambda must answer within 5 s (IoT developer guide, custom authorizer).
+AUTHORIZER_TIMEOUT_MS = 5_000
+# The authorizer's refusal reasons that mean someone is guessing passwords.
+GUESSING_REASONS = ("WrongPassword", "LockedOut")
+# Alarm evaluation: one 5-minute period, the shortest period standard metrics have everywhere.
+PERIOD_SECONDS = 300
+# Device Defender Detect behaviours. Thresholds are alerting choices, not limits:
+# a device that fails authorization 5 times in 5 minutes, reconnects more than 10 times
+# in 5 minutes (IoT Core allows one CONNECT per second per client ID), or sends more
+# messages than 99.9% of the fleet (a statistical threshold over the fleet).
+DETECT_DURATION_SECONDS = 300
+DETECT_MAX_AUTHORIZATION_FAILURES = 5
+DETECT_MAX_CONNECTION_ATTEMPTS = 10
+DETECT_MESSAGES_STATISTIC = "p99.9"
+# Audit checks this channel depends on (Device Defender audit check names).
+AUDIT_CHECKS = (
+    "conflicting_client_ids_check",
+    "device_certificate_shared_check",
+    "iot_policy_overly_permissive_check",
+    "iot_role_alias_overly_permissive_check",
+    "iot_role_alias_allows_access_to_unused_services_check",
+    "logging_disabled_check",
+    "ca_certificate_expiring_check",
+    "device_certificate_expiring_check",
+    "revoked_ca_certificate_still_active_check",
+    "revoked_device_certificate_still_active_check",
+    "ca_certificate_key_quality_check",
+    "device_certificate_key_quality_check",
+)
+
+
+def client_id_conflict_pattern() -> str:
+    """The metric filter pattern: a Disconnect whose reason is a client-ID conflict, in any spelling."""
+    alternatives = " || ".join(
+        f'($.{field_} = "{reason}")' for field_ in CLIENT_ID_CONFLICT_FIELDS for reason in CLIENT_ID_CONFLICT_REASONS
+    )
+    return f'{{ ($.eventType = "Disconnect") && ({alternatives}) }}'
+
+
+def audit_check_api_name(check: str) -> str:
+    """``conflicting_client_ids_check`` -> ``CONFLICTING_CLIENT_IDS_CHECK`` (the audit API's names)."""
+    return check.upper()
+
+
+@dataclass(frozen=True, kw_only=True)
+class FleetMonitoringArgs:
+    monitoring: MonitoringConfig
+    account_id: str
+    region: str
+    # The stack's monitoring key (NetworkEvidence.key): log groups and the alarm topic.
+    key: aws.kms.Key
+    vpc_id: pulumi.Input[str]
+    # The iot.data interface endpoints: one ActiveConnections alarm each.
+    data_endpoint_ids: Sequence[pulumi.Input[str]]
+    # The gatekeeper NLB (its ARN suffix names it in CloudWatch).
+    nlb_arn_suffix: pulumi.Input[str]
+    # Target groups of iot.data endpoint IPs, and how many IP:port targets they hold in all.
+    endpoint_target_group_suffixes: Sequence[pulumi.Input[str]]
+    endpoint_targets: int
+    # tls-proxy: the proxy target groups, HAProxy's maxconn and the fleet's minimum size.
+    proxy_target_group_suffixes: Sequence[pulumi.Input[str]] = ()
+    proxy_max_connections: int = 0
+    proxy_min_size: int = 0
+    # The custom authorizer's function, when there is one.
+    authorizer_function_name: pulumi.Input[str] | None = None
+
+
+class FleetMonitoring(pulumi.ComponentResource):
+    """IoT logging, the alarm topic and every alarm of the iot stack, and Device Defender."""
+
+    topic: aws.sns.Topic
+    """The one alarm topic: every alarm, audit finding and Detect violation goes here."""
+    alarm_names: list[pulumi.Output[str]]
+
+    def __init__(
+        self,
+        name: str,
+        args: FleetMonitoringArgs,
+        opts: pulumi.ResourceOptions | None = None,
+        native_provider: aws_native.Provider | None = None,
+    ):
+        super().__init__("channel:ops:FleetMonitoring", name, None, opts)
+        cfg = args.monitoring
+        child = pulumi.ResourceOptions(parent=self)
+        account, region = args.account_id, args.region
+        self.alarm_names = []
+
+        # --- the alarm topic --------------------------------------------------
+        self.topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=args.key.arn, opts=child)
+        aws.sns.TopicPolicy(
+            f"{name}-alarms-policy",
+            arn=self.topic.arn,
+            policy=self.topic.arn.apply(lambda arn: topic_policy(arn, account)),
+            opts=child,
+        )
+        for i, sub in enumerate(cfg.alarm_subscriptions):
+            aws.sns.TopicSubscription(
+                f"{name}-alarms-sub-{i}", topic=self.topic.arn, protocol=sub.protocol, endpoint=sub.endpoint, opts=child
+            )
+        if not cfg.alarm_subscriptions:
+            pulumi.log.warn(
+                "monitoring.alarmSubscriptions is empty: alarms reach the topic but nobody — add an e-mail or an "
+                "https endpoint",
+                resource=self,
+            )
+
+        # --- IoT Core logs ------------------------------------------------------
+        self.iot_log_group = encrypted_log_group(
+            f"{name}-iot-logs", log_group_name=IOT_LOG_GROUP, key=args.key,
+            retention_days=cfg.log_retention_days, parent=self,
+        )
+        logging_role = aws.iam.Role(
+            f"{name}-iot-logging-role",
+            assume_role_policy=service_trust("iot.amazonaws.com", account),
+            opts=child,
+        )
+        logging_write = aws.iam.RolePolicy(
+            f"{name}-iot-logging-write",
+            role=logging_role.id,
+            policy=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    "Resource": [
+                        f"arn:aws:logs:{region}:{account}:log-group:{IOT_LOG_GROUP}",
+                        f"arn:aws:logs:{region}:{account}:log-group:{IOT_LOG_GROUP}:*",
+                    ],
+                }],
+            }),
+            opts=child,
+        )
+        aws.iot.LoggingOptions(
+            f"{name}-iot-logging",
+            default_log_level=cfg.iot_log_level,
+            disable_all_logs=False,
+            role_arn=logging_role.arn,
+            # The log group exists (encrypted, with retention) before IoT Core writes to it.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.iot_log_group, logging_write]),
+        )
+
+        # --- client-ID conflicts -----------------------------------------------
+        aws.cloudwatch.LogMetricFilter(
+            f"{name}-client-id-conflicts",
+            log_group_name=self.iot_log_group.name,
+            pattern=client_id_conflict_pattern(),
+            metric_transformation=aws.cloudwatch.LogMetricFilterMetricTransformationArgs(
+                name=CLIENT_ID_CONFLICT_METRIC, namespace=CHANNEL_NAMESPACE, value="1", default_value="0", unit="Count"
+            ),
+            opts=child,
+        )
+        self._alarm(
+            f"{name}-client-id-conflicts",
+            description="Client-ID conflicts: IoT Core dropped a connection because another used its client ID",
+            namespace=CHANNEL_NAMESPACE, metric=CLIENT_ID_CONFLICT_METRIC, statistic="Sum", threshold=1,
+            operator="GreaterThanOrEqualToThreshold",
+        )
+
+        # --- the custom authorizer ----------------------------------------------
+        if args.authorizer_function_name is not None:
+            fn = {"FunctionName": args.authorizer_function_name}
+            self._alarm(f"{name}-authorizer-errors", description="Authorizer errors: the Lambda failed (devices denied)",
+                        namespace="AWS/Lambda", metric="Errors", statistic="Sum", threshold=1, dimensions=fn,
+                        operator="GreaterThanOrEqualToThreshold")
+            self._alarm(f"{name}-authorizer-throttles",
+                        description="Authorizer throttles: CONNECTs refused for lack of concurrency",
+                        namespace="AWS/Lambda", metric="Throttles", statistic="Sum", threshold=1, dimensions=fn,
+                        operator="GreaterThanOrEqualToThreshold")
+            self._alarm(f"{name}-authorizer-duration",
+                        description="Authorizer duration near the 5 s limit IoT Core allows a custom authorizer",
+                        namespace="AWS/Lambda", metric="Duration", statistic="Maximum",
+                        threshold=round(AUTHORIZER_TIMEOUT_MS * cfg.limit_alarm_fraction), dimensions=fn)
+            self._expression_alarm(
+                f"{name}-authorizer-guessing",
+                description="Online password guessing: wrong-password and locked-out refusals in 5 minutes",
+                metrics={f"m{i}": (AUTHORIZER_NAMESPACE, "Decisions", {"Reason": reason}, "Sum")
+                         for i, reason in enumerate(GUESSING_REASONS)},
+                expression=" + ".join(f"FILL(m{i}, 0)" for i in range(len(GUESSING_REASONS))),
+                threshold=cfg.guessing_alarm_threshold,
+            )
+
+        # --- limits before they bite --------------------------------------------
+        fraction = cfg.limit_alarm_fraction
+        for i, endpoint_id in enumerate(args.data_endpoint_ids):
+            self._alarm(
+                f"{name}-data-endpoint-{i}-connections",
+                description=f"iot.data endpoint {i}: connections at {fraction:.0%} of the "
+                            f"{CONNECTIONS_PER_DATA_ENDPOINT} one endpoint serves",
+                namespace="AWS/PrivateLinkEndpoints", metric="ActiveConnections", statistic="Maximum",
+                threshold=round(CONNECTIONS_PER_DATA_ENDPOINT * fraction),
+                dimensions={"VPC Id": args.vpc_id, "VPC Endpoint Id": endpoint_id, "Endpoint Type": "Interface",
+                            "Service Name": f"com.amazonaws.{region}.iot.data"},
+            )
+        lb = {"LoadBalancer": args.nlb_arn_suffix}
+        if args.endpoint_targets:
+            self._expression_alarm(
+                f"{name}-nlb-target-connections",
+                description=f"NLB: TCP flows per iot.data target at {fraction:.0%} of the "
+                            f"{CONNECTIONS_PER_NLB_TARGET} one target IP:port serves",
+                metrics={"flows": ("AWS/NetworkELB", "ActiveFlowCount_TCP", lb, "Maximum")},
+                expression=f"flows / {args.endpoint_targets}",
+                threshold=round(CONNECTIONS_PER_NLB_TARGET * fraction),
+            )
+        if args.proxy_target_group_suffixes and args.proxy_max_connections:
+            first = args.proxy_target_group_suffixes[0]
+            self._expression_alarm(
+                f"{name}-proxy-connections",
+                description=f"Proxy fleet: device connections per healthy proxy at {fraction:.0%} of HAProxy's "
+                            f"maxconn {args.proxy_max_connections}",
+                metrics={
+                    "flows": ("AWS/NetworkELB", "ActiveFlowCount_TLS", lb, "Maximum"),
+                    "healthy": ("AWS/NetworkELB", "HealthyHostCount", {**lb, "TargetGroup": first}, "Minimum"),
+                },
+                expression="flows / IF(healthy > 0, healthy, 1)",
+                threshold=round(args.proxy_max_connections * fraction),
+            )
+            self._alarm(
+                f"{name}-proxy-instances",
+                description=f"Proxy fleet: fewer healthy proxies than proxyMinSize {args.proxy_min_size}",
+                namespace="AWS/NetworkELB", metric="HealthyHostCount", statistic="Minimum",
+                threshold=args.proxy_min_size, operator="LessThanThreshold",
+                dimensions={**lb, "TargetGroup": first}, missing="breaching",
+            )
+        for i, suffix in enumerate([*args.endpoint_target_group_suffixes, *args.proxy_target_group_suffixes]):
+            self._alarm(
+                f"{name}-unhealthy-{i}", description="NLB target group with an unhealthy target",
+                namespace="AWS/NetworkELB", metric="UnHealthyHostCount", statistic="Maximum", threshold=1,
+                operator="GreaterThanOrEqualToThreshold", dimensions={**lb, "TargetGroup": suffix},
+            )
+        self._alarm(
+            f"{name}-connect-rate",
+            description=f"IoT Core CONNECTs per minute at {fraction:.0%} of the account's "
+                        f"{cfg.connect_quota_per_second}/s quota",
+            namespace="AWS/IoT", metric="Connect.Success", statistic="Sum", period=60,
+            threshold=round(cfg.connect_quota_per_second * 60 * fraction), dimensions={"Protocol": "MQTT"},
+        )
+        self._alarm(
+            f"{name}-connect-throttled", description="IoT Core throttled CONNECTs: the account's connect quota was hit",
+            namespace="AWS/IoT", metric="Connect.Throttle", statistic="Sum", threshold=1,
+            operator="GreaterThanOrEqualToThreshold", dimensions={"Protocol": "MQTT"},
+        )
+
+        # --- Device Defender ------------------------------------------------------
+        self.security_profile = None
+        if cfg.device_defender:
+            self._device_defender(name, args, native_provider)
+        else:
+            pulumi.log.warn("monitoring.deviceDefender is false: no audit and no Detect profile", resource=self)
+
+        # --- the dashboard --------------------------------------------------------
+        aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=f"{name}-channel",
+            dashboard_body=pulumi.Output.all(
+                lb=args.nlb_arn_suffix, endpoints=list(args.data_endpoint_ids), vpc=args.vpc_id,
+                fn=args.authorizer_function_name,
+            ).apply(lambda v: dashboard_body(region, v["lb"], v["endpoints"], v["vpc"], v["fn"])),
+            opts=child,
+        )
+        self.register_outputs({"alarmTopicArn": self.topic.arn})
+
+    # ------------------------------------------------------------------------
+    def _alarm(self, name: str, *, description: str, namespace: str, metric: str, statistic: str, threshold: float,
+               dimensions: dict | None = None, operator: str = "GreaterThanThreshold", period: int = PERIOD_SECONDS,
+               missing: str = "notBreaching") -> aws.cloudwatch.MetricAlarm:
+        alarm = aws.cloudwatch.MetricAlarm(
+            name,
+            alarm_description=description,
+            namespace=namespace,
+            metric_name=metric,
+            statistic=statistic,
+            dimensions=dimensions,
+            period=period,
+            evaluation_periods=1,
+            threshold=threshold,
+            comparison_operator=operator,
+            treat_missing_data=missing,
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.alarm_names.append(alarm.name)
+        return alarm
+
+    def _expression_alarm(self, name: str, *, description: str, metrics: dict, expression: str,
+                          threshold: float) -> aws.cloudwatch.MetricAlarm:
+        queries = [
+            aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                id=qid,
+                return_data=False,
+                metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                    namespace=ns, metric_name=metric, dimensions=dims, stat=stat, period=PERIOD_SECONDS
+                ),
+            )
+            for qid, (ns, metric, dims, stat) in metrics.items()
+        ]
+        queries.append(aws.cloudwatch.MetricAlarmMetricQueryArgs(
+            id="result", expression=expression, label=description[:64], return_data=True))
+        alarm = aws.cloudwatch.MetricAlarm(
+            name,
+            alarm_description=description,
+            metric_queries=queries,
+            evaluation_periods=1,
+            threshold=threshold,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.alarm_names.append(alarm.name)
+        return alarm
+
+    def _device_defender(self, name: str, args: FleetMonitoringArgs, native: aws_native.Provider | None) -> None:
+        cfg, account, region = args.monitoring, args.account_id, args.region
+        child = pulumi.ResourceOptions(parent=self)
+        native_opts = pulumi.ResourceOptions(parent=self, provider=native)
+        audit_role = aws.iam.Role(
+            f"{name}-audit-role", assume_role_policy=service_trust("iot.amazonaws.com", account), opts=child
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-audit-role-policy",
+            role=audit_role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit",
+            opts=child,
+        )
+        publish_role = aws.iam.Role(
+            f"{name}-defender-publish-role", assume_role_policy=service_trust("iot.amazonaws.com", account), opts=child
+        )
+        aws.iam.RolePolicy(
+            f"{name}-defender-publish",
+            role=publish_role.id,
+            policy=pulumi.Output.all(self.topic.arn, args.key.arn).apply(lambda v: json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "sns:Publish", "Resource": v[0]},
+                    {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": v[1]},
+                ],
+            })),
+            opts=child,
+        )
+        checks = {check: aws_native.iot.AccountAuditConfigurationAuditCheckConfigurationArgs(enabled=True)
+                  for check in AUDIT_CHECKS}
+        audit = aws_native.iot.AccountAuditConfiguration(
+            f"{name}-audit",
+            account_id=account,
+            role_arn=audit_role.arn,
+            audit_check_configurations=aws_native.iot.AccountAuditConfigurationAuditCheckConfigurationsArgs(**checks),
+            audit_notification_target_configurations=aws_native.iot.AccountAuditConfigurationAuditNotificationTargetConfigurationsArgs(
+                sns=aws_native.iot.AccountAuditConfigurationAuditNotificationTargetArgs(
+                    enabled=True, role_arn=publish_role.arn, target_arn=self.topic.arn
+                )
+            ),
+            opts=native_opts,
+        )
+        schedule: dict = {}
+        if cfg.audit_frequency in ("WEEKLY", "BIWEEKLY"):
+            schedule["day_of_week"] = "MON"
+        elif cfg.audit_frequency == "MONTHLY":
+            schedule["day_of_month"] = "1"
+        aws_native.iot.ScheduledAudit(
+            f"{name}-scheduled-audit",
+            frequency=cfg.audit_frequency,
+            target_check_names=[audit_check_api_name(c) for c in AUDIT_CHECKS],
+            # A scheduled audit may name only checks the account's audit configuration enables.
+            opts=pulumi.ResourceOptions(parent=self, provider=native, depends_on=[audit]),
+            **schedule,
+        )
+
+        def behavior(label: str, metric: str, criteria) -> aws_native.iot.SecurityProfileBehaviorArgs:
+            return aws_native.iot.SecurityProfileBehaviorArgs(name=label, metric=metric, criteria=criteria)
+
+        self.security_profile = aws_native.iot.SecurityProfile(
+            f"{name}-detect",
+            security_profile_description="Private MQTT channel: authorization failures, connection attempts, messages",
+            behaviors=[
+                behavior("authorization-failures", "aws:num-authorization-failures",
+                         aws_native.iot.SecurityProfileBehaviorCriteriaArgs(
+                             comparison_operator="greater-than",
+                             value=aws_native.iot.SecurityProfileMetricValueArgs(count=str(DETECT_MAX_AUTHORIZATION_FAILURES)),
+                             duration_seconds=DETECT_DURATION_SECONDS)),
+                behavior("connection-attempts", "aws:num-connection-attempts",
+                         aws_native.iot.SecurityProfileBehaviorCriteriaArgs(
+                             comparison_operator="greater-than",
+                             value=aws_native.iot.SecurityProfileMetricValueArgs(count=str(DETECT_MAX_CONNECTION_ATTEMPTS)),
+                             duration_seconds=DETECT_DURATION_SECONDS)),
+                behavior("messages-sent", "aws:num-messages-sent",
+                         aws_native.iot.SecurityProfileBehaviorCriteriaArgs(
+                             comparison_operator="greater-than",
+                             statistical_threshold=aws_native.iot.SecurityProfileStatisticalThresholdArgs(
+                                 statistic=DETECT_MESSAGES_STATISTIC),
+                             duration_seconds=DETECT_DURATION_SECONDS)),
+            ],
+            alert_targets={"SNS": aws_native.iot.SecurityProfileAlertTargetArgs(
+                alert_target_arn=self.topic.arn, role_arn=publish_role.arn)},
+            # Registered things (certificate devices) and unregistered ones (the authorizer's devices).
+            target_arns=[f"arn:aws:iot:{region}:{account}:all/things",
+                         f"arn:aws:iot:{region}:{account}:all/unregistered-things"],
+            opts=native_opts,
+        )
+
+
+def service_trust(service: str, account_id: str) -> str:
+    """A role only ``service`` may assume, and only on behalf of this account (confused deputy)."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        }],
+    })
+
+
+def topic_policy(topic_arn: str, account_id: str) -> str:
+    """The account manages the topic; CloudWatch alarms of this account publish to it."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountManages",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": ["sns:Publish", "sns:Subscribe", "sns:GetTopicAttributes", "sns:SetTopicAttributes",
+                           "sns:ListSubscriptionsByTopic"],
+                "Resource": topic_arn,
+            },
+            {
+                "Sid": "AlarmsOfThisAccountPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ],
+    })
+
+
+def dashboard_body(region: str, lb: str, endpoints: list[str], vpc: str, function_name: str | None) -> str:
+    def widget(title: str, metrics: list, y: int, x: int) -> dict:
+        return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6,
+                "properties": {"title": title, "region": region, "metrics": metrics, "period": PERIOD_SECONDS,
+                               "view": "timeSeries", "stacked": False}}
+
+    widgets = [
+        widget("iot.data endpoints: active connections",
+               [["AWS/PrivateLinkEndpoints", "ActiveConnections", "VPC Id", vpc, "VPC Endpoint Id", e,
+                 "Endpoint Type", "Interface", "Service Name", f"com.amazonaws.{region}.iot.data"] for e in endpoints],
+               0, 0),
+        widget("NLB: active flows",
+               [["AWS/NetworkELB", "ActiveFlowCount_TCP", "LoadBalancer", lb],
+                ["AWS/NetworkELB", "ActiveFlowCount_TLS", "LoadBalancer", lb]], 0, 12),
+        widget("IoT Core: connects",
+               [["AWS/IoT", "Connect.Success", "Protocol", "MQTT"], ["AWS/IoT", "Connect.Throttle", "Protocol", "MQTT"],
+                ["AWS/IoT", "Connect.AuthNError", "Protocol", "MQTT"]], 6, 0),
+        widget("Client-ID conflicts", [[CHANNEL_NAMESPACE, CLIENT_ID_CONFLICT_METRIC]], 6, 12),
+    ]
+    if function_name:
+        widgets.append(widget("Authorizer", [["AWS/Lambda", m, "FunctionName", function_name]
+                                             for m in ("Invocations", "Errors", "Throttles", "Duration")], 12, 0))
+        widgets.append(widget("Authorizer decisions by reason",
+                              [[{"expression": f"SEARCH('{{{AUTHORIZER_NAMESPACE},Reason}}', 'Sum', {PERIOD_SECONDS})",
+                                 "id": "reasons"}]], 12, 12))
+    return json.dumps({"widgets": widgets})
