@@ -283,6 +283,11 @@ def _shape_lb(m, name, rid, inputs, state):
     m.lb_zone_ids[state["arn"]] = tuple(m.subnet_zone_ids[s] for s in subnet_ids if s in m.subnet_zone_ids)
 
 
+def _shape_target_group(m, name, rid, inputs, state):
+    state["arn"] = f"arn:aws:elasticloadbalancing:{m.region}:{m.account_id}:targetgroup/{name[:32]}/{_digest(rid)[:16]}"
+    state["arnSuffix"] = f"targetgroup/{name[:32]}/{_digest(rid)[:16]}"
+
+
 def _shape_dx_association(m, name, rid, inputs, state):
     state["transitGatewayAttachmentId"] = f"tgw-attach-{_digest(rid, 'dx')}"
 
@@ -308,6 +313,7 @@ _SHAPERS = {
     "aws:ec2/vpcEndpointService:VpcEndpointService": _shape_endpoint_service,
     "aws:lb/loadBalancer:LoadBalancer": _shape_lb,
     "aws:directconnect/gatewayAssociation:GatewayAssociation": _shape_dx_association,
+    "aws:lb/targetGroup:TargetGroup": _shape_target_group,
     "aws:ram/resourceShare:ResourceShare": _shape_ram_share,
     "aws:iot/authorizer:Authorizer": _shape_authorizer,
     "aws:lambda/function:Function": _shape_lambda,

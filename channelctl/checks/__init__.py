@@ -24,6 +24,7 @@ from channelctl.checks.devices_dns import check_devices_dns
 from channelctl.checks.devices_path import check_devices_path
 from channelctl.checks.dns import resolve_alias, zone_answer
 from channelctl.checks.isolation import check_isolation, connect_problems
+from channelctl.checks.observability import check_observability
 from channelctl.checks.model import (
     CAPACITY,
     COHERENCE,
@@ -31,6 +32,7 @@ from channelctl.checks.model import (
     DEVICES_DNS,
     DEVICES_PATH,
     ISOLATION,
+    OBSERVABILITY,
     T_ASG,
     T_DX_ASSOC,
     T_DX_GATEWAY,
@@ -61,7 +63,7 @@ from channelctl.checks.paths import (
 )
 
 __all__ = [
-    "CAPACITY", "COHERENCE", "CONSUMER_PATH", "DEVICES_DNS", "DEVICES_PATH", "ISOLATION",
+    "CAPACITY", "COHERENCE", "CONSUMER_PATH", "DEVICES_DNS", "DEVICES_PATH", "ISOLATION", "OBSERVABILITY",
     "T_ASG", "T_DX_ASSOC", "T_DX_GATEWAY", "T_ENDPOINT_SERVICE", "T_INSTANCE", "T_LB", "T_RESOLVER",
     "T_STACK_REFERENCE", "T_SUBNET", "T_TGW", "T_ZONE",
     "Channel", "CheckResult", "PlannedStack", "Res",
@@ -75,5 +77,5 @@ def run_checks(stacks: Mapping[str, PlannedStack]) -> list[CheckResult]:
     ch = Channel(stacks)
     results = [check_devices_path(ch), check_devices_dns(ch)]
     results += [check_consumer_path(ch, s) for s in sorted(ch.role("consumer"), key=lambda s: s.name)]
-    results += [check_isolation(ch), check_capacity(ch), check_coherence(ch)]
+    results += [check_isolation(ch), check_capacity(ch), check_coherence(ch), check_observability(ch)]
     return results

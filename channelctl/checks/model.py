@@ -24,6 +24,7 @@ CONSUMER_PATH = "consumer-path"  # one check per consumer stack: "consumer-path:
 ISOLATION = "isolation"
 CAPACITY = "capacity"
 COHERENCE = "coherence"
+OBSERVABILITY = "observability"
 
 # Ports devices use on each IoT interface endpoint: MQTT over TLS (8883) and
 # MQTT/HTTPS with ALPN on 443 for iot.data, HTTPS for the credential provider
