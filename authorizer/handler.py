@@ -24,6 +24,7 @@ from .errors import (
     UnsafeResource,
 )
 from .event import AuthorizerEvent, parse_request
+from .metrics import ALLOW, record_decision
 from .principal import principal_id
 from .records import utc_now
 from .response import allow_response, deny_response
@@ -77,12 +78,14 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             allow.principal_id, allow.policy_documents, allow.disconnect_after_seconds, allow.refresh_after_seconds
         )
         LOG.info("allow principal=%s connection=%s", principal, _short(connection))
+        record_decision(ALLOW)
         return response
     except AuthorizerError as err:
         detail = f" detail={err}" if isinstance(err, _OPERATOR_ERRORS) else ""
         level = logging.ERROR if isinstance(err, _OPERATOR_ERRORS) else logging.INFO
         LOG.log(level, "deny reason=%s principal=%s connection=%s%s",
                 type(err).__name__, principal, _short(connection), detail)
+        record_decision(type(err).__name__)
     except Exception as err:  # noqa: BLE001 — the boundary: deny, never raise
         # Only the type and place: an unexpected message might quote event data.
         frame = err.__traceback__
@@ -91,6 +94,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         where = f"{os.path.basename(frame.tb_frame.f_code.co_filename)}:{frame.tb_lineno}" if frame else "?"
         LOG.error("deny reason=unexpected error=%s at=%s principal=%s connection=%s",
                   type(err).__name__, where, principal, _short(connection))
+        record_decision("Unexpected")
     return deny_response(principal)
 
 
