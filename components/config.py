@@ -1019,6 +1019,11 @@ class MonitoringConfig:
     iot_log_level: str = "ERROR"
     # Device Defender audit, scheduled audit and Detect security profile (iot stack).
     device_defender: bool = True
+    # Device Defender Detect security profile. AWS closed Detect to new customers on
+    # 2026-08-31 (Device Defender developer guide, "Detect feature availability change"): an
+    # account that never used it cannot create a security profile, so it is opt-in; fleet-wide
+    # CloudWatch alarms on the same signals are built either way.
+    device_defender_detect: bool = False
     audit_frequency: str = "DAILY"
     # Capacity alarms fire at this fraction of each limit the plan's capacity check uses.
     limit_alarm_fraction: float = 0.8
@@ -1036,7 +1041,7 @@ def load_monitoring(value: Any, role: str) -> MonitoringConfig:
     common = {"enabled", "flowLogs", "logRetentionDays"}
     per_role = {
         "network": {"resolverQueryLogs"},
-        "iot": {"iotLogLevel", "deviceDefender", "auditFrequency", "limitAlarmFraction", "connectQuotaPerSecond",
+        "iot": {"iotLogLevel", "deviceDefender", "deviceDefenderDetect", "auditFrequency", "limitAlarmFraction", "connectQuotaPerSecond",
                 "guessingAlarmThreshold", "alarmSubscriptions"},
         "consumer": set(),
     }
@@ -1107,6 +1112,9 @@ def load_monitoring(value: Any, role: str) -> MonitoringConfig:
         log_retention_days=retention,
         iot_log_level=level,
         device_defender=_as_bool("monitoring.deviceDefender", value.get("deviceDefender", d.device_defender)),
+        device_defender_detect=_as_bool(
+            "monitoring.deviceDefenderDetect", value.get("deviceDefenderDetect", d.device_defender_detect)
+        ),
         audit_frequency=frequency,
         limit_alarm_fraction=fraction,
         connect_quota_per_second=quota,

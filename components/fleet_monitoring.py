@@ -41,6 +41,10 @@ AUTHORIZER_TIMEOUT_MS = 5_000
 GUESSING_REASONS = ("WrongPassword", "LockedOut")
 # Alarm evaluation: one 5-minute period, the shortest period standard metrics have everywhere.
 PERIOD_SECONDS = 300
+# Anomaly alarms: outside a band of 3 standard deviations for 3 periods in a row, so a single
+# burst of reconnects after a network blip does not page anyone. Alerting choices, not limits.
+ANOMALY_BAND_WIDTH = 3
+ANOMALY_EVALUATION_PERIODS = 3
 # Device Defender Detect behaviours. Thresholds are alerting choices, not limits:
 # a device that fails authorization 5 times in 5 minutes, reconnects more than 10 times
 # in 5 minutes (IoT Core allows one CONNECT per second per client ID), or sends more
@@ -277,6 +281,23 @@ class FleetMonitoring(pulumi.ComponentResource):
             operator="GreaterThanOrEqualToThreshold", dimensions={"Protocol": "MQTT"},
         )
 
+        # --- abnormal behaviour, fleet-wide -------------------------------------------
+        # The signals of Device Defender Detect's cloud-side metrics, as CloudWatch alarms on IoT
+        # Core's own metrics (IoT developer guide, "AWS IoT metrics and dimensions"): they work in
+        # every account, Detect or not.
+        self._alarm(
+            f"{name}-authorization-failures",
+            description="IoT Core authentication failures in 5 minutes above monitoring.guessingAlarmThreshold",
+            namespace="AWS/IoT", metric="Connect.AuthNError", statistic="Sum",
+            threshold=cfg.guessing_alarm_threshold, dimensions={"Protocol": "MQTT"},
+        )
+        for metric, what in (("Connect.Success", "connections"), ("PublishIn.Success", "messages received")):
+            self._anomaly_alarm(
+                f"{name}-{metric.split('.')[0].lower()}-anomaly",
+                description=f"IoT Core {what} outside the band CloudWatch learned for this fleet",
+                namespace="AWS/IoT", metric=metric, dimensions={"Protocol": "MQTT"},
+            )
+
         # --- Device Defender ------------------------------------------------------
         self.security_profile = None
         if cfg.device_defender:
@@ -348,6 +369,35 @@ class FleetMonitoring(pulumi.ComponentResource):
         self.alarm_names.append(alarm.name)
         return alarm
 
+    def _anomaly_alarm(self, name: str, *, description: str, namespace: str, metric: str,
+                       dimensions: dict) -> aws.cloudwatch.MetricAlarm:
+        """Above the band CloudWatch anomaly detection learns for the metric (CloudWatch user
+        guide, "Using CloudWatch anomaly detection"; the band's width is in standard deviations)."""
+        alarm = aws.cloudwatch.MetricAlarm(
+            name,
+            alarm_description=description,
+            metric_queries=[
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="m1", return_data=True,
+                    metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                        namespace=namespace, metric_name=metric, dimensions=dimensions, stat="Sum",
+                        period=PERIOD_SECONDS),
+                ),
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="band", expression=f"ANOMALY_DETECTION_BAND(m1, {ANOMALY_BAND_WIDTH})", label=metric,
+                    return_data=True),
+            ],
+            threshold_metric_id="band",
+            comparison_operator="GreaterThanUpperThreshold",
+            evaluation_periods=ANOMALY_EVALUATION_PERIODS,
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.alarm_names.append(alarm.name)
+        return alarm
+
     def _device_defender(self, name: str, args: FleetMonitoringArgs, native: aws_native.Provider | None) -> None:
         cfg, account, region = args.monitoring, args.account_id, args.region
         child = pulumi.ResourceOptions(parent=self)
@@ -403,6 +453,14 @@ class FleetMonitoring(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=native, depends_on=[audit]),
             **schedule,
         )
+
+        if not cfg.device_defender_detect:
+            pulumi.log.info(
+                "monitoring.deviceDefenderDetect is false: no Detect security profile (AWS closed Detect to new "
+                "customers on 2026-08-31); the fleet-wide anomaly alarms watch the same signals",
+                resource=self,
+            )
+            return
 
         def behavior(label: str, metric: str, criteria) -> aws_native.iot.SecurityProfileBehaviorArgs:
             return aws_native.iot.SecurityProfileBehaviorArgs(name=label, metric=metric, criteria=criteria)

@@ -46,7 +46,14 @@ DOCUMENTED_CONFLICT_RECORD = json.dumps({
 })
 # The spelling seen in the field; the alarm must count it too.
 FIELD_CONFLICT_RECORD = DOCUMENTED_CONFLICT_RECORD.replace('"DUPLICATE_CLIENT_ID"', '"DUPLICATE_CLIENTID"')
-# Detect metrics the profile must watch (Device Defender cloud-side metrics).
+# IoT Core metrics whose abnormal values the fleet-wide alarms watch: the cloud-side signals of
+# Device Defender Detect (authorization failures, connection attempts, messages).
+FLEET_BEHAVIOUR_METRICS = (
+    ("Connect.AuthNError", "authentication failures"),
+    ("Connect.Success", "connection attempts"),
+    ("PublishIn.Success", "message volume"),
+)
+# Detect metrics a security profile, when there is one, must watch (Device Defender cloud-side metrics).
 DETECT_METRICS = ("aws:num-authorization-failures", "aws:num-connection-attempts", "aws:num-messages-sent")
 # Audit checks the channel depends on (Device Defender audit check names, snake_case as Cloud Control has them).
 REQUIRED_AUDIT_CHECKS = (
@@ -78,7 +85,8 @@ def check_observability(ch: Channel) -> CheckResult:
     _detect(ch, iot, topics, f)
     _limit_alarms(ch, iot, c.data_ids, topics, f)
     summary = (f"{len(ch.of_type(T_VPC))} VPCs with flow logs; IoT Core logging, client-ID conflict alarm, Device "
-               f"Defender audit and Detect profile, and an alarm on every capacity limit, all to {_where(ch, iot)}")
+               f"Defender audit, alarms on abnormal fleet behaviour and on every capacity limit, all to "
+               f"{_where(ch, iot)}")
     return f.result(OBSERVABILITY, summary)
 
 
@@ -168,7 +176,6 @@ def _detect(ch: Channel, iot: PlannedStack, topics: dict[str, Res], f: Findings)
         else:
             f.ok(f"Device Defender audit {audits[0].label}: {len(REQUIRED_AUDIT_CHECKS)} checks on", audits[0].label)
     profiles = ch.of_type(T_SECURITY_PROFILE, iot)
-    good = []
     for profile in profiles:
         metrics = {b.get("metric") for b in profile.get("behaviors") or [] if isinstance(b, dict)}
         target = ((profile.get("alertTargets") or {}).get("SNS") or {}).get("alertTargetArn")
@@ -178,11 +185,16 @@ def _detect(ch: Channel, iot: PlannedStack, topics: dict[str, Res], f: Findings)
         elif target not in topics:
             f.bad(f"Detect profile {profile.label} does not alert the encrypted alarm topic", profile.label)
         else:
-            good.append(profile)
-    if good:
-        f.ok(f"Detect profile {good[0].label}: {', '.join(DETECT_METRICS)} -> alarm topic", good[0].label)
-    elif not profiles:
-        f.bad(f"no Device Defender Detect security profile in stack {iot.name} (monitoring.deviceDefender)")
+            f.ok(f"Detect profile {profile.label}: {', '.join(DETECT_METRICS)} -> alarm topic", profile.label)
+    # Fleet-wide, the same signals as CloudWatch alarms: required with or without a Detect profile,
+    # since AWS closed Detect to new customers on 2026-08-31.
+    alarms = _alarms(ch, iot, topics)
+    for metric, what in FLEET_BEHAVIOUR_METRICS:
+        found = [a for a in alarms if any(ns == "AWS/IoT" and name == metric for ns, name, _ in _metric_refs(a))]
+        if found:
+            f.ok(f"abnormal {what}: {found[0].label}", found[0].label)
+        else:
+            f.bad(f"no alarm on abnormal {what} (AWS/IoT {metric})")
 
 
 def _enabled(checks: Any, name: str) -> bool:
@@ -206,7 +218,8 @@ def _limit_alarms(ch: Channel, iot: PlannedStack, data_ids: list[str], topics: d
     alarms = _alarms(ch, iot, topics)
 
     def alarmed(namespace: str, metric: str, **dims: Any) -> Res | None:
-        for alarm in alarms:
+        # A limit needs a fixed threshold: an anomaly band follows the fleet up to the limit.
+        for alarm in (a for a in alarms if not a.get("thresholdMetricId")):
             for ns, name, d in _metric_refs(alarm):
                 if ns == namespace and name == metric and all(d.get(k) == v for k, v in dims.items()):
                     return alarm

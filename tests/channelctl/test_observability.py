@@ -8,7 +8,7 @@ import json
 import pytest
 
 from channelctl.checks import OBSERVABILITY, run_checks
-from tests.channelctl.test_plan_support import example_plan, failing, remove, resource, resources_of, stacks_of
+from tests.channelctl.test_plan_support import add, example_plan, failing, remove, resource, resources_of, stacks_of
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
@@ -74,14 +74,21 @@ def conflict_alarm_notifies_nobody(s):
     resource(s, "iot", "monitoring-client-id-conflicts", ALARM).inputs["alarmActions"] = []
 
 
-def detect_profile_removed(s):
-    remove(s, "iot", "monitoring-detect")
+def authorization_failure_alarm_removed(s):
+    remove(s, "iot", "monitoring-authorization-failures")
+
+
+def message_anomaly_alarm_removed(s):
+    remove(s, "iot", "monitoring-publishin-anomaly")
 
 
 def detect_profile_without_authorization_failures(s):
-    profile = resource(s, "iot", "monitoring-detect")
-    profile.inputs["behaviors"] = [b for b in profile.inputs["behaviors"]
-                                   if b["metric"] != "aws:num-authorization-failures"]
+    topic = resource(s, "iot", "monitoring-alarms", "aws:sns/topic:Topic").state["arn"]
+    add(s, "iot", "aws-native:iot:SecurityProfile", "monitoring-detect", "detect-1", {
+        "behaviors": [{"name": "messages", "metric": "aws:num-messages-sent"},
+                      {"name": "connects", "metric": "aws:num-connection-attempts"}],
+        "alertTargets": {"SNS": {"alertTargetArn": topic, "roleArn": "arn:aws:iam::222222222222:role/x"}},
+    })
 
 
 def audit_without_conflicting_client_ids(s):
@@ -121,8 +128,8 @@ def alarm_topic_unencrypted(s):
 MUTATIONS = [
     no_flow_log_on_consumer_vpc, flow_log_of_rejected_traffic_only, no_resolver_query_log, iot_logging_removed,
     iot_logging_disabled, conflict_filter_matches_one_spelling_only, conflict_filter_on_the_wrong_field,
-    conflict_alarm_removed, conflict_alarm_notifies_nobody, detect_profile_removed,
-    detect_profile_without_authorization_failures, audit_without_conflicting_client_ids, data_endpoint_alarm_removed,
+    conflict_alarm_removed, conflict_alarm_notifies_nobody, authorization_failure_alarm_removed,
+    message_anomaly_alarm_removed, detect_profile_without_authorization_failures, audit_without_conflicting_client_ids, data_endpoint_alarm_removed,
     nlb_target_alarm_removed, proxy_alarm_removed, connect_rate_alarm_removed, unhealthy_alarm_without_target_group,
     alarm_topic_unencrypted,
 ]
@@ -133,3 +140,15 @@ def test_each_gap_fails_observability_and_only_it(plan, mutation):
     stacks = stacks_of(plan)
     mutation(stacks)
     assert failing(run_checks(stacks)) == {OBSERVABILITY}
+
+
+def test_a_complete_detect_profile_passes(plan):
+    stacks = stacks_of(plan)
+    topic = resource(stacks, "iot", "monitoring-alarms", "aws:sns/topic:Topic").state["arn"]
+    add(stacks, "iot", "aws-native:iot:SecurityProfile", "monitoring-detect", "detect-1", {
+        "behaviors": [{"name": m, "metric": m} for m in
+                      ("aws:num-authorization-failures", "aws:num-connection-attempts", "aws:num-messages-sent")],
+        "alertTargets": {"SNS": {"alertTargetArn": topic, "roleArn": "arn:aws:iam::222222222222:role/x"}},
+    })
+    result = observability(stacks)
+    assert result.passed and any(v.startswith("Detect profile iot:monitoring-detect") for v in result.verified)

@@ -146,9 +146,19 @@ def test_device_defender_uses_its_own_pinned_provider(chain):
     assert setting("assumeRole")["roleArn"] == "arn:aws:iam::222222222222:role/mqtt-channel-deployer"
     ref = f"{native.urn}::{native.id}"
     defender = [r for r in iot.resources if r.type.startswith("aws-native:")]
-    assert {r.type for r in defender} == {"aws-native:iot:AccountAuditConfiguration", "aws-native:iot:ScheduledAudit",
-                                          "aws-native:iot:SecurityProfile"}
+    # Detect is opt-in: AWS closed it to new customers on 2026-08-31.
+    assert {r.type for r in defender} == {"aws-native:iot:AccountAuditConfiguration", "aws-native:iot:ScheduledAudit"}
     assert all(r.provider == ref for r in defender)
+
+
+def test_detect_profile_when_the_account_has_detect(chain):
+    cfg = example_config("iot") | {"monitoring": {"deviceDefenderDetect": True}}
+    rendered = render("iot", cfg, peers={FQ("network"): chain["network-1"].exports})
+    (profile,) = rendered.of_type("aws-native:iot:SecurityProfile")
+    (topic,) = rendered.of_type("aws:sns/topic:Topic")
+    assert {b["metric"] for b in profile.inputs["behaviors"]} == {
+        "aws:num-authorization-failures", "aws:num-connection-attempts", "aws:num-messages-sent"}
+    assert profile.inputs["alertTargets"]["SNS"]["alertTargetArn"] == topic.state["arn"]
 
 
 def test_monitoring_can_be_switched_off(chain):
