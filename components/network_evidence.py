@@ -20,8 +20,11 @@ import pulumi_aws as aws
 from components.config import MonitoringConfig
 
 # Flow-log records are aggregated for at most this many seconds before they are
-# published: 60 or 600 (CreateFlowLogs, MaxAggregationInterval).
-FLOW_LOG_AGGREGATION_SECONDS = 60
+# published: 60 or 600 (CreateFlowLogs, MaxAggregationInterval). A device's MQTT session
+# sends a keep-alive at least every 230 s, so each proxied or endpoint flow yields a record
+# in nearly every interval: 600 s makes the channel's largest log (and cost) ten times
+# smaller than 60 s, at the price of coarser timestamps (README, "Monitoring and alarms").
+FLOW_LOG_AGGREGATION_SECONDS = 600
 
 
 @dataclass(frozen=True, kw_only=True)
