@@ -19,6 +19,7 @@ from channelctl.checks import (
     DEVICES_DNS,
     DEVICES_PATH,
     ISOLATION,
+    OBSERVABILITY,
     connect_problems,
     run_checks,
 )
@@ -440,7 +441,7 @@ COHERENCE_PROBLEMS = [
 
 def test_checks_are_named_and_ordered(plan):
     assert [r.name for r in run_checks(plan.stacks)] == [DEVICES_PATH, DEVICES_DNS, CONSUMER, ISOLATION, CAPACITY,
-                                                         COHERENCE]
+                                                         COHERENCE, OBSERVABILITY]
 
 
 def test_example_plan_passes_every_check(stacks):
