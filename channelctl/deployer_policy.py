@@ -95,6 +95,9 @@ _TGW_ROUTING_READS = (
     "ec2:DescribeTransitGateways",
 )
 
+_CLOUD_CONTROL_CREATE = ("cloudformation:CreateResource", "cloudformation:GetResourceRequestStatus")
+_CLOUD_CONTROL_READ = ("cloudformation:GetResource",)
+
 RESOURCE_ACTIONS: dict[str, Actions] = {
     # ---- EC2 / VPC --------------------------------------------------------
     "aws:ec2/vpc:Vpc": Actions(
@@ -439,6 +442,95 @@ RESOURCE_ACTIONS: dict[str, Actions] = {
         update=("kms:PutKeyPolicy", "kms:DisableKeyRotation", "kms:UpdateKeyDescription"),
         delete=("kms:ScheduleKeyDeletion",),
         tag=("kms:TagResource", "kms:UntagResource"),
+    ),    "aws:kms/alias:Alias": Actions(
+        create=("kms:CreateAlias",),
+        read=("kms:ListAliases",),
+        update=("kms:UpdateAlias",),
+        delete=("kms:DeleteAlias",),
+    ),
+    # ---- monitoring -------------------------------------------------------
+    "aws:ec2/flowLog:FlowLog": Actions(
+        # Publishing to CloudWatch Logs passes the flow-log role (iam:PassRole, granted per role).
+        create=("ec2:CreateFlowLogs",),
+        read=("ec2:DescribeFlowLogs",),
+        delete=("ec2:DeleteFlowLogs",),
+        tag=_EC2_TAGS,
+    ),
+    "aws:route53/resolverQueryLogConfig:ResolverQueryLogConfig": Actions(
+        # Resolver sets up the log delivery and the log group's resource policy with the
+        # caller's permissions (Route 53 developer guide, "Resolver query logging", permissions).
+        create=("route53resolver:CreateResolverQueryLogConfig", "logs:CreateLogDelivery", "logs:GetLogDelivery",
+                "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:ListLogDeliveries"),
+        read=("route53resolver:GetResolverQueryLogConfig",),
+        update=("logs:UpdateLogDelivery",),
+        delete=("route53resolver:DeleteResolverQueryLogConfig", "logs:DeleteLogDelivery"),
+        tag=("route53resolver:TagResource", "route53resolver:UntagResource", "route53resolver:ListTagsForResource"),
+    ),
+    "aws:route53/resolverQueryLogConfigAssociation:ResolverQueryLogConfigAssociation": Actions(
+        create=("route53resolver:AssociateResolverQueryLogConfig",),
+        read=("route53resolver:GetResolverQueryLogConfigAssociation",),
+        delete=("route53resolver:DisassociateResolverQueryLogConfig",),
+    ),
+    "aws:cloudwatch/logMetricFilter:LogMetricFilter": Actions(
+        create=("logs:PutMetricFilter",),
+        read=("logs:DescribeMetricFilters",),
+        delete=("logs:DeleteMetricFilter",),
+    ),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": Actions(
+        create=("cloudwatch:PutMetricAlarm",),
+        read=("cloudwatch:DescribeAlarms",),
+        delete=("cloudwatch:DeleteAlarms",),
+        tag=("cloudwatch:TagResource", "cloudwatch:UntagResource", "cloudwatch:ListTagsForResource"),
+    ),
+    "aws:cloudwatch/dashboard:Dashboard": Actions(
+        create=("cloudwatch:PutDashboard",),
+        read=("cloudwatch:GetDashboard",),
+        delete=("cloudwatch:DeleteDashboards",),
+    ),
+    "aws:sns/topic:Topic": Actions(
+        create=("sns:CreateTopic",),
+        read=("sns:GetTopicAttributes",),
+        update=("sns:SetTopicAttributes",),
+        delete=("sns:DeleteTopic",),
+        tag=("sns:TagResource", "sns:UntagResource", "sns:ListTagsForResource"),
+    ),
+    "aws:sns/topicPolicy:TopicPolicy": Actions(
+        create=("sns:SetTopicAttributes",),
+        read=("sns:GetTopicAttributes",),
+    ),
+    "aws:sns/topicSubscription:TopicSubscription": Actions(
+        create=("sns:Subscribe",),
+        read=("sns:GetSubscriptionAttributes",),
+        update=("sns:SetSubscriptionAttributes",),
+        delete=("sns:Unsubscribe",),
+    ),
+    "aws:iot/loggingOptions:LoggingOptions": Actions(
+        # Passes the logging role to IoT Core (iam:PassRole, granted per role).
+        create=("iot:SetV2LoggingOptions",),
+        read=("iot:GetV2LoggingOptions",),
+    ),
+    # Device Defender through AWS Cloud Control (pulumi-aws-native): Cloud Control's own
+    # actions (IAM prefix cloudformation) plus the service's actions it calls as the caller
+    # (Cloud Control API user guide, "Identity and access management").
+    "aws-native:iot:AccountAuditConfiguration": Actions(
+        create=_CLOUD_CONTROL_CREATE + ("iot:UpdateAccountAuditConfiguration",),
+        read=_CLOUD_CONTROL_READ + ("iot:DescribeAccountAuditConfiguration",),
+        update=("cloudformation:UpdateResource",),
+        delete=("cloudformation:DeleteResource", "iot:DeleteAccountAuditConfiguration"),
+    ),
+    "aws-native:iot:ScheduledAudit": Actions(
+        create=_CLOUD_CONTROL_CREATE + ("iot:CreateScheduledAudit",),
+        read=_CLOUD_CONTROL_READ + ("iot:DescribeScheduledAudit",),
+        update=("cloudformation:UpdateResource", "iot:UpdateScheduledAudit"),
+        delete=("cloudformation:DeleteResource", "iot:DeleteScheduledAudit"),
+        tag=("iot:TagResource", "iot:UntagResource", "iot:ListTagsForResource"),
+    ),
+    "aws-native:iot:SecurityProfile": Actions(
+        create=_CLOUD_CONTROL_CREATE + ("iot:CreateSecurityProfile", "iot:AttachSecurityProfile"),
+        read=_CLOUD_CONTROL_READ + ("iot:DescribeSecurityProfile", "iot:ListTargetsForSecurityProfile"),
+        update=("cloudformation:UpdateResource", "iot:UpdateSecurityProfile", "iot:DetachSecurityProfile"),
+        delete=("cloudformation:DeleteResource", "iot:DeleteSecurityProfile"),
+        tag=("iot:TagResource", "iot:UntagResource", "iot:ListTagsForResource"),
     ),
 }
 
@@ -493,6 +585,25 @@ _UNSCOPED = frozenset({
     "directconnect:CreateDirectConnectGateway",
     "servicequotas:GetAWSDefaultServiceQuota",
     "logs:DescribeLogGroups",
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "kms:ListAliases",
+    "iot:SetV2LoggingOptions",
+    "iot:GetV2LoggingOptions",
+    "iot:UpdateAccountAuditConfiguration",
+    "iot:DescribeAccountAuditConfiguration",
+    "iot:DeleteAccountAuditConfiguration",
+    "cloudwatch:DescribeAlarms",
+    "cloudformation:CreateResource",
+    "cloudformation:GetResource",
+    "cloudformation:UpdateResource",
+    "cloudformation:DeleteResource",
+    "cloudformation:GetResourceRequestStatus",
 })
 
 # Resources in a referenced stack's account that this stack's actions name, by (this
@@ -635,6 +746,9 @@ def _service_resources(service: str, region: str, account: str, role: str, peers
         return [f"arn:aws:directconnect::{account}:dx-gateway/*", f"arn:aws:directconnect:{region}:{account}:*"]
     if service == "logs":
         return [f"arn:aws:logs:{region}:{account}:log-group:*"]
+    if service == "cloudwatch":
+        # Dashboards are global: no region in their ARN.
+        return [f"arn:aws:cloudwatch:{region}:{account}:alarm:*", f"arn:aws:cloudwatch::{account}:dashboard/*"]
     resources = [f"arn:aws:{service}:{region}:{account}:*"]
     if service == "ec2":
         # Amazon's own AMIs (RunInstances, launch templates) have no account in their ARN.

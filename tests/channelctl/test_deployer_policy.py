@@ -163,10 +163,13 @@ BOTOCORE_SERVICES = {
     "ec2": "ec2", "elasticloadbalancing": "elbv2", "autoscaling": "autoscaling", "iam": "iam",
     "route53": "route53", "route53resolver": "route53resolver", "directconnect": "directconnect", "ram": "ram",
     "iot": "iot", "lambda": "lambda", "logs": "logs", "dynamodb": "dynamodb", "kms": "kms", "ssm": "ssm",
-    "sts": "sts", "servicequotas": "service-quotas",
+    "sts": "sts", "servicequotas": "service-quotas", "sns": "sns", "cloudwatch": "cloudwatch",
+    # Cloud Control API's actions carry the IAM prefix cloudformation.
+    "cloudformation": "cloudcontrol",
 }
 # Permissions that are no API operation of their own (Service Authorization Reference).
-PERMISSION_ONLY = {"iam:PassRole"}
+PERMISSION_ONLY = {"iam:PassRole", "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+                   "logs:DeleteLogDelivery", "logs:ListLogDeliveries"}
 
 
 def _api_operations(prefix: str) -> set[str]:
@@ -307,17 +310,24 @@ def test_pass_role_only_for_the_stacks_roles_and_only_to_the_service_they_trust(
     def pass_role(stack):
         return [s for s in _statements(policies[stack]) if s["Action"] == "iam:PassRole"]
 
-    assert pass_role("network") == []
-    assert "iam:PassRole" not in _actions(policies["network"])
+    network = pass_role("network")
+    assert [(s["Resource"], s["Condition"]) for s in network] == [
+        ("arn:aws:iam::111111111111:role/evidence-flow-logs-role-*",
+         {"StringEquals": {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"}}),
+    ]
     consumer = pass_role("consumer")
-    assert [(s["Resource"], s["Condition"]) for s in consumer] == [
-        ("arn:aws:iam::333333333333:role/consumer-app-role-*",
-         {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}),
+    assert sorted((s["Resource"], s["Condition"]["StringEquals"]["iam:PassedToService"]) for s in consumer) == [
+        ("arn:aws:iam::333333333333:role/consumer-app-role-*", "ec2.amazonaws.com"),
+        ("arn:aws:iam::333333333333:role/evidence-flow-logs-role-*", "vpc-flow-logs.amazonaws.com"),
     ]
     iot = {s["Condition"]["StringEquals"]["iam:PassedToService"]: s["Resource"] for s in pass_role("iot")}
     assert iot == {
         "ec2.amazonaws.com": "arn:aws:iam::222222222222:role/gatekeeper-access-proxy-role-*",
         "lambda.amazonaws.com": "arn:aws:iam::222222222222:role/gatekeeper-authorizer-role-*",
+        "vpc-flow-logs.amazonaws.com": "arn:aws:iam::222222222222:role/evidence-flow-logs-role-*",
+        # IoT Core logging, the audit and the Device Defender notifications each pass their role.
+        "iot.amazonaws.com": [f"arn:aws:iam::222222222222:role/{name}-*" for name in
+                              ("monitoring-audit-role", "monitoring-defender-publish-role", "monitoring-iot-logging-role")],
     }
     for stack in policies:
         for statement in _statements(policies[stack]):
@@ -376,10 +386,10 @@ def test_every_render_of_the_stack_counts_not_only_the_last(plan):
     # action must be granted.
     fake = copy.copy(plan)
     first = copy.deepcopy(plan.stacks["consumer"].rendered)
-    first.resources.append(_resource("aws:kms/key:Key", "old-key"))
+    first.resources.append(_resource("aws:dynamodb/table:Table", "old-table"))
     fake.renders = [("consumer", first)] + [(s, r) for s, r in plan.renders if s == "consumer"]
-    assert "kms:ScheduleKeyDeletion" in _actions(dp.deployer_policies(dp.stack_usage(fake, "consumer")))
-    assert "kms:ScheduleKeyDeletion" not in _actions(dp.deployer_policies(dp.stack_usage(plan, "consumer")))
+    assert "dynamodb:DeleteTable" in _actions(dp.deployer_policies(dp.stack_usage(fake, "consumer")))
+    assert "dynamodb:DeleteTable" not in _actions(dp.deployer_policies(dp.stack_usage(plan, "consumer")))
 
 
 def test_read_only_policy_grants_no_change(plan):
@@ -443,4 +453,4 @@ def test_read_only_command_prints_the_preview_policy(plan, monkeypatch, capsys):
     assert code == EXIT_OK
     actions = _actions(documents)
     assert "ec2:DescribeTransitGateways" in actions
-    assert not any(a.startswith(("ec2:Create", "iam:")) for a in actions)
+    assert not any(a.startswith(("ec2:Create", "iam:")) and not a.startswith(("iam:Get", "iam:List")) for a in actions)
