@@ -1027,8 +1027,6 @@ class MonitoringConfig:
     audit_frequency: str = "DAILY"
     # Capacity alarms fire at this fraction of each limit the plan's capacity check uses.
     limit_alarm_fraction: float = 0.8
-    # IoT Core CONNECT requests per second the account is allowed (Service Quotas); 500 by default.
-    connect_quota_per_second: int = 500
     # Wrong-password or locked-out refusals per 5 minutes that page the operators.
     guessing_alarm_threshold: int = 100
     # Who receives the alarm topic's messages.
@@ -1041,7 +1039,7 @@ def load_monitoring(value: Any, role: str) -> MonitoringConfig:
     common = {"enabled", "flowLogs", "logRetentionDays"}
     per_role = {
         "network": {"resolverQueryLogs"},
-        "iot": {"iotLogLevel", "deviceDefender", "deviceDefenderDetect", "auditFrequency", "limitAlarmFraction", "connectQuotaPerSecond",
+        "iot": {"iotLogLevel", "deviceDefender", "deviceDefenderDetect", "auditFrequency", "limitAlarmFraction",
                 "guessingAlarmThreshold", "alarmSubscriptions"},
         "consumer": set(),
     }
@@ -1079,12 +1077,6 @@ def load_monitoring(value: Any, role: str) -> MonitoringConfig:
         raise ConfigError(
             f"monitoring.limitAlarmFraction {fraction} is out of range — use 0.5-0.95 (0.8 warns at 80% of a limit)"
         )
-    quota = _as_int("monitoring.connectQuotaPerSecond", value.get("connectQuotaPerSecond", d.connect_quota_per_second))
-    if quota < 1:
-        raise ConfigError(
-            f"monitoring.connectQuotaPerSecond {quota} is not a quota — read the account's 'Connect requests per "
-            "second per account' in Service Quotas (500 by default)"
-        )
     guessing = _as_int("monitoring.guessingAlarmThreshold", value.get("guessingAlarmThreshold", d.guessing_alarm_threshold))
     if guessing < 1:
         raise ConfigError(f"monitoring.guessingAlarmThreshold {guessing} is below 1 — refusals per 5 minutes, like 100")
@@ -1117,7 +1109,6 @@ def load_monitoring(value: Any, role: str) -> MonitoringConfig:
         ),
         audit_frequency=frequency,
         limit_alarm_fraction=fraction,
-        connect_quota_per_second=quota,
         guessing_alarm_threshold=guessing,
         alarm_subscriptions=tuple(subscriptions),
     )

@@ -102,6 +102,8 @@ class FleetMonitoringArgs:
     proxy_target_group_suffixes: Sequence[pulumi.Input[str]] = ()
     proxy_max_connections: int = 0
     proxy_min_size: int = 0
+    # The account's IoT Core CONNECT quota per second (capacity.iotConnectsPerSecond).
+    connect_quota_per_second: int = 500
     # The custom authorizer's function, when there is one.
     authorizer_function_name: pulumi.Input[str] | None = None
 
@@ -271,9 +273,9 @@ class FleetMonitoring(pulumi.ComponentResource):
         self._alarm(
             f"{name}-connect-rate",
             description=f"IoT Core CONNECTs per minute at {fraction:.0%} of the account's "
-                        f"{cfg.connect_quota_per_second}/s quota",
+                        f"{args.connect_quota_per_second}/s quota",
             namespace="AWS/IoT", metric="Connect.Success", statistic="Sum", period=60,
-            threshold=round(cfg.connect_quota_per_second * 60 * fraction), dimensions={"Protocol": "MQTT"},
+            threshold=round(args.connect_quota_per_second * 60 * fraction), dimensions={"Protocol": "MQTT"},
         )
         self._alarm(
             f"{name}-connect-throttled", description="IoT Core throttled CONNECTs: the account's connect quota was hit",

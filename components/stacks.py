@@ -7,7 +7,6 @@ from typing import Any
 import pulumi
 
 from components.config import (
-    PROXY_CONNECTIONS_PER_INSTANCE,
     PRIVATELINK_REGION_RULE,
     SAME_ORGANIZATION_RULE,
     TGW_REGION_RULE,
@@ -18,7 +17,12 @@ from components.config import (
     StackConfig,
     validate_disjoint,
 )
-from components.consumer_endpoint import ConsumerEndpoint, ConsumerEndpointArgs, IotInputs
+from components.consumer_endpoint import (
+    ConsumerEndpoint,
+    ConsumerEndpointArgs,
+    IotInputs,
+)
+from components.device_access import proxy_settings
 from components.fleet_monitoring import FleetMonitoring, FleetMonitoringArgs
 from components.gatekeeper_vpc import GatekeeperVpc, GatekeeperVpcArgs, NetworkInputs
 from components.network_evidence import NetworkEvidence, NetworkEvidenceArgs
@@ -242,7 +246,12 @@ def _fleet_monitoring(
             # Every endpoint target group holds every iot.data endpoint IP once.
             endpoint_targets=len(endpoint_groups) * len(gatekeeper.data_endpoint_ips),
             proxy_target_group_suffixes=[g.arn_suffix for g in proxy_groups],
-            proxy_max_connections=PROXY_CONNECTIONS_PER_INSTANCE if proxy_groups else 0,
+            # HAProxy's maxconn as the fleet renders it (what the instance type's memory holds).
+            proxy_max_connections=(
+                proxy_settings(fleet, config.custom_domain, gatekeeper.data_endpoint_ips).max_connections
+                if (fleet and proxy_groups) else 0
+            ),
+            connect_quota_per_second=config.capacity.iot_connects_per_second,
             proxy_min_size=fleet.proxy_min_size if (fleet and proxy_groups) else 0,
             authorizer_function_name=gatekeeper.authorizer.function_name if gatekeeper.authorizer else None,
         ),

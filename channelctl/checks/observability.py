@@ -10,6 +10,7 @@ from typing import Any
 from channelctl.checks.log_filter import FilterSyntaxError, matches
 from channelctl.checks.model import (
     OBSERVABILITY,
+    T_ASG,
     T_LB,
     T_VPC,
     Channel,
@@ -21,6 +22,7 @@ from channelctl.checks.model import (
     core,
     device_access_mode,
 )
+from channelctl.checks.paths import proxy_max_connections
 
 T_FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 T_LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -240,12 +242,24 @@ def _limit_alarms(ch: Channel, iot: PlannedStack, data_ids: list[str], topics: d
         need(f"TCP flows of {nlb.label} (limit per NLB target)",
              alarmed("AWS/NetworkELB", "ActiveFlowCount_TCP", LoadBalancer=suffix), nlb.label)
         if mode == "tls-proxy":
-            need(f"device connections per proxy behind {nlb.label} (HAProxy maxconn)",
-                 alarmed("AWS/NetworkELB", "ActiveFlowCount_TLS", LoadBalancer=suffix), nlb.label)
+            alarm = alarmed("AWS/NetworkELB", "ActiveFlowCount_TLS", LoadBalancer=suffix)
+            need(f"device connections per proxy behind {nlb.label} (HAProxy maxconn)", alarm, nlb.label)
+            limits = [m for fleet in ch.of_type(T_ASG, iot) if (m := proxy_max_connections(ch, fleet))]
+            threshold = as_float(alarm.get("threshold")) if alarm else None
+            if alarm and limits and (threshold is None or threshold >= min(limits)):
+                f.bad(f"{alarm.label} fires at {threshold} connections per proxy, not before HAProxy's maxconn "
+                      f"{min(limits)} refuses devices", alarm.label)
     for tg in ch.of_type(T_TARGET_GROUP, iot):
         need(f"unhealthy targets of {tg.label}",
              alarmed("AWS/NetworkELB", "UnHealthyHostCount", TargetGroup=tg.get("arnSuffix")), tg.label)
     need("the account's IoT Core connect rate (connect quota)", alarmed("AWS/IoT", "Connect.Success"))
+
+
+def as_float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _where(ch: Channel, iot: PlannedStack) -> str:

@@ -110,6 +110,10 @@ def proxy_alarm_removed(s):
     remove(s, "iot", "monitoring-proxy-connections")
 
 
+def proxy_alarm_at_maxconn(s):
+    resource(s, "iot", "monitoring-proxy-connections", ALARM).inputs["threshold"] = 1_000_000
+
+
 def connect_rate_alarm_removed(s):
     remove(s, "iot", "monitoring-connect-rate")
 
@@ -130,7 +134,7 @@ MUTATIONS = [
     iot_logging_disabled, conflict_filter_matches_one_spelling_only, conflict_filter_on_the_wrong_field,
     conflict_alarm_removed, conflict_alarm_notifies_nobody, authorization_failure_alarm_removed,
     message_anomaly_alarm_removed, detect_profile_without_authorization_failures, audit_without_conflicting_client_ids, data_endpoint_alarm_removed,
-    nlb_target_alarm_removed, proxy_alarm_removed, connect_rate_alarm_removed, unhealthy_alarm_without_target_group,
+    nlb_target_alarm_removed, proxy_alarm_removed, proxy_alarm_at_maxconn, connect_rate_alarm_removed, unhealthy_alarm_without_target_group,
     alarm_topic_unencrypted,
 ]
 

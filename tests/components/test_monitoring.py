@@ -173,7 +173,6 @@ def test_monitoring_can_be_switched_off(chain):
     ({"iotLogLevel": "TRACE"}, "monitoring.iotLogLevel 'TRACE' is not an IoT Core log level"),
     ({"iotLogLevel": "DISABLED"}, "monitoring.iotLogLevel DISABLED turns IoT Core logging off"),
     ({"limitAlarmFraction": 1.5}, "monitoring.limitAlarmFraction 1.5 is out of range"),
-    ({"connectQuotaPerSecond": 0}, "monitoring.connectQuotaPerSecond 0 is not a quota"),
     ({"auditFrequency": "HOURLY"}, "monitoring.auditFrequency 'HOURLY' is not a Device Defender audit frequency"),
     ({"alarmSubscriptions": [{"protocol": "http", "endpoint": "http://x"}]},
      "monitoring.alarmSubscriptions[0].protocol 'http' is not an SNS protocol"),
