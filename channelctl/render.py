@@ -29,6 +29,11 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
 
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
+# What the mocks answer for Service Quotas look-ups, by (service code, quota
+# code): AWS's defaults. A test passes others to ``render_stack`` to play an
+# account whose quota is lower (Lambda "Concurrent executions" can be 10 in a
+# new account).
+DEFAULT_SERVICE_QUOTAS: Mapping[tuple[str, str], float] = {("lambda", "L-B99A9384"): 1_000.0}
 
 
 @dataclass
@@ -55,6 +60,8 @@ class RenderedStack:
     exports: dict[str, Any]
     logs: list[tuple[str, str]]
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    quotas: dict[str, float] = field(default_factory=dict)
+    """Service Quotas values the program read: ``"<service code>/<quota code>"`` -> value."""
 
     def of_type(self, type_: str) -> list[RenderedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -138,15 +145,25 @@ ENDPOINT_SERVICE_ZONE_IDS: dict[str, tuple[str, ...]] = {}
 class ChannelMocks(pulumi.runtime.Mocks):
     """Computed outputs for the resource types and data sources the program uses."""
 
-    def __init__(self, *, stack: str, account_id: str, region: str, peers: Mapping[str, Mapping[str, Any]]):
+    def __init__(
+        self,
+        *,
+        stack: str,
+        account_id: str,
+        region: str,
+        peers: Mapping[str, Mapping[str, Any]],
+        service_quotas: Mapping[tuple[str, str], float] | None = None,
+    ):
         self.stack = stack
         self.account_id = account_id
         self.region = region
         self.peers = peers
+        self.service_quotas = dict(DEFAULT_SERVICE_QUOTAS if service_quotas is None else service_quotas)
         self.invokes: list[tuple[str, dict[str, Any]]] = []
         # AZ IDs of this render's subnets and load balancers, by ID / ARN.
         self.subnet_zone_ids: dict[str, str] = {}
         self.lb_zone_ids: dict[str, tuple[str, ...]] = {}
+        self.quotas: dict[str, float] = {}
 
     # -- resources ---------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
@@ -212,6 +229,17 @@ class ChannelMocks(pulumi.runtime.Mocks):
             return {"id": "pl-68a54001", "name": inputs.get("name"), "cidrBlocks": ["52.94.0.0/22"]}
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"accountId": self.account_id, "arn": f"arn:aws:iam::{self.account_id}:root", "userId": "mock"}
+        if token == "aws:servicequotas/getServiceQuota:getServiceQuota":
+            service, code = inputs.get("serviceCode", ""), inputs.get("quotaCode", "")
+            if (service, code) not in self.service_quotas:
+                raise KeyError(f"no mock value for Service Quotas {service}/{code}: pass it in service_quotas")
+            value = float(self.service_quotas[(service, code)])
+            self.quotas[f"{service}/{code}"] = value
+            return {
+                "serviceCode": service, "quotaCode": code, "value": value, "defaultValue": value, "adjustable": True,
+                "id": f"{service}/{code}",
+                "arn": f"arn:aws:servicequotas:{region}:{self.account_id}:{service}/{code}",
+            }
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
             return {"json": json.dumps(inputs), "id": "policy"}
         return {}
@@ -387,17 +415,22 @@ def render_stack(
     project: str = "private-mqtt-channel",
     peers: Mapping[str, Mapping[str, Any]] | None = None,
     preview: bool = False,
+    service_quotas: Mapping[tuple[str, str], float] | None = None,
 ) -> RenderedStack:
     """Run the program of ``project_dir`` for ``stack`` under mocks.
 
     ``config`` holds the project-namespace keys without prefix, with YAML
-    values; ``peers`` maps referenced stack names to their exports.
+    values; ``peers`` maps referenced stack names to their exports;
+    ``service_quotas`` the account's quotas by (service code, quota code)
+    (default: ``DEFAULT_SERVICE_QUOTAS``).
     Exceptions raised by the program (a ``ConfigError``, say) propagate.
     """
     project_dir = Path(project_dir).resolve()
     account_id = str(config.get("accountId", "000000000000"))
     region = str(config.get("region", "us-west-2"))
-    mocks = ChannelMocks(stack=stack, account_id=account_id, region=region, peers=peers or {})
+    mocks = ChannelMocks(
+        stack=stack, account_id=account_id, region=region, peers=peers or {}, service_quotas=service_quotas
+    )
     monitor = RecordingMonitor(mocks)
     logger = logging.getLogger(f"channelctl.render.{stack}")
     logger.propagate = False
@@ -451,4 +484,5 @@ def render_stack(
         exports=exports or {},
         logs=collector.records,
         invokes=mocks.invokes,
+        quotas=dict(mocks.quotas),
     )

@@ -14,8 +14,9 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
+from components import aws_limits
 from components.proxy_capacity import (  # noqa: F401  (CONNECTIONS_PER_NLB_TARGET is part of this module's surface)
     CONNECTIONS_PER_NLB_TARGET,
     DEFAULT_IOT_CONNECTS_PER_SECOND,
@@ -25,6 +26,7 @@ from components.proxy_capacity import (  # noqa: F401  (CONNECTIONS_PER_NLB_TARG
     check_proxy_fleet,
     instance_type as proxy_instance_type_spec,
 )
+from components.private_vpc import SSM_SERVICES
 from components.proxy_config import MAX_ENDPOINT_KEEPALIVE_S
 
 PROJECT = "private-mqtt-channel"
@@ -33,16 +35,9 @@ ROLES = ("network", "iot", "consumer")
 # One iot.data interface endpoint serves 100,000 concurrent connections
 # (AWS IoT Core developer guide, "IoT Core with interface VPC endpoints").
 CONNECTIONS_PER_DATA_ENDPOINT = 100_000
-# "Interface and Gateway Load Balancer endpoints per VPC": 50 by default
-# (Amazon VPC quotas), counting every interface endpoint of the VPC. The plan
-# refuses to need more than the default.
-INTERFACE_ENDPOINTS_PER_VPC = 50
-# Interface endpoints besides iot.data in the gatekeeper VPC. Greengrass core
-# devices in a VPC need the Greengrass control plane and S3 (AWS IoT Greengrass
-# developer guide, "Operate an AWS IoT Greengrass core device in VPC"); the
-# tls-proxy fleet is managed through ssm, ssmmessages and ec2messages.
-GREENGRASS_INTERFACE_ENDPOINTS = 2
-PROXY_FLEET_INTERFACE_ENDPOINTS = 3
+# "Interface and Gateway Load Balancer endpoints per VPC" (aws_limits): the
+# plan refuses to need more than the default.
+INTERFACE_ENDPOINTS_PER_VPC = aws_limits.INTERFACE_ENDPOINTS_PER_VPC
 # A Resolver endpoint needs at least two IP addresses, in different AZs.
 MIN_AVAILABILITY_ZONES = 2
 MAX_AVAILABILITY_ZONES = 6
@@ -152,8 +147,10 @@ class AuthorizerConfig:
 
     enabled: bool = False
     # Reserved concurrency caps what a connection storm can cost and keeps
-    # capacity for the authorizer when other functions share the account.
-    reserved_concurrency: int = 50
+    # capacity for the authorizer when other functions share the account. None
+    # (the default) reserves nothing: a reservation must leave 100 of the
+    # account's concurrency quota unreserved, and a new account's quota can be 10.
+    reserved_concurrency: int | None = None
     disconnect_after_seconds: int = 86_400
     refresh_after_seconds: int = 3_600
     family_topic_prefixes: Mapping[str, str] = field(default_factory=dict)
@@ -337,20 +334,48 @@ def validate_az_count(key: str, value: Any) -> int:
     return count
 
 
-def validate_expected_devices(key: str, value: Any, az_count: int, other_endpoints: int) -> int:
+def validate_expected_devices(key: str, value: Any, az_count: int, other_endpoints: Sequence[str]) -> int:
+    """``other_endpoints``: the services of every other interface endpoint in the
+    gatekeeper VPC; they share its quota of interface endpoints with iot.data."""
     devices = _as_int(key, value)
     if devices < 1:
         raise ConfigError(f"{key} {devices} must be at least 1")
     needed = data_endpoint_count(devices, az_count)
-    room = INTERFACE_ENDPOINTS_PER_VPC - other_endpoints
+    room = INTERFACE_ENDPOINTS_PER_VPC - len(other_endpoints)
     if needed > room:
+        taken = f" ({', '.join(other_endpoints)})" if other_endpoints else ""
         raise ConfigError(
             f"{key} {devices} needs {needed} iot.data endpoints (100,000 connections each, 55,000 per NLB target), "
-            f"but one VPC holds {INTERFACE_ENDPOINTS_PER_VPC} interface endpoints and {other_endpoints} are taken — "
-            f"split the fleet across gatekeeper stacks or lower {key} to at most "
-            f"{room * CONNECTIONS_PER_DATA_ENDPOINT if room > 0 else 0}"
+            f"but one VPC holds {INTERFACE_ENDPOINTS_PER_VPC} interface endpoints by default "
+            f"(Service Quotas {aws_limits.INTERFACE_ENDPOINTS_QUOTA_CODE}) and {len(other_endpoints)} are taken"
+            f"{taken} — split the fleet across gatekeeper stacks or lower {key} to at most "
+            f"{largest_expected_devices(room, az_count):,}"
         )
     return devices
+
+
+def largest_expected_devices(data_endpoints: int, az_count: int) -> int:
+    """The most devices ``data_endpoints`` iot.data endpoints serve (endpoint and NLB-target limits)."""
+    if data_endpoints <= 0:
+        return 0
+    return min(data_endpoints * CONNECTIONS_PER_DATA_ENDPOINT, data_endpoints * CONNECTIONS_PER_NLB_TARGET * az_count)
+
+
+def gatekeeper_interface_endpoints(
+    *, credentials: bool, greengrass: bool, access: DeviceAccessConfig | None
+) -> list[str]:
+    """The gatekeeper VPC's interface endpoints other than iot.data, as the iot stack declares them."""
+    services = ["iot.credentials"] if credentials else []
+    if greengrass:
+        # Greengrass core devices in a VPC need the Greengrass control plane and
+        # S3, both as interface endpoints (AWS IoT Greengrass developer guide,
+        # "Operate an AWS IoT Greengrass core device in VPC").
+        services += ["greengrass", "s3"]
+    if access is not None and access.mode == "tls-proxy":
+        # The proxy fleet is managed through Systems Manager's endpoints
+        # (components/private_vpc.ssm_endpoints), in the same VPC.
+        services += list(SSM_SERVICES)
+    return services
 
 
 def validate_asn(key: str, value: Any) -> int:
@@ -559,13 +584,9 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
             "device in VPC\"); set enableCredentialsEndpoint true or enableGreengrassEndpoint false"
         )
     access = _load_device_access(values.get("deviceAccess"))
-    # Every other interface endpoint of the gatekeeper VPC bounds how many
-    # iot.data endpoints fit under the per-VPC quota.
-    others = (
-        int(credentials)
-        + (GREENGRASS_INTERFACE_ENDPOINTS if greengrass else 0)
-        + (PROXY_FLEET_INTERFACE_ENDPOINTS if access is not None and access.mode == "tls-proxy" else 0)
-    )
+    # Every other interface endpoint of the gatekeeper VPC takes one of the
+    # VPC's interface endpoints: what is left bounds the iot.data endpoints.
+    others = gatekeeper_interface_endpoints(credentials=credentials, greengrass=greengrass, access=access)
     devices = validate_expected_devices("expectedDevices", values.get("expectedDevices", 10_000), az_count, others)
     consumers = _load_consumers(values.get("consumers", []), common)
     ranges = [("gatekeeperVpcCidr", gatekeeper)] + [
@@ -634,6 +655,23 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
     )
 
 
+def validate_reserved_concurrency(key: str, value: int | None, account_quota: float) -> int | None:
+    """A reservation must leave 100 of the account's concurrent executions unreserved (aws_limits)."""
+    if value is None:
+        return None
+    quota = int(account_quota)
+    largest = aws_limits.max_reserved_concurrency(quota)
+    if value > largest:
+        raise ConfigError(
+            f"{key} {value} would leave {max(quota - value, 0)} of the account's {quota:,} Lambda concurrent "
+            f"executions unreserved, and Lambda keeps at least {aws_limits.LAMBDA_UNRESERVED_MIN} for functions without a "
+            f"reservation (Service Quotas {aws_limits.LAMBDA_QUOTA_SERVICE_CODE}/{aws_limits.LAMBDA_CONCURRENCY_QUOTA_CODE}) "
+            + (f"— request a quota increase, lower {key} to at most {largest}, or unset it (no reservation)"
+               if largest >= 1 else f"— request a quota increase, or unset {key} (no reservation)")
+        )
+    return value
+
+
 def validate_domain(key: str, value: Any) -> str:
     if not isinstance(value, str) or len(value) > 253 or not all(
         _LABEL_RE.match(label) for label in value.split(".")
@@ -653,9 +691,16 @@ def _load_authorizer(value: Any) -> AuthorizerConfig:
     }
     _refuse_unknown("authorizer", value, allowed)
     defaults = AuthorizerConfig()
-    concurrency = _as_int("authorizer.reservedConcurrency", value.get("reservedConcurrency", defaults.reserved_concurrency))
-    if not 1 <= concurrency <= 1000:
-        raise ConfigError(f"authorizer.reservedConcurrency {concurrency} is out of range — use 1-1000")
+    concurrency = value.get("reservedConcurrency", defaults.reserved_concurrency)
+    if concurrency is not None:
+        concurrency = _as_int("authorizer.reservedConcurrency", concurrency)
+        # 0 would stop every invocation; the upper bound is the account's quota,
+        # read by the program (validate_reserved_concurrency).
+        if concurrency < 1:
+            raise ConfigError(
+                f"authorizer.reservedConcurrency {concurrency} is below 1 — it would throttle every connection; "
+                "give a positive number or unset the key (no reservation)"
+            )
     sessions = {}
     for key, default in (("disconnectAfterSeconds", defaults.disconnect_after_seconds),
                          ("refreshAfterSeconds", defaults.refresh_after_seconds)):

@@ -194,7 +194,7 @@ class ConsumerEndpoint(pulumi.ComponentResource):
         app_sg = aws.ec2.SecurityGroup(
             f"{name}-app-sg",
             vpc_id=self.vpc_id,
-            description="Application host: no inbound; MQTT and HTTPS out to this VPC's endpoints only",
+            description="Application host: no inbound; MQTT and HTTPS out to the endpoints of this VPC only",
             egress=[
                 aws.ec2.SecurityGroupEgressArgs(
                     protocol="tcp", from_port=p, to_port=p, cidr_blocks=[vpc_cidr], description=f"to endpoints {p}"

@@ -114,7 +114,7 @@ class CustomAuthorizer(pulumi.ComponentResource):
         sg = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=args.vpc_id,
-            description="Custom authorizer: no inbound; HTTPS out to DynamoDB's gateway endpoint only",
+            description="Custom authorizer: no inbound; HTTPS out to the DynamoDB gateway endpoint only",
             egress=[
                 aws.ec2.SecurityGroupEgressArgs(
                     protocol="tcp",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -21,6 +22,7 @@ from typing import Sequence
 import pulumi
 import pulumi_aws as aws
 
+from components import aws_limits
 from components.config import ConfigError, DeviceAccessConfig
 from components.endpoint_targets import forward_to_endpoints
 from components.private_vpc import ssm_endpoints, ssm_instance_profile
@@ -39,6 +41,21 @@ HTTPS_PORT = 443
 # TLS 1.3 and 1.2 only, forward-secret suites (ELB security policies).
 NLB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+
+
+def target_group_name(family: str, port: int, *, unique: str) -> str:
+    """An explicit target-group name: auto-naming would append 8 characters to
+    the logical name (``<component>-<family>``), past the 32 that
+    CreateTargetGroup accepts (aws_limits). ``unique`` (project, stack, VPC
+    range) keeps two stacks in one account and region apart; the port is in the
+    name so that a changed port replaces the group under a new name."""
+    digest = hashlib.sha256(f"{unique}/{family}/{port}".encode()).hexdigest()[:6]
+    base = f"{family}-{port}"[: aws_limits.ELB_NAME_MAX - len(digest) - 1].strip("-")
+    name = f"{base}-{digest}"
+    problem = aws_limits.name_problem(aws_limits.TARGET_GROUP_NAME, name)
+    if problem:
+        raise ConfigError(f"deviceAccess family {family!r}: {problem}")
+    return name
 
 
 def uses_nlb(access: DeviceAccessConfig | None) -> bool:
@@ -98,7 +115,7 @@ def nlb_rules(
     ingress = [
         aws.ec2.SecurityGroupIngressArgs(
             protocol="tcp", from_port=f.port, to_port=f.port, cidr_blocks=list(device_sources),
-            description=f"family {f.name} devices",
+            description=aws_limits.sg_description(f"family {f.name} devices"),
         )
         for f in access.families
     ]
@@ -128,6 +145,8 @@ class DeviceAccessArgs:
     nlb_arn: pulumi.Input[str]
     nlb_ips: Sequence[str]
     endpoint_ips: Sequence[str]
+    endpoint_security_group_id: pulumi.Input[str]
+    """The iot.data endpoints' security group: the proxies' egress references it."""
     endpoints: Sequence[pulumi.Resource]
     user_data: str | None = None
     """The proxy's user data, rendered (and so validated) before any resource."""
@@ -182,6 +201,9 @@ class DeviceAccess(pulumi.ComponentResource):
         for family in access.families:
             group = aws.lb.TargetGroup(
                 f"{name}-{family.name}",
+                name=target_group_name(
+                    family.name, family.port, unique=f"{pulumi.get_project()}/{pulumi.get_stack()}/{args.vpc_cidr}"
+                ),
                 port=family.port,
                 protocol="TLS",
                 target_type="instance",
@@ -240,9 +262,11 @@ class DeviceAccess(pulumi.ComponentResource):
                 for p in sorted({f.port for f in access.families} | {health_port})
             ],
             egress=[
+                # One rule referencing the endpoints' group rather than one per
+                # endpoint IP, which would pass 60 rules (aws_limits) at scale.
                 aws.ec2.SecurityGroupEgressArgs(
                     protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT,
-                    cidr_blocks=[f"{ip}/32" for ip in args.endpoint_ips], description="iot.data endpoints",
+                    security_groups=[args.endpoint_security_group_id], description="iot.data endpoints",
                 ),
                 aws.ec2.SecurityGroupEgressArgs(
                     protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT,

@@ -17,7 +17,8 @@ import pulumi
 import pulumi_aws as aws
 
 from components import addressing
-from components.config import ConfigError, IotConfig
+from components import aws_limits
+from components.config import ConfigError, IotConfig, validate_reserved_concurrency
 from components.custom_authorizer import CustomAuthorizer, CustomAuthorizerArgs
 from components.device_access import DeviceAccess, DeviceAccessArgs, nlb_rules, proxy_user_data, uses_nlb
 from components.endpoint_targets import forward_to_endpoints
@@ -100,6 +101,15 @@ class GatekeeperVpc(pulumi.ComponentResource):
             if cfg.enable_credentials_endpoint
             else None
         )
+        if cfg.authorizer.enabled and cfg.authorizer.reserved_concurrency is not None:
+            # Read through the stack's provider: the quota of the account the
+            # function is created in, not a default.
+            quota = aws.servicequotas.get_service_quota(
+                service_code=aws_limits.LAMBDA_QUOTA_SERVICE_CODE,
+                quota_code=aws_limits.LAMBDA_CONCURRENCY_QUOTA_CODE,
+                opts=invoke,
+            ).value
+            validate_reserved_concurrency("authorizer.reservedConcurrency", cfg.authorizer.reserved_concurrency, quota)
         subnet_ranges = addressing.subnet_cidrs("gatekeeperVpcCidr", cfg.gatekeeper_vpc_cidr, len(self.zones))
         # Sized for 100,000 connections per endpoint and 55,000 per NLB target.
         data_count = cfg.data_endpoint_count
@@ -296,7 +306,7 @@ class GatekeeperVpc(pulumi.ComponentResource):
         self.nlb_sg = aws.ec2.SecurityGroup(
             f"{name}-nlb-sg",
             vpc_id=self.vpc.id,
-            description="Gatekeeper NLB: MQTT ports in from the channel's ranges, out to the iot.data endpoints",
+            description="Gatekeeper NLB: MQTT ports in from the channel ranges, out to the iot.data endpoints",
             ingress=[
                 aws.ec2.SecurityGroupIngressArgs(
                     protocol="tcp", from_port=p, to_port=p, cidr_blocks=device_sources, description=f"MQTT {p}"
@@ -305,11 +315,14 @@ class GatekeeperVpc(pulumi.ComponentResource):
             ]
             + family_ingress,
             egress=[
+                # The endpoints' security group, not one /32 per endpoint IP:
+                # a referenced group is one rule, and 45 endpoints in 2 zones
+                # would be 180 rules, past the 60 a group holds (aws_limits).
                 aws.ec2.SecurityGroupEgressArgs(
                     protocol="tcp",
                     from_port=p,
                     to_port=p,
-                    cidr_blocks=[f"{ip}/32" for ip in self.data_endpoint_ips],
+                    security_groups=[data_sg.id],
                     description=f"to iot.data endpoints {p}",
                 )
                 for p in NLB_PORTS
@@ -386,6 +399,7 @@ class GatekeeperVpc(pulumi.ComponentResource):
                     nlb_arn=self.nlb.arn,
                     nlb_ips=nlb_ips,
                     endpoint_ips=self.data_endpoint_ips,
+                    endpoint_security_group_id=data_sg.id,
                     endpoints=self.data_endpoints,
                     user_data=proxy_user_data_text,
                 ),

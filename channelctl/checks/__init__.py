@@ -10,7 +10,8 @@ test can break a deep copy of a plan and watch exactly that check fail.
 Layout: ``model`` indexes the rendered channel (resources, VPCs, subnets, route
 tables, Transit Gateway, security groups, load balancers, endpoints); ``dns``
 and ``paths`` walk DNS answers and network paths on that model; every other
-module is one check, and ``run_checks`` below runs them in order.
+module is one check, and ``run_checks`` below runs them in order
+(``deployable`` last: what AWS refuses although the provider accepts it).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Mapping
 from channelctl.checks.capacity import check_capacity
 from channelctl.checks.coherence import check_coherence
 from channelctl.checks.consumer_path import check_consumer_path
+from channelctl.checks.deployable import check_deployable
 from channelctl.checks.devices_dns import check_devices_dns
 from channelctl.checks.devices_path import check_devices_path
 from channelctl.checks.dns import resolve_alias, zone_answer
@@ -29,6 +31,7 @@ from channelctl.checks.model import (
     CAPACITY,
     COHERENCE,
     CONSUMER_PATH,
+    DEPLOYABLE,
     DEVICES_DNS,
     DEVICES_PATH,
     ISOLATION,
@@ -63,7 +66,8 @@ from channelctl.checks.paths import (
 )
 
 __all__ = [
-    "CAPACITY", "COHERENCE", "CONSUMER_PATH", "DEVICES_DNS", "DEVICES_PATH", "ISOLATION", "OBSERVABILITY",
+    "CAPACITY", "COHERENCE", "CONSUMER_PATH", "DEPLOYABLE", "DEVICES_DNS", "DEVICES_PATH", "ISOLATION",
+    "OBSERVABILITY",
     "T_ASG", "T_DX_ASSOC", "T_DX_GATEWAY", "T_ENDPOINT_SERVICE", "T_INSTANCE", "T_LB", "T_RESOLVER",
     "T_STACK_REFERENCE", "T_SUBNET", "T_TGW", "T_ZONE",
     "Channel", "CheckResult", "PlannedStack", "Res",
@@ -78,4 +82,5 @@ def run_checks(stacks: Mapping[str, PlannedStack]) -> list[CheckResult]:
     results = [check_devices_path(ch), check_devices_dns(ch)]
     results += [check_consumer_path(ch, s) for s in sorted(ch.role("consumer"), key=lambda s: s.name)]
     results += [check_isolation(ch), check_capacity(ch), check_coherence(ch), check_observability(ch)]
+    results.append(check_deployable(ch))
     return results

@@ -25,6 +25,7 @@ ISOLATION = "isolation"
 CAPACITY = "capacity"
 COHERENCE = "coherence"
 OBSERVABILITY = "observability"
+DEPLOYABLE = "deployable"
 
 # Ports devices use on each IoT interface endpoint: MQTT over TLS (8883) and
 # MQTT/HTTPS with ALPN on 443 for iot.data, HTTPS for the credential provider

@@ -289,7 +289,8 @@ def listener_path(
             owner = next((e for e in c.data_endpoints if ip in endpoint_ips(e)), None)
             if owner is None:
                 continue  # not an iot.data address: the isolation check reports it
-            if nlb_groups and ch.admits(nlb_groups, "egress", "tcp", port, ip) is None:
+            if nlb_groups and ch.admits(nlb_groups, "egress", "tcp", port, ip,
+                                        groups=owner.get("securityGroupIds") or []) is None:
                 f.bad(f"{nlb.label}: no egress rule lets tcp {port} out to target {ip}", nlb.label)
                 continue
             if _admits_all(ch, owner.get("securityGroupIds") or [], port, sources, nlb_groups):
@@ -331,7 +332,8 @@ def _proxy_hops(
         if ip not in data:
             continue  # the isolation check reports it
         owner = next(e for e in c.data_endpoints if ip in endpoint_ips(e))
-        if ch.admits(proxy_groups, "egress", "tcp", upstream_port, ip) is None:
+        if ch.admits(proxy_groups, "egress", "tcp", upstream_port, ip,
+                     groups=owner.get("securityGroupIds") or []) is None:
             f.bad(f"proxy fleet {fleet.label}: no egress rule lets tcp {upstream_port} out to {ip}", fleet.label)
         elif not _admits_all(ch, owner.get("securityGroupIds") or [], upstream_port, cidrs, proxy_groups):
             f.bad(f"{owner.label}: its security group does not admit tcp {upstream_port} from the proxy subnets "

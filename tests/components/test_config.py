@@ -88,11 +88,16 @@ REFUSED = [
     ("network", {"directConnect": {"gatewayAsn": 64513, "vlann": 5}}, r"directConnect has unknown key\(s\) vlann"),
     # expectedDevices beyond what one VPC's endpoints can serve
     ("iot", {"expectedDevices": 5_000_000},
-     r"expectedDevices 5000000 needs 50 iot\.data endpoints .* one VPC holds 50 interface endpoints and 6 are taken"),
+     r"expectedDevices 5000000 needs 50 iot\.data endpoints .* one VPC holds 50 interface endpoints by default "
+     r"\(Service Quotas L-29B6F2EB\) and 6 are taken \(iot\.credentials, greengrass, s3, ssm, ssmmessages, "
+     r"ec2messages\) — split the fleet across gatekeeper stacks or lower expectedDevices to at most 4,400,000"),
     # Greengrass core devices need the credentials endpoint (AWS's core-device-in-VPC guide)
     ("iot", {"enableCredentialsEndpoint": False},
      r"enableGreengrassEndpoint true with enableCredentialsEndpoint false — Greengrass core devices in a VPC need "
      r"the iot\.credentials endpoint .* set enableCredentialsEndpoint true or enableGreengrassEndpoint false"),
+    # reserved concurrency: positive, or unset
+    ("iot", {"authorizer": {"enabled": True, "reservedConcurrency": 0}},
+     r"authorizer\.reservedConcurrency 0 is below 1 — .* or unset the key"),
     ("iot", {"expectedDevices": "lots"}, r"expectedDevices 'lots' is not a whole number"),
     # required keys
     ("consumer", {"iotStack": DELETE}, r"iotStack is required — set it with `pulumi config set iotStack <value>`"),
@@ -166,3 +171,29 @@ def test_the_proxy_fleets_systems_manager_endpoints_count_too():
     assert load_config(tls_proxy(4_400_000), stack="iot").data_endpoint_count == 44
     with pytest.raises(ConfigError, match="needs 45 iot.data endpoints .* 6 are taken"):
         load_config(tls_proxy(4_400_001), stack="iot")
+
+
+def test_reserved_concurrency_is_optional():
+    cfg = load_config(with_changes("iot", authorizer={"enabled": True}), stack="iot")
+    assert cfg.authorizer.reserved_concurrency is None
+
+
+@pytest.mark.parametrize(
+    "value, quota, refused",
+    [
+        (None, 10, None),
+        (900, 1_000, None),
+        (901, 1_000, r"authorizer\.reservedConcurrency 901 would leave 99 of the account's 1,000 .* lower "
+                     r"authorizer\.reservedConcurrency to at most 900, or unset it"),
+        (5, 10, r"authorizer\.reservedConcurrency 5 would leave 5 of the account.s 10 .* lambda/L-B99A9384\) — request a "
+                r"quota increase, or unset authorizer\.reservedConcurrency"),
+    ],
+)
+def test_reserved_concurrency_leaves_100_unreserved(value, quota, refused):
+    from components.config import validate_reserved_concurrency
+
+    if refused is None:
+        assert validate_reserved_concurrency("authorizer.reservedConcurrency", value, quota) == value
+    else:
+        with pytest.raises(ConfigError, match=refused):
+            validate_reserved_concurrency("authorizer.reservedConcurrency", value, quota)

@@ -7,8 +7,9 @@ import zipfile
 
 import pytest
 
+from channelctl.render import render_stack
 from components.config import ConfigError, load_config
-from tests.support import FQ, broken, example_config, render
+from tests.support import FQ, PROJECT_DIR, broken, example_config, render
 
 T_TABLE = "aws:dynamodb/table:Table"
 T_FUNCTION = "aws:lambda/function:Function"
@@ -182,3 +183,37 @@ def test_authorizer_config_errors(changes, message):
             cfg[key] = value
     with pytest.raises(ConfigError, match=message):
         load_config(cfg, stack="iot")
+
+
+QUOTA = ("lambda", "L-B99A9384")
+QUOTA_TOKEN = "aws:servicequotas/getServiceQuota:getServiceQuota"
+
+
+def _render_iot(chain, authorizer_changes, quota):
+    cfg = example_config("iot")
+    cfg["authorizer"] = {**cfg["authorizer"], **authorizer_changes}
+    if authorizer_changes.get("reservedConcurrency") is None:
+        cfg["authorizer"].pop("reservedConcurrency", None)
+    return render_stack(PROJECT_DIR, "iot", cfg, peers={FQ("network"): chain["network-1"].exports},
+                        service_quotas={QUOTA: quota})
+
+
+def test_reserved_concurrency_is_checked_against_the_account_quota_read_through_the_provider(chain):
+    iot = _render_iot(chain, {"reservedConcurrency": 100}, 1_000)
+    (lookup,) = [args for token, args in iot.invokes if token == QUOTA_TOKEN]
+    assert (lookup["serviceCode"], lookup["quotaCode"]) == QUOTA
+    assert iot.quotas == {"lambda/L-B99A9384": 1_000.0}
+    assert one(iot, T_FUNCTION).inputs["reservedConcurrentExecutions"] == 100
+
+
+def test_a_reservation_the_account_quota_cannot_hold_is_refused_before_any_resource(chain):
+    # A new account's quota can be 10: 100 reserved would leave nothing, Lambda needs 100 unreserved.
+    with pytest.raises(Exception, match=r"authorizer\.reservedConcurrency 100 would leave 0 of the account's 10 Lambda "
+                                        r"concurrent executions unreserved.* request a quota increase, or unset"):
+        _render_iot(chain, {"reservedConcurrency": 100}, 10)
+
+
+def test_without_reserved_concurrency_nothing_is_reserved_and_no_quota_is_read(chain):
+    iot = _render_iot(chain, {"reservedConcurrency": None}, 10)
+    assert "reservedConcurrentExecutions" not in one(iot, T_FUNCTION).inputs
+    assert [t for t, _ in iot.invokes if t == QUOTA_TOKEN] == []
