@@ -47,8 +47,8 @@ def target_group_name(family: str, port: int, *, unique: str) -> str:
     """An explicit target-group name: auto-naming would append 8 characters to
     the logical name (``<component>-<family>``), past the 32 that
     CreateTargetGroup accepts (aws_limits). ``unique`` (project, stack, VPC
-    range) keeps two stacks in one account and region apart; the port is in the
-    name so that a changed port replaces the group under a new name."""
+    range, mode) keeps two stacks in one account and region apart; the port is
+    in the name so that a changed port replaces the group under a new name."""
     digest = hashlib.sha256(f"{unique}/{family}/{port}".encode()).hexdigest()[:6]
     base = f"{family}-{port}"[: aws_limits.ELB_NAME_MAX - len(digest) - 1].strip("-")
     name = f"{base}-{digest}"
@@ -178,6 +178,7 @@ class DeviceAccess(pulumi.ComponentResource):
             for family in access.families:
                 self.endpoint_target_groups.append(forward_to_endpoints(
                     f"{name}-{family.name}",
+                    aws_name=target_group_name(family.name, family.port, unique=self._unique(args)),
                     listener_name=f"{name}-{family.name}-listener",
                     tag_name=f"{name}-{family.name}",
                     listener_port=family.port,
@@ -192,6 +193,13 @@ class DeviceAccess(pulumi.ComponentResource):
             self._proxy_fleet(name, args)
         self.register_outputs({"listener_ports": self.listener_ports})
 
+    @staticmethod
+    def _unique(args: DeviceAccessArgs) -> str:
+        # The mode is part of it: switching modes replaces a family's target
+        # group (protocol, target type), and the new one must not take the old
+        # one's name while that still exists.
+        return f"{pulumi.get_project()}/{pulumi.get_stack()}/{args.vpc_cidr}/{args.config.mode}"
+
     def _proxy_fleet(self, name: str, args: DeviceAccessArgs) -> None:
         access = args.config
         child = pulumi.ResourceOptions(parent=self)
@@ -201,9 +209,7 @@ class DeviceAccess(pulumi.ComponentResource):
         for family in access.families:
             group = aws.lb.TargetGroup(
                 f"{name}-{family.name}",
-                name=target_group_name(
-                    family.name, family.port, unique=f"{pulumi.get_project()}/{pulumi.get_stack()}/{args.vpc_cidr}"
-                ),
+                name=target_group_name(family.name, family.port, unique=self._unique(args)),
                 port=family.port,
                 protocol="TLS",
                 target_type="instance",

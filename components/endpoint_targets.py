@@ -26,10 +26,15 @@ def forward_to_endpoints(
     endpoint_ips: Sequence[str],
     endpoints: Sequence[pulumi.Resource],
     parent: pulumi.Resource,
+    aws_name: str | None = None,
 ) -> aws.lb.TargetGroup:
+    """``aws_name``: the target group's name in AWS; None lets Pulumi auto-name it
+    after ``group_name`` (which must then leave room for the 8 characters
+    auto-naming appends, aws_limits)."""
     child = pulumi.ResourceOptions(parent=parent)
     group = aws.lb.TargetGroup(
         group_name,
+        name=aws_name,
         port=target_port,
         protocol="TCP",
         target_type="ip",

@@ -16,6 +16,7 @@ from channelctl.checks import (
     CAPACITY,
     COHERENCE,
     CONSUMER_PATH,
+    DEPLOYABLE,
     DEVICES_DNS,
     DEVICES_PATH,
     ISOLATION,
@@ -343,6 +344,194 @@ def proxy_client_timeout_below_keep_alive(s):
     edit_proxy_config(s, r"^(    timeout client) \d+s$", r"\1 300s")
 
 
+# --- deployable: what AWS refuses although the provider accepts it ----------
+
+SG = "aws:ec2/securityGroup:SecurityGroup"
+TG = "aws:lb/targetGroup:TargetGroup"
+LISTENER = "aws:lb/listener:Listener"
+T_LAMBDA = "aws:lambda/function:Function"
+T_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+T_SG_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+
+# The security-group descriptions the program declared before they were fixed:
+# EC2 refuses the apostrophe, the provider does not.
+OLD_DESCRIPTIONS = {
+    ("iot", "gatekeeper-nlb-sg"):
+        "Gatekeeper NLB: MQTT ports in from the channel's ranges, out to the iot.data endpoints",
+    ("iot", "gatekeeper-authorizer-sg"):
+        "Custom authorizer: no inbound; HTTPS out to DynamoDB's gateway endpoint only",
+    ("consumer", "consumer-app-sg"):
+        "Application host: no inbound; MQTT and HTTPS out to this VPC's endpoints only",
+}
+
+
+def sg_descriptions_with_apostrophes(s):
+    for (stack, name), text in OLD_DESCRIPTIONS.items():
+        resource(s, stack, name, SG).inputs["description"] = text
+
+
+def sg_description_too_long(s):
+    resource(s, "iot", "gatekeeper-iot-data-sg", SG).inputs["description"] = "x" * 256
+
+
+def sg_rule_description_with_non_ascii(s):
+    _ingress_rule(resource(s, "iot", "gatekeeper-iot-data-sg", SG), 8883)["description"] = "iot.data 8883 – devices"
+
+
+def separate_rule_description_with_quote(s):
+    sg = resource(s, "iot", "gatekeeper-nlb-sg", SG)
+    add(s, "iot", T_SG_IN, "gatekeeper-extra-in", "sgr-extra",
+        {"securityGroupId": sg.id, "ipProtocol": "tcp", "fromPort": 8883.0, "toPort": 8883.0,
+         "cidrIpv4": "192.168.0.0/16", "description": 'devices "plant 1"'})
+
+
+def target_group_auto_named_too_long(s):
+    del resource(s, "iot", "gatekeeper-access-family1", TG).inputs["name"]
+
+
+def target_group_name_ends_with_hyphen(s):
+    resource(s, "iot", "gatekeeper-access-family1", TG).inputs["name"] = "family1-8080-"
+
+
+def nlb_named_internal(s):
+    resource(s, "iot", "gatekeeper-nlb").inputs["name"] = "internal-mqtt"
+
+
+def nlb_name_prefix_too_long(s):
+    # The provider appends 26 characters to a namePrefix.
+    resource(s, "iot", "gatekeeper-nlb").inputs["namePrefix"] = "mqtt-gk"
+
+
+def lambda_name_too_long(s):
+    resource(s, "iot", "gatekeeper-authorizer-function", T_LAMBDA).inputs["name"] = "a" * 65
+
+
+def lambda_name_with_a_dot(s):
+    resource(s, "iot", "gatekeeper-authorizer-function", T_LAMBDA).inputs["name"] = "mqtt-authorizer-iot.prod"
+
+
+def role_name_prefix_too_long(s):
+    resource(s, "iot", "gatekeeper-authorizer-role").inputs["namePrefix"] = "r" * 39
+
+
+def role_path_without_trailing_slash(s):
+    resource(s, "iot", "gatekeeper-authorizer-role").inputs["path"] = "/mqtt"
+
+
+def log_group_name_with_space(s):
+    resource(s, "iot", "gatekeeper-authorizer-logs").inputs["name"] = "/aws/lambda/mqtt authorizer"
+
+
+def domain_configuration_name_with_slash(s):
+    resource(s, "iot", "gatekeeper-authorizer-domain").inputs["name"] = "mqtt/iot-plant-example-com"
+
+
+def authorizer_name_too_long(s):
+    resource(s, "iot", "gatekeeper-authorizer-authorizer").inputs["name"] = "a" * 129
+
+
+def _many_cidrs(n, v6=False):
+    return [f"fd00::{i:x}/128" for i in range(n)] if v6 else [f"10.99.{i // 250}.{i % 250}/32" for i in range(n)]
+
+
+def sixty_one_ipv4_ingress_rules(s):
+    # 6 rules today (2 ports x 3 sources): 55 more CIDRs make 61.
+    rule = _ingress_rule(resource(s, "iot", "gatekeeper-iot-data-sg", SG), 8883)
+    rule["cidrBlocks"] = list(rule["cidrBlocks"]) + _many_cidrs(55)
+
+
+def sixty_ipv4_ingress_rules(s):
+    rule = _ingress_rule(resource(s, "iot", "gatekeeper-iot-data-sg", SG), 8883)
+    rule["cidrBlocks"] = list(rule["cidrBlocks"]) + _many_cidrs(54)
+
+
+def sixty_one_ipv6_ingress_rules(s):
+    rule = _ingress_rule(resource(s, "iot", "gatekeeper-iot-data-sg", SG), 8883)
+    rule["ipv6CidrBlocks"] = _many_cidrs(61, v6=True)
+
+
+def separate_rules_push_egress_past_sixty(s):
+    # 5 egress rules inline today (two reference the endpoints' group); 56 separate ones make 61.
+    sg = resource(s, "iot", "gatekeeper-nlb-sg", SG)
+    for i, cidr in enumerate(_many_cidrs(56)):
+        add(s, "iot", "aws:ec2/securityGroupRule:SecurityGroupRule", f"gatekeeper-nlb-out-{i}", f"sgr-out-{i}",
+            {"securityGroupId": sg.id, "type": "egress", "protocol": "tcp", "fromPort": 9000.0, "toPort": 9000.0,
+             "cidrBlocks": [cidr]})
+
+
+def _add_interface_endpoints(s, n, type_="Interface"):
+    vpc = resource(s, "iot", "gatekeeper-vpc").id
+    for i in range(n):
+        add(s, "iot", T_ENDPOINT, f"gatekeeper-extra-{i}", f"vpce-extra{i:04d}",
+            {"vpcId": vpc, "serviceName": f"com.amazonaws.us-west-2.extra{i}", "vpcEndpointType": type_})
+
+
+def fifty_one_interface_endpoints(s):
+    _add_interface_endpoints(s, 44)  # 7 today
+
+
+def fifty_interface_endpoints(s):
+    _add_interface_endpoints(s, 43)
+
+
+def many_gateway_endpoints(s):
+    _add_interface_endpoints(s, 60, "Gateway")
+
+
+def fifty_one_listeners(s):
+    # On an NLB of their own, so that no path of the channel changes.
+    arn = "arn:aws:elasticloadbalancing:us-west-2:222222222222:loadbalancer/net/other/0123456789abcdef"
+    add(s, "iot", "aws:lb/loadBalancer:LoadBalancer", "gatekeeper-other-nlb", "other-nlb",
+        {"name": "other", "loadBalancerType": "network", "internal": True})
+    resource(s, "iot", "gatekeeper-other-nlb").state["arn"] = arn
+    for i in range(51):
+        add(s, "iot", LISTENER, f"gatekeeper-extra-listener-{i}", f"listener-{i}",
+            {"loadBalancerArn": arn, "port": float(20_000 + i), "protocol": "TCP", "defaultActions": []})
+
+
+def forward_to_two_target_groups(s):
+    listener = resource(s, "iot", "gatekeeper-access-family1-listener")
+    other = resource(s, "iot", "gatekeeper-access-family2", TG).state["arn"]
+    action = listener.inputs["defaultActions"][0]
+    action["forward"] = {"targetGroups": [{"arn": action["targetGroupArn"]}, {"arn": other}]}
+
+
+def proxy_fleet_max_past_targets_per_cross_zone_nlb(s):
+    # 2 family target groups x 250 instances + 8 endpoint registrations = 508 > 500 with cross-zone on.
+    resource(s, "iot", "gatekeeper-access-proxy", ASG).inputs["maxSize"] = 250.0
+
+
+def proxy_fleet_max_at_targets_per_cross_zone_nlb(s):
+    resource(s, "iot", "gatekeeper-access-proxy", ASG).inputs["maxSize"] = 246.0
+
+
+def proxy_fleet_max_250_without_cross_zone(s):
+    # Without cross-zone the NLB takes 500 per zone and 3,000 in all: 254 per zone fits.
+    proxy_fleet_max_past_targets_per_cross_zone_nlb(s)
+    resource(s, "iot", "gatekeeper-nlb").inputs["enableCrossZoneLoadBalancing"] = False
+
+
+def proxy_fleet_max_past_targets_per_group(s):
+    resource(s, "iot", "gatekeeper-access-proxy", ASG).inputs["maxSize"] = 1_001.0
+    resource(s, "iot", "gatekeeper-nlb").inputs["enableCrossZoneLoadBalancing"] = False
+
+
+def reserved_concurrency_leaves_99(s):
+    resource(s, "iot", "gatekeeper-authorizer-function", T_LAMBDA).inputs["reservedConcurrentExecutions"] = 901.0
+
+
+def reserved_concurrency_leaves_100(s):
+    resource(s, "iot", "gatekeeper-authorizer-function", T_LAMBDA).inputs["reservedConcurrentExecutions"] = 900.0
+
+
+def account_quota_of_ten(s):
+    s["iot"].rendered.quotas["lambda/L-B99A9384"] = 10.0
+
+
+def reservation_without_reading_the_quota(s):
+    s["iot"].rendered.quotas.clear()
+
+
 MUTATIONS = [
     (drop_tgw_route_to_gatekeeper, {DEVICES_PATH}),
     (dx_prefixes_without_gatekeeper, {DEVICES_PATH}),
@@ -406,6 +595,40 @@ MUTATIONS = [
     (device_keep_alive_beyond_the_endpoint_cap, {CAPACITY}),
     (nlb_tcp_idle_timeout_below_keep_alive, {CAPACITY}),
     (proxy_client_timeout_below_keep_alive, {CAPACITY}),
+
+
+    (sg_descriptions_with_apostrophes, {DEPLOYABLE}),
+    (sg_description_too_long, {DEPLOYABLE}),
+    (sg_rule_description_with_non_ascii, {DEPLOYABLE}),
+    (separate_rule_description_with_quote, {DEPLOYABLE}),
+    (target_group_auto_named_too_long, {DEPLOYABLE}),
+    (target_group_name_ends_with_hyphen, {DEPLOYABLE}),
+    (nlb_named_internal, {DEPLOYABLE}),
+    (nlb_name_prefix_too_long, {DEPLOYABLE}),
+    (lambda_name_too_long, {DEPLOYABLE}),
+    (lambda_name_with_a_dot, {DEPLOYABLE}),
+    (role_name_prefix_too_long, {DEPLOYABLE}),
+    (role_path_without_trailing_slash, {DEPLOYABLE}),
+    (log_group_name_with_space, {DEPLOYABLE}),
+    (domain_configuration_name_with_slash, {DEPLOYABLE}),
+    (authorizer_name_too_long, {DEPLOYABLE}),
+    (sixty_one_ipv4_ingress_rules, {DEPLOYABLE}),
+    (sixty_ipv4_ingress_rules, set()),
+    (sixty_one_ipv6_ingress_rules, {DEPLOYABLE}),
+    (separate_rules_push_egress_past_sixty, {DEPLOYABLE}),
+    (fifty_one_interface_endpoints, {DEPLOYABLE}),
+    (fifty_interface_endpoints, set()),
+    (many_gateway_endpoints, set()),
+    (fifty_one_listeners, {DEPLOYABLE}),
+    (forward_to_two_target_groups, {DEPLOYABLE}),
+    (proxy_fleet_max_past_targets_per_cross_zone_nlb, {DEPLOYABLE}),
+    (proxy_fleet_max_at_targets_per_cross_zone_nlb, set()),
+    (proxy_fleet_max_250_without_cross_zone, set()),
+    (proxy_fleet_max_past_targets_per_group, {DEPLOYABLE}),
+    (reserved_concurrency_leaves_99, {DEPLOYABLE}),
+    (reserved_concurrency_leaves_100, set()),
+    (account_quota_of_ten, {DEPLOYABLE}),
+    (reservation_without_reading_the_quota, {DEPLOYABLE}),
 ]
 
 # What each coherence break says: the stack file and the key to change.
@@ -436,12 +659,13 @@ COHERENCE_PROBLEMS = [
      r"principals .* but nothing in iot accepts its invitation"),
     (reference_to_another_project, r"^Pulumi\.consumer\.yaml: key 'private-mqtt-channel:iotStack': stack reference "
                                    r"'acme/other-project/iot' names project 'other-project'"),
+
 ]
 
 
 def test_checks_are_named_and_ordered(plan):
     assert [r.name for r in run_checks(plan.stacks)] == [DEVICES_PATH, DEVICES_DNS, CONSUMER, ISOLATION, CAPACITY,
-                                                         COHERENCE, OBSERVABILITY]
+                                                         COHERENCE, OBSERVABILITY, DEPLOYABLE]
 
 
 def test_example_plan_passes_every_check(stacks):
@@ -564,3 +788,11 @@ def test_missing_iot_stack_fails_checks_that_need_it(plan):
 def test_connect_problems(statement, allowed):
     problems = connect_problems({"Statement": [statement]}, {"vpce-a"})
     assert (problems == []) is allowed
+
+
+def test_deployable_names_each_old_description_and_the_character_ec2_refuses(stacks):
+    sg_descriptions_with_apostrophes(stacks)
+    result = next(r for r in run_checks(stacks) if r.name == DEPLOYABLE)
+    assert len(result.problems) == len(OLD_DESCRIPTIONS)
+    for (stack, name), text in OLD_DESCRIPTIONS.items():
+        assert any(p.startswith(f"{stack}:{name} (the group)") and text in p and "\"'\"" in p for p in result.problems)

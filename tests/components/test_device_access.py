@@ -195,3 +195,18 @@ def test_an_unreadable_ca_bundle_is_a_config_error_before_any_resource(chain, tm
     cfg = access_with(caBundleFile="certs/missing.pem")
     with pytest.raises(Exception, match=r"deviceAccess.caBundleFile 'certs/missing.pem' cannot be read"):
         render("iot", cfg, {FQ("network"): chain["network-1"].exports})
+
+
+def test_family_target_group_names_fit_what_elb_accepts_and_differ_per_mode_and_port():
+    from components import aws_limits
+    from components.device_access import target_group_name
+
+    longest = "f" + "x" * 31  # the longest family name the config accepts
+    names = {
+        target_group_name(family, port, unique=f"p/iot/10.20.0.0/16/{mode}")
+        for family in ("family1", longest) for port in (8080, 65535) for mode in ("tls-proxy", "tcp-passthrough")
+    }
+    assert len(names) == 8
+    for name in names:
+        assert aws_limits.name_problem(aws_limits.TARGET_GROUP_NAME, name) is None, name
+    assert target_group_name("family1", 8080, unique="u") == target_group_name("family1", 8080, unique="u")
