@@ -121,6 +121,9 @@ LAMBDA_DEFAULT_CONCURRENCY = 1_000
 
 # Pulumi auto-naming: the logical name, a hyphen and 7 random characters
 # ("Resource names", Pulumi docs, https://www.pulumi.com/docs/iac/concepts/resources/names/).
+# Where the provider knows the limit, a name that does not fit fails at preview
+# ("name '<logical>-' plus 7 random chars is longer than maximum length 32":
+# pulumi/pulumi sdk/go/common/resource, NewUniqueHex); elsewhere AWS refuses it.
 AUTONAME_SUFFIX = 8
 # Terraform's name_prefix: the prefix and a 26-character unique ID
 # (terraform-plugin-sdk id.PrefixedUniqueId, used by hashicorp/terraform-provider-aws).
