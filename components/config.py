@@ -378,6 +378,42 @@ def gatekeeper_interface_endpoints(
     return services
 
 
+# The gatekeeper NLB's consumer listeners (8883 and 443), each with a target
+# group of every iot.data endpoint IP.
+CONSUMER_LISTENERS = 2
+
+
+def validate_nlb_targets(access: DeviceAccessConfig | None, data_ips: int) -> None:
+    """The gatekeeper NLB (cross-zone load balancing on) within ELB's quotas (aws_limits):
+    listeners, targets per target group, and target registrations, a target in
+    N groups counting N times and the proxy fleet counting at its maximum size."""
+    families = len(access.families) if access is not None and access.mode != "direct" else 0
+    listeners = CONSUMER_LISTENERS + families
+    if listeners > aws_limits.LISTENERS_PER_NLB:
+        raise ConfigError(
+            f"deviceAccess.families names {families} families: with the 2 consumer listeners the NLB would need "
+            f"{listeners} listeners, more than the {aws_limits.LISTENERS_PER_NLB} an NLB takes (Elastic Load "
+            "Balancing quotas, not adjustable) — group families on fewer ports"
+        )
+    endpoint_groups = CONSUMER_LISTENERS + (families if access is not None and access.mode == "tcp-passthrough" else 0)
+    proxies = access.proxy_max_size if access is not None and access.mode == "tls-proxy" else 0
+    if proxies > aws_limits.TARGETS_PER_TARGET_GROUP:
+        raise ConfigError(
+            f"deviceAccess.proxyMaxSize {proxies} is more than the {aws_limits.TARGETS_PER_TARGET_GROUP:,} targets a "
+            "target group takes (Elastic Load Balancing quotas) — use a larger proxyInstanceType"
+        )
+    registrations = endpoint_groups * data_ips + families * proxies
+    if registrations > aws_limits.TARGETS_PER_NLB_CROSS_ZONE:
+        proxy_part = f" and {families} x proxyMaxSize {proxies} proxies" if proxies else ""
+        raise ConfigError(
+            f"expectedDevices needs {data_ips} iot.data endpoint IPs: {endpoint_groups} target groups x {data_ips}"
+            f"{proxy_part} = {registrations} target registrations on the NLB, more than the "
+            f"{aws_limits.TARGETS_PER_NLB_CROSS_ZONE} an NLB with cross-zone load balancing takes (Elastic Load "
+            "Balancing quotas) — lower expectedDevices, availabilityZoneCount"
+            + (" or deviceAccess.proxyMaxSize (a larger proxyInstanceType)" if proxies else "")
+        )
+
+
 def validate_asn(key: str, value: Any) -> int:
     asn = _as_int(key, value)
     if not any(lo <= asn <= hi for lo, hi in _PRIVATE_ASN_RANGES):
@@ -627,6 +663,7 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
             check_proxy_fleet(devices, access.proxy_instance_type, access.proxy_min_size)
         except CapacityError as exc:
             raise ConfigError(str(exc)) from None
+    validate_nlb_targets(access, data_endpoint_count(devices, az_count) * az_count)
     capacity = load_capacity(values.get("capacity", {}))
     if access is not None:
         if domain is None:

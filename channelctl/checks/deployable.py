@@ -309,27 +309,32 @@ def _per_action(listener: Res, f: Findings) -> None:
 
 
 def _concurrency(ch: Channel, f: Findings) -> int:
+    """Reservations add up per account (and Region): every stack of one account shares its quota."""
     key = f"{limits.LAMBDA_QUOTA_SERVICE_CODE}/{limits.LAMBDA_CONCURRENCY_QUOTA_CODE}"
     seen = 0
+    accounts: dict[tuple[str, str], list] = {}
     for stack in ch.stacks.values():
-        functions = [fn for fn in ch.of_type(T_LAMBDA, stack)
+        accounts.setdefault((stack.account_id, stack.region), []).append(stack)
+    for (account, region), stacks in sorted(accounts.items()):
+        functions = [fn for stack in stacks for fn in ch.of_type(T_LAMBDA, stack)
                      if (as_int(fn.r.inputs.get("reservedConcurrentExecutions")) or -1) >= 0]
         if not functions:
             continue
         reserved = sum(as_int(fn.r.inputs.get("reservedConcurrentExecutions")) or 0 for fn in functions)
         labels = [fn.label for fn in functions]
         seen += len(functions)
-        quota = stack.rendered.quotas.get(key)
-        if quota is None:
-            f.bad(f"stack {stack.name} reserves {reserved} Lambda concurrent executions ({', '.join(labels)}) without "
+        where = f"account {account} ({region})"
+        read = [s.rendered.quotas[key] for s in stacks if key in s.rendered.quotas]
+        if not read:
+            f.bad(f"{where}: {', '.join(labels)} reserve {reserved} Lambda concurrent executions without any stack "
                   f"reading the account's quota (Service Quotas {key})", *labels)
             continue
-        largest = limits.max_reserved_concurrency(int(quota))
-        if reserved > largest:
-            f.bad(f"stack {stack.name}: {', '.join(labels)} reserve {reserved} of the account's {int(quota):,} Lambda "
-                  f"concurrent executions; at least {limits.LAMBDA_UNRESERVED_MIN} must stay unreserved "
-                  f"(Service Quotas {key}) — request a quota increase or lower authorizer.reservedConcurrency", *labels)
+        quota = int(min(read))
+        if reserved > limits.max_reserved_concurrency(quota):
+            f.bad(f"{where}: {', '.join(labels)} reserve {reserved} of the account's {quota:,} Lambda concurrent "
+                  f"executions; at least {limits.LAMBDA_UNRESERVED_MIN} must stay unreserved (Service Quotas {key}) — "
+                  "request a quota increase or lower authorizer.reservedConcurrency", *labels)
         else:
-            f.ok(f"stack {stack.name}: {reserved} reserved of the account's {int(quota):,} Lambda concurrent "
-                 f"executions, {int(quota) - reserved:,} unreserved (at least {limits.LAMBDA_UNRESERVED_MIN})", *labels)
+            f.ok(f"{where}: {reserved} reserved of the account's {quota:,} Lambda concurrent executions, "
+                 f"{quota - reserved:,} unreserved (at least {limits.LAMBDA_UNRESERVED_MIN})", *labels)
     return seen

@@ -67,22 +67,33 @@ def _example_fleet() -> tuple[int, int]:
 
 
 def smallest_fleet(devices: int) -> tuple[int, int] | None:
-    """The smallest proxy fleet the config accepts for ``devices`` (the example's headroom above it), or None."""
+    """The smallest proxy fleet the config accepts for ``devices`` (the example's headroom above it), or None.
+
+    A fleet is big enough when the config no longer refuses its proxyMinSize
+    (errors name their key); the smallest big-enough fleet is then either
+    accepted, or refused for something a bigger fleet cannot fix either.
+    """
     low, high = _example_fleet()
     headroom = high - low
 
-    def fits(size: int) -> bool:
-        return accepted(iot_config("tls-proxy", devices, (size, size + headroom)))
+    def config(size: int) -> dict[str, Any]:
+        return iot_config("tls-proxy", devices, (size, size + headroom))
 
-    if not fits(SEARCH_CAP):
-        return None
+    def big_enough(size: int) -> bool:
+        try:
+            load_config(config(size), stack="iot")
+        except ConfigError as exc:
+            return not str(exc).startswith("deviceAccess.proxyMinSize")
+        return True
+
     size_low, size_high = 1, 2
-    while not fits(size_high):
+    while not big_enough(size_high):
         size_low, size_high = size_high, size_high * 2
+        assert size_high < SEARCH_CAP
     while size_high - size_low > 1:
         mid = (size_low + size_high) // 2
-        size_low, size_high = (size_low, mid) if fits(mid) else (mid, size_high)
-    return size_high, size_high + headroom
+        size_low, size_high = (size_low, mid) if big_enough(mid) else (mid, size_high)
+    return (size_high, size_high + headroom) if accepted(config(size_high)) else None
 
 
 # (id, mode, how the fleet is sized): tls-proxy twice, with the example's fleet

@@ -197,3 +197,32 @@ def test_reserved_concurrency_leaves_100_unreserved(value, quota, refused):
     else:
         with pytest.raises(ConfigError, match=refused):
             validate_reserved_concurrency("authorizer.reservedConcurrency", value, quota)
+
+
+def test_nlb_target_registrations_stay_within_what_a_cross_zone_nlb_takes():
+    """6 zones: every iot.data IP is a target of the 8883 and 443 groups (and of each passthrough family's)."""
+    passthrough = {"mode": "tcp-passthrough", "families": [{"name": "family1", "port": 8080}]}
+    # 41 endpoints x 6 zones = 246 IPs, x 2 groups = 492 registrations: accepted.
+    ok = with_changes("iot", expectedDevices=4_100_000, availabilityZoneCount=6, deviceAccess=DELETE)
+    assert load_config(ok, stack="iot").data_endpoint_count == 41
+    with pytest.raises(ConfigError, match=r"expectedDevices needs 252 iot\.data endpoint IPs: 2 target groups x 252 = "
+                                          r"504 target registrations on the NLB, more than the 500"):
+        load_config(with_changes("iot", expectedDevices=4_200_000, availabilityZoneCount=6, deviceAccess=DELETE),
+                    stack="iot")
+    with pytest.raises(ConfigError, match=r"3 target groups x 168 = 504 target registrations"):
+        load_config(with_changes("iot", expectedDevices=2_800_000, availabilityZoneCount=6, deviceAccess=passthrough),
+                    stack="iot")
+    proxy = {**example_config("iot")["deviceAccess"], "proxyMinSize": 100, "proxyMaxSize": 161}
+    with pytest.raises(ConfigError, match=r"2 x proxyMaxSize 161 proxies = 502 target registrations"):
+        load_config(with_changes("iot", expectedDevices=4_500_000, deviceAccess=proxy), stack="iot")
+    proxy["proxyMaxSize"] = 160
+    assert load_config(with_changes("iot", expectedDevices=4_500_000, deviceAccess=proxy), stack="iot")
+
+
+def test_families_and_consumer_listeners_fit_an_nlb():
+    families = [{"name": f"family{i}", "port": 9000 + i} for i in range(49)]
+    access = {"mode": "tcp-passthrough", "families": families}
+    with pytest.raises(ConfigError, match=r"deviceAccess\.families names 49 families: .* 51 listeners, more than the 50"):
+        load_config(with_changes("iot", expectedDevices=1000, deviceAccess=access), stack="iot")
+    access["families"] = families[:48]
+    assert load_config(with_changes("iot", expectedDevices=1000, deviceAccess=access), stack="iot")
