@@ -434,15 +434,21 @@ def _many_cidrs(n, v6=False):
     return [f"fd00::{i:x}/128" for i in range(n)] if v6 else [f"10.99.{i // 250}.{i % 250}/32" for i in range(n)]
 
 
+def _ingress_to(s, total):
+    """Add /32s to the iot.data group's 8883 rule until the group has ``total`` IPv4 ingress rules (one per CIDR)."""
+    sg = resource(s, "iot", "gatekeeper-iot-data-sg", SG)
+    now = sum(len(r.get("cidrBlocks") or []) for r in sg.inputs["ingress"])
+    assert not any(r.get("securityGroups") or r.get("prefixListIds") for r in sg.inputs["ingress"])
+    rule = _ingress_rule(sg, 8883)
+    rule["cidrBlocks"] = list(rule["cidrBlocks"]) + _many_cidrs(total - now)
+
+
 def sixty_one_ipv4_ingress_rules(s):
-    # 6 rules today (2 ports x 3 sources): 55 more CIDRs make 61.
-    rule = _ingress_rule(resource(s, "iot", "gatekeeper-iot-data-sg", SG), 8883)
-    rule["cidrBlocks"] = list(rule["cidrBlocks"]) + _many_cidrs(55)
+    _ingress_to(s, 61)
 
 
 def sixty_ipv4_ingress_rules(s):
-    rule = _ingress_rule(resource(s, "iot", "gatekeeper-iot-data-sg", SG), 8883)
-    rule["cidrBlocks"] = list(rule["cidrBlocks"]) + _many_cidrs(54)
+    _ingress_to(s, 60)
 
 
 def sixty_one_ipv6_ingress_rules(s):
@@ -451,9 +457,11 @@ def sixty_one_ipv6_ingress_rules(s):
 
 
 def separate_rules_push_egress_past_sixty(s):
-    # 5 egress rules inline today (two reference the endpoints' group); 56 separate ones make 61.
+    # Inline egress rules (one per CIDR or referenced group), then separate rules up to 61.
     sg = resource(s, "iot", "gatekeeper-nlb-sg", SG)
-    for i, cidr in enumerate(_many_cidrs(56)):
+    now = sum(len(r.get("cidrBlocks") or []) + len(r.get("securityGroups") or []) + len(r.get("prefixListIds") or [])
+              for r in sg.inputs["egress"])
+    for i, cidr in enumerate(_many_cidrs(61 - now)):
         add(s, "iot", "aws:ec2/securityGroupRule:SecurityGroupRule", f"gatekeeper-nlb-out-{i}", f"sgr-out-{i}",
             {"securityGroupId": sg.id, "type": "egress", "protocol": "tcp", "fromPort": 9000.0, "toPort": 9000.0,
              "cidrBlocks": [cidr]})
@@ -466,12 +474,19 @@ def _add_interface_endpoints(s, n, type_="Interface"):
             {"vpcId": vpc, "serviceName": f"com.amazonaws.us-west-2.extra{i}", "vpcEndpointType": type_})
 
 
+def _interface_endpoints_to(s, total):
+    vpc = resource(s, "iot", "gatekeeper-vpc").id
+    now = sum(1 for e in resources_of(s, "iot", T_ENDPOINT)
+              if e.inputs.get("vpcId") == vpc and e.inputs.get("vpcEndpointType") == "Interface")
+    _add_interface_endpoints(s, total - now)
+
+
 def fifty_one_interface_endpoints(s):
-    _add_interface_endpoints(s, 44)  # 7 today
+    _interface_endpoints_to(s, 51)
 
 
 def fifty_interface_endpoints(s):
-    _add_interface_endpoints(s, 43)
+    _interface_endpoints_to(s, 50)
 
 
 def many_gateway_endpoints(s):
