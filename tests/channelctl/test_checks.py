@@ -494,14 +494,14 @@ def many_gateway_endpoints(s):
 
 
 def fifty_one_listeners(s):
-    # On an NLB of their own, so that no path of the channel changes.
-    arn = "arn:aws:elasticloadbalancing:us-west-2:222222222222:loadbalancer/net/other/0123456789abcdef"
-    add(s, "iot", "aws:lb/loadBalancer:LoadBalancer", "gatekeeper-other-nlb", "other-nlb",
-        {"name": "other", "loadBalancerType": "network", "internal": True})
-    resource(s, "iot", "gatekeeper-other-nlb").state["arn"] = arn
-    for i in range(51):
+    # More listeners on the gatekeeper NLB, each forwarding to the 8883 group, so no path of the channel changes.
+    nlb = resource(s, "iot", "gatekeeper-nlb")
+    group = resource(s, "iot", "gatekeeper-tg-8883", TG).state["arn"]
+    now = sum(1 for l in resources_of(s, "iot", LISTENER) if l.inputs.get("loadBalancerArn") == nlb.state["arn"])
+    for i in range(51 - now):
         add(s, "iot", LISTENER, f"gatekeeper-extra-listener-{i}", f"listener-{i}",
-            {"loadBalancerArn": arn, "port": float(20_000 + i), "protocol": "TCP", "defaultActions": []})
+            {"loadBalancerArn": nlb.state["arn"], "port": float(20_000 + i), "protocol": "TCP",
+             "defaultActions": [{"type": "forward", "targetGroupArn": group}]})
 
 
 def forward_to_two_target_groups(s):
