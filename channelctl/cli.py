@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+
+# Exit code of a command whose reader went away (`channelctl plan | head -1`), as a shell
+# reports a process killed by SIGPIPE: 128 + 13.
+EXIT_BROKEN_PIPE = 141
 
 COMMANDS = (
     "devices",
@@ -31,7 +36,27 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader closed the pipe: nothing more can be said on stdout, and Python's own flush
+        # at exit would fail again with a traceback, so stdout becomes /dev/null (the recipe of
+        # the Python documentation, "Note on SIGPIPE").
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        code = EXIT_BROKEN_PIPE
+    finally:
+        _close_render_runtime()
+    return code
+
+
+def _close_render_runtime() -> None:
+    """Close the event loops a rendered plan left open, before the interpreter tears them down."""
+    render = sys.modules.get("channelctl.render")
+    if render is not None:
+        render.close_runtime_loops()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -33,7 +34,15 @@ from channelctl.checks import (
     short_type,
 )
 from channelctl import crossstack
-from channelctl.project import Project, ProjectError, Step, deployment_steps, load_project
+from channelctl.project import (
+    Project,
+    ProjectError,
+    Step,
+    deployment_steps,
+    load_project,
+    misplaced_keys,
+    stack_references,
+)
 from channelctl.render import RenderedResource, RenderedStack, render_stack
 
 EXIT_OK = 0
@@ -144,6 +153,8 @@ def build_plan(directory: Path, stack_names: list[str] | None = None) -> Plan:
     project = load_project(Path(directory), stack_names)
     if not project.stacks:
         raise PlanInputError(f"{directory}: no Pulumi.<stack>.yaml file found — create the stacks' files or pass --cwd")
+    misplaced_keys(project)
+    _refuse_references_outside_plan(project)
     # Stack files that do not describe one channel cannot be released: refuse them before rendering.
     crossstack.validate(project)
     steps = deployment_steps(project)
@@ -212,6 +223,33 @@ def _render(project: Project, step: Step, peers: _Peers) -> RenderedStack:
     return rendered
 
 
+def _refuse_references_outside_plan(project: Project) -> None:
+    """Before any render: every stack a stack's config references must be a stack of the plan.
+
+    Read from the config, not from the renders, so the message names the real fix (a missing
+    stack file, a stack left out of --stacks) rather than the program's "not exported yet".
+    """
+    for stack_file in project.stacks.values():
+        for ref in stack_references(stack_file):
+            parts = ref.value.split("/")
+            if len(parts) == 3 and parts[1] != project.name:
+                why = f"names project {parts[1]!r}, not this project {project.name!r} — point it at <org>/{project.name}/<stack>"
+            elif ref.stack in project.stacks:
+                continue
+            elif (project.directory / f"Pulumi.{ref.stack}.yaml").is_file():
+                selected = " ".join([*project.stacks, ref.stack])
+                why = (f"names stack {ref.stack!r}, which --stacks leaves out of the plan — add it: "
+                       f"--stacks {selected}")
+            else:
+                known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project.directory.glob("Pulumi.*.yaml"))
+                why = (f"names stack {ref.stack!r}, which is not in the plan: there is no Pulumi.{ref.stack}.yaml next to "
+                       f"Pulumi.yaml — create it ('pulumi stack init {ref.stack}', then its config), or point the key "
+                       f"at a stack of the project ({', '.join(known) or 'none found'})")
+            raise PlanInputError(
+                f"{stack_file.path.name}: key '{project.name}:{ref.key}': stack reference {ref.value!r} {why}"
+            )
+
+
 def _refuse_unknown_references(project: Project, stack: str, peers: _Peers) -> None:
     if not peers.unknown:
         return
@@ -270,7 +308,7 @@ def _step_render(step: Step, rendered: RenderedStack, previous: RenderedStack | 
         stack=step.stack,
         role=step.role,
         description=step.description,
-        resource_count=len(rendered.resources),
+        resource_count=len(counted(rendered.resources)),
         added=tuple(f"{short_type(r.type)} {r.name}" for r in added),
         removed=tuple(f"{short_type(r.type)} {r.name}" for r in removed),
         logs=tuple(rendered.logs),
@@ -434,10 +472,12 @@ def _int(value: Any) -> Any:
 # --------------------------------------------------------------------------- #
 
 
-def to_json(plan: Plan) -> dict[str, Any]:
+def to_json(plan: Plan, diagram: Path | None = None) -> dict[str, Any]:
     return {
         "project": plan.project,
         "passed": plan.passed,
+        "verdict": verdict(plan),
+        "diagram": str(diagram) if diagram is not None else None,
         "elapsedSeconds": round(plan.elapsed_s, 3),
         "stacks": [
             {
@@ -446,7 +486,8 @@ def to_json(plan: Plan) -> dict[str, Any]:
                 "accountId": s.account_id,
                 "region": s.region,
                 "file": plan.files[s.name],
-                "resourceCounts": dict(sorted(Counter(short_type(r.type) for r in s.rendered.resources).items())),
+                "resourceCounts": dict(sorted(Counter(short_type(r.type) for r in counted(s.rendered.resources)).items())),
+                "deviceAccess": device_access(s),
                 "important": [{"type": t, "name": n, "description": d} for t, n, d in important(s)],
                 "resources": [{"type": r.type, "name": r.name, "id": r.id} for r in _ordered(s.rendered.resources)],
                 "exports": s.rendered.exports,
@@ -482,7 +523,72 @@ def to_json(plan: Plan) -> dict[str, Any]:
     }
 
 
-def to_text(plan: Plan) -> str:
+# Longest line of the text output: plan.txt is read in CI logs and pull-request artifacts.
+MAX_LINE = 160
+
+
+def counted(resources) -> list[RenderedResource]:
+    """The resources a count reports: everything but Pulumi's own providers and stack references.
+
+    Steps and account headers count the same set, so the last step of a stack shows the number
+    its account header shows.
+    """
+    return [r for r in resources if not r.type.startswith("pulumi:")]
+
+
+def _items(head: str, items: list[str], indent: str) -> list[str]:
+    """``head`` followed by comma-separated items, wrapped at MAX_LINE between items."""
+    lines: list[str] = []
+    line = head
+    for index, item in enumerate(items):
+        piece = item + ("," if index < len(items) - 1 else "")
+        candidate = f"{line} {piece}" if line.strip() else f"{line}{piece}"
+        if len(candidate) > MAX_LINE and line.strip() and line != indent:
+            lines.append(line)
+            line = f"{indent}{piece}"
+        else:
+            line = candidate
+    lines.append(line)
+    return [wrapped for text in lines for wrapped in _text(text, indent)]
+
+
+def _text(text: str, indent: str) -> list[str]:
+    """One line, or several at word boundaries when longer than MAX_LINE."""
+    if len(text) <= MAX_LINE:
+        return [text]
+    first_indent = text[: len(text) - len(text.lstrip())]
+    return textwrap.wrap(
+        text.strip(), width=MAX_LINE, initial_indent=first_indent, subsequent_indent=indent,
+        break_on_hyphens=False, break_long_words=True,
+    )
+
+
+def device_access(stack: PlannedStack) -> str | None:
+    """How devices reach the custom domain, for an iot stack: the mode and its family ports."""
+    if stack.role != "iot":
+        return None
+    mode = stack.rendered.exports.get("deviceAccessMode")
+    if not mode:
+        return "none (no deviceAccess: devices use the iot.data endpoints on 8883/443 only)"
+    families = (stack.config.get("deviceAccess") or {}).get("families") or []
+    ports = ", ".join(f"{f.get('name')} on {f.get('port')}" for f in families if isinstance(f, Mapping))
+    how = {
+        "tls-proxy": "NLB TLS listeners -> proxy fleet -> iot.data :443 with ALPN mqtt and SNI",
+        "tcp-passthrough": "NLB TCP listeners -> iot.data :443, the devices' own TLS",
+        "direct": "the custom domain resolves to the iot.data endpoint IPs",
+    }.get(str(mode), "")
+    return f"{mode}" + (f" ({how})" if how else "") + (f"; families {ports}" if ports else "")
+
+
+def verdict(plan: Plan) -> str:
+    """The plan's one-line verdict, the last line of the text output."""
+    failed = [c.name for c in plan.checks if not c.passed]
+    if failed:
+        return f"FAIL: {len(failed)} of {len(plan.checks)} checks failed ({', '.join(failed)})"
+    return f"PASS: all {len(plan.checks)} checks passed"
+
+
+def to_text(plan: Plan, diagram: Path | None = None) -> str:
     out: list[str] = []
     accounts = {s.name: s.account_id for s in plan.stacks.values()}
     out.append(f"Plan of {plan.project}: {len(plan.stacks)} stacks, {len(plan.steps)} steps, rendered offline "
@@ -497,21 +603,24 @@ def to_text(plan: Plan) -> str:
                    f"{step.resource_count} resources{change}")
         shown = Counter(a.split(" ", 1)[0] for a in step.added)
         if shown:
-            out.append("       adds " + ", ".join(f"{t} x{n}" if n > 1 else t for t, n in shown.items()))
+            out += _items("       adds", [f"{t} x{n}" if n > 1 else t for t, n in shown.items()], " " * 12)
         notes = [m for level, m in step.logs if level in ("info", "warn", "error")]
         for message in notes[:MAX_NOTES_PER_STEP]:
-            out.append(f"       note: {message}")
+            out += _text(f"       note: {message}", " " * 13)
         if len(notes) > MAX_NOTES_PER_STEP:
             out.append(f"       ({len(notes) - MAX_NOTES_PER_STEP} more notes in --format json)")
     for stack in plan.stacks.values():
         out.append("")
         out.append(f"Account {stack.account_id}: stack {stack.name} (role {stack.role}, {stack.region}, "
                    f"{plan.files[stack.name]})")
-        counts = Counter(short_type(r.type) for r in stack.rendered.resources
-                         if not r.type.startswith("pulumi:"))
-        out.append(f"  {sum(counts.values())} resources: " + ", ".join(f"{t} x{n}" for t, n in sorted(counts.items())))
+        counts = Counter(short_type(r.type) for r in counted(stack.rendered.resources))
+        out += _items(f"  {sum(counts.values())} resources:", [f"{t} x{n}" for t, n in sorted(counts.items())],
+                      " " * 4)
+        access = device_access(stack)
+        if access is not None:
+            out += _text(f"  device access: {access}", " " * 4)
         for type_, name, description in important(stack):
-            out.append(f"  - {name}: {description}")
+            out += _text(f"  - {name}: {description}", " " * 4)
     out.append("")
     out.append("Cross-account wiring (export -> reference -> resource inputs)")
     groups: dict[tuple[str, str, str], list[Wire]] = {}
@@ -523,25 +632,32 @@ def to_text(plan: Plan) -> str:
         unused = []
         for wire in wires:
             if wire.used_by:
-                carriers = ", ".join(wire.used_by[:3]) + (f" (+{len(wire.used_by) - 3})" if len(wire.used_by) > 3 else "")
+                carriers = list(wire.used_by[:3]) + ([f"(+{len(wire.used_by) - 3})"] if len(wire.used_by) > 3 else [])
                 own = " (same value in its own config)" if wire.in_own_config else ""
-                out.append(f"    {wire.export} = {wire.value} -> {carriers}{own}")
+                carriers[-1] += own
+                out += _items(f"    {wire.export} = {wire.value} ->", carriers, " " * 8)
             else:
                 unused.append(wire.export)
         if unused:
-            out.append(f"    also exported, carried by no resource input: {', '.join(unused)}")
+            out += _items("    also exported, carried by no resource input:", unused, " " * 8)
     out.append("")
     failed = [c for c in plan.checks if not c.passed]
     out.append(f"Checks: {len(plan.checks) - len(failed)} passed, {len(failed)} failed")
     for check in plan.checks:
-        out.append(f"  {'PASS' if check.passed else 'FAIL'} {check.name}: {check.detail}")
+        out += _text(f"  {'PASS' if check.passed else 'FAIL'} {check.name}: {check.detail}", " " * 7)
         if not check.passed:
             for problem in check.problems:
-                out.append(f"       - {problem}")
+                out += _text(f"       - {problem}", " " * 9)
         if check.resources:
-            shown = ", ".join(check.resources[:12])
-            more = f" (+{len(check.resources) - 12} more)" if len(check.resources) > 12 else ""
-            out.append(f"       resources: {shown}{more}")
+            shown = list(check.resources[:12])
+            if len(check.resources) > 12:
+                shown.append(f"(+{len(check.resources) - 12} more)")
+            out += _items("       resources:", shown, " " * 9)
+    if diagram is not None:
+        out.append("")
+        out += _text(f"Diagram: Mermaid flowchart of the channel written to {diagram}", " " * 4)
+    out.append("")
+    out.append(verdict(plan))
     return "\n".join(out) + "\n"
 
 
@@ -591,8 +707,8 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return EXIT_BAD_INPUT
     if args.format == "json":
-        json.dump(to_json(plan), sys.stdout, indent=2, default=str)
+        json.dump(to_json(plan, args.diagram), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(to_text(plan))
+        sys.stdout.write(to_text(plan, args.diagram))
     return EXIT_OK if plan.passed else EXIT_CHECK_FAILED

@@ -7,8 +7,9 @@ project-level values in ``Pulumi.yaml`` apply to every stack unless the stack se
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +36,31 @@ RELEASE_ORDER: tuple[tuple[int, str, str], ...] = (
 )
 
 
+# Config keys the program reads as stack references, per role, and whether the reference points
+# backwards in the release order: such a key is switched on only once the stack it names exists,
+# because real Pulumi fails on a StackReference to a stack that does not exist yet.
+REFERENCE_KEYS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "network": (("iotStack", True),),
+    "iot": (("networkStack", False), ("consumers[].stack", True)),
+    "consumer": (("iotStack", False),),
+}
+
+# Keys of the AWS provider's namespace that the program's explicit provider ignores, and the
+# project key that does their job (components/providers.py builds the provider from these).
+_PROVIDER_KEYS = {
+    "aws:region": "region",
+    "aws:allowedAccountIds": "accountId",
+    "aws:assumeRole": "assumeRoleArn",
+    "aws:assumeRoles": "assumeRoleArn",
+    "aws:defaultTags": "tags",
+}
+# A namespace this close to the project's name is a misspelling of it, not another package's.
+_NAMESPACE_TYPO_RATIO = 0.8
+# An unquoted scalar of digits with a leading zero: YAML 1.1 (PyYAML) reads it as octal when every
+# digit is below 8 and as a string otherwise; YAML 1.2 readers drop the zero. Quoted, it is the text.
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
+
+
 class ProjectError(Exception):
     """A project or stack file is missing or malformed; the one-line message names the file and the key."""
 
@@ -56,6 +82,8 @@ class StackFile:
     config: dict[str, object]
     other_config: dict[str, object] = field(default_factory=dict)
     secret_keys: frozenset[str] = frozenset()
+    # (full key path, the text as written) of unquoted numbers with a leading zero.
+    unquoted_leading_zeros: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +93,81 @@ class Project:
     name: str
     directory: Path
     stacks: dict[str, StackFile]
+
+
+@dataclass(frozen=True)
+class StackReferenceKey:
+    """A config value the program reads as a stack reference: its key path, value and direction."""
+
+    key: str
+    value: str
+    backward: bool
+
+    @property
+    def stack(self) -> str:
+        """The referenced stack's short name (the last segment of ``org/project/stack``)."""
+        return self.value.rsplit("/", 1)[-1]
+
+
+def stack_references(stack: StackFile) -> list[StackReferenceKey]:
+    """Every stack reference the stack's config switches on, in key order."""
+    found: list[StackReferenceKey] = []
+    for key, backward in REFERENCE_KEYS.get(stack.role, ()):
+        if key.endswith("[].stack"):
+            entries = stack.config.get(key.split("[", 1)[0])
+            for index, entry in enumerate(entries if isinstance(entries, list) else []):
+                value = entry.get("stack") if isinstance(entry, Mapping) else None
+                if isinstance(value, str) and value:
+                    found.append(StackReferenceKey(f"{key.split('[', 1)[0]}[{index}].stack", value, backward))
+        else:
+            value = stack.config.get(key)
+            if isinstance(value, str) and value:
+                found.append(StackReferenceKey(key, value, backward))
+    return found
+
+
+def misplaced_keys(project: Project) -> None:
+    """Refuse config the program would never read, naming the key and the fix.
+
+    A misspelled project namespace (``private-mqtt-chanel:region``) or a key of the AWS provider's
+    namespace (``aws:region``) is silently ignored by the program, which then reports the project
+    key as missing; an unquoted number with a leading zero is not the text that was typed.
+    """
+    for stack in project.stacks.values():
+        file_name = stack.path.name
+        for key in stack.other_config:
+            namespace, _, short = str(key).partition(":")
+            if namespace != project.name and difflib.SequenceMatcher(
+                None, namespace, project.name
+            ).ratio() >= _NAMESPACE_TYPO_RATIO:
+                raise ProjectError(
+                    f"{file_name}: config key '{key}': namespace '{namespace}' is not the project's "
+                    f"('{project.name}'), so the program never reads it — write it as '{project.name}:{short}'"
+                )
+            instead = _PROVIDER_KEYS.get(str(key))
+            if instead is not None and instead not in stack.config:
+                raise ProjectError(
+                    f"{file_name}: config key '{key}' is not read: the stack's explicit AWS provider ignores "
+                    f"the aws: namespace — set '{project.name}:{instead}' instead "
+                    f"(pulumi config set {instead} <value> -s {stack.name})"
+                )
+        for key, text in stack.unquoted_leading_zeros:
+            if not key.startswith(f"{project.name}:"):
+                continue
+            read = _read_as(text)
+            raise ProjectError(
+                f"{file_name}: key '{key}': {text} is unquoted, so it is not read as written ({read}) "
+                f"— quote it: \"{text}\""
+            )
+
+
+def _read_as(text: str) -> str:
+    """What YAML readers make of an unquoted number with a leading zero."""
+    decimal = int(text.replace("_", ""))
+    value = yaml.safe_load(text)
+    if isinstance(value, int):
+        return f"YAML 1.1 reads it as the octal number {value}, YAML 1.2 as {decimal}"
+    return f"YAML 1.2 reads it as the number {decimal}"
 
 
 @dataclass(frozen=True)
@@ -133,7 +236,7 @@ def _load_stack(
             f"{file_name}: no such file for stack {stack!r} in {directory} — "
             f"create it with 'pulumi stack init {stack}' or pick one of: {', '.join(known) or 'none found'}"
         )
-    document = _read_mapping(path)
+    document, leading_zeros = _read_mapping_noting_leading_zeros(path)
     raw_config = document.get("config", {})
     if raw_config is None:
         raw_config = {}
@@ -157,7 +260,10 @@ def _load_stack(
     # mistake worth stopping for.
     role = _role(file_name, stack, config, project_name)
     return StackFile(
-        name=stack, path=path, role=role, config=config, other_config=other, secret_keys=frozenset(secret_keys)
+        name=stack, path=path, role=role, config=config, other_config=other, secret_keys=frozenset(secret_keys),
+        unquoted_leading_zeros=tuple(
+            (key.removeprefix("config."), text) for key, text in leading_zeros if key.startswith("config.")
+        ),
     )
 
 
@@ -231,11 +337,30 @@ def _is_secure(value: object) -> bool:
 
 
 def _read_mapping(path: Path) -> dict[str, object]:
+    return _read_mapping_noting_leading_zeros(path)[0]
+
+
+def _leading_zero_scalars(node: yaml.Node, path: str = "") -> Iterator[tuple[str, str]]:
+    """(key path, text) of every plain (unquoted) scalar that is digits with a leading zero."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.style is None and _LEADING_ZERO.match(node.value):
+            yield path, node.value
+    elif isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            yield from _leading_zero_scalars(value_node, f"{path}.{key}" if path else key)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            yield from _leading_zero_scalars(item, f"{path}[{index}]")
+
+
+def _read_mapping_noting_leading_zeros(path: Path) -> tuple[dict[str, object], list[tuple[str, str]]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ProjectError(f"{path.name}: cannot be read ({exc.__class__.__name__}: {exc}) — check the file") from exc
     try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
         document = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -248,10 +373,10 @@ def _read_mapping(path: Path) -> dict[str, object]:
     except yaml.YAMLError as exc:
         raise ProjectError(f"{path.name}: {' '.join(str(exc).split())} — fix the YAML syntax") from exc
     if document is None:
-        return {}
+        return {}, []
     if not isinstance(document, Mapping):
         raise ProjectError(
             f"{path.name}: expected a mapping at the top level, found {type(document).__name__} — "
             f"start the file with 'config:' (stack) or 'name:' (project)"
         )
-    return dict(document)
+    return dict(document), list(_leading_zero_scalars(node)) if node is not None else []

@@ -14,11 +14,13 @@ deterministically from the resource's name so that renders are repeatable.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import runpy
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -348,6 +350,57 @@ _SHAPERS = {
 }
 
 
+# Event loops Pulumi's runtime opened in the threads that run the mock monitor's calls.
+# MockMonitor.RegisterResource, ReadResource and Invoke each call _ensure_event_loop() in the
+# executor thread they run in, which opens a loop per thread and never closes it. A loop and
+# its self-pipe socket form a reference cycle; left to the garbage collector at interpreter
+# exit, the socket may be finalized first and the loop's __del__ then prints
+# "Exception ignored in: BaseEventLoop.__del__ ... Invalid file descriptor: -1" to stderr
+# (about one run in six of a failing plan). close_runtime_loops() closes them in order.
+_thread_loops: dict[int, asyncio.AbstractEventLoop] = {}
+_thread_loops_lock = threading.Lock()
+
+
+def _remember_thread_loop() -> None:
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return
+    with _thread_loops_lock:
+        _thread_loops[threading.get_ident()] = loop
+
+
+def close_runtime_loops() -> None:
+    """Close every event loop the mock runtime opened in this process, and its worker threads.
+
+    Call once, when no more stacks will be rendered (the command's end): pending tasks of a
+    render that failed are cancelled, the main loop's default executor is shut down (joining the
+    threads that ran the monitor's calls), then each of those threads' loops is closed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    with _thread_loops_lock:
+        main_loop = _thread_loops.pop(threading.get_ident(), None)
+    if main_loop is not None and not main_loop.is_closed() and not main_loop.is_running():
+        pending = [task for task in asyncio.all_tasks(main_loop) if not task.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            main_loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        main_loop.run_until_complete(main_loop.shutdown_asyncgens())
+        main_loop.run_until_complete(main_loop.shutdown_default_executor())
+        main_loop.close()
+        # A fresh policy: the next get_event_loop() in this thread opens a new loop, as on a first
+        # render (set_event_loop(None) would make it raise instead).
+        asyncio.set_event_loop_policy(None)
+    with _thread_loops_lock:
+        loops = list(_thread_loops.values())
+        _thread_loops.clear()
+    for loop in loops:
+        if not loop.is_closed() and not loop.is_running():
+            loop.close()
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """MockMonitor that also keeps parent, provider and dependencies."""
 
@@ -357,8 +410,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.inputs: dict[str, dict[str, Any]] = {}
         self.order: list[str] = []
 
+    def Invoke(self, request):
+        try:
+            return super().Invoke(request)
+        finally:
+            _remember_thread_loop()
+
     def RegisterResource(self, request):
-        response = super().RegisterResource(request)
+        try:
+            response = super().RegisterResource(request)
+        finally:
+            _remember_thread_loop()
         urn = response.urn
         if request.type != "pulumi:pulumi:Stack":
             from pulumi.runtime import rpc
@@ -375,7 +437,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
     def ReadResource(self, request):
-        response = super().ReadResource(request)
+        try:
+            response = super().ReadResource(request)
+        finally:
+            _remember_thread_loop()
         self.meta[response.urn] = {
             "parent": request.parent,
             "provider": request.provider,
@@ -453,6 +518,7 @@ def render_stack(
     pulumi_settings.SETTINGS.rpc_manager.clear()
     pulumi_settings.SETTINGS.outputs.clear()
     try:
+        _remember_thread_loop()  # the loop _sync_await runs on: close_runtime_loops() closes it
         _sync_await(pulumi.runtime.stack.run_pulumi_func(program))
         root = pulumi.runtime.get_root_resource()
         raw_exports = dict(getattr(root, "outputs", {}) or {})
