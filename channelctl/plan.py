@@ -15,6 +15,7 @@ configuration the program refuses).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import textwrap
@@ -34,7 +35,9 @@ from channelctl.checks import (
     short_type,
 )
 from channelctl import crossstack
+from channelctl.checks.pending import Completion, settle
 from channelctl.project import (
+    RELEASE_ORDER,
     Project,
     ProjectError,
     Step,
@@ -106,7 +109,8 @@ class Plan:
 
     @property
     def passed(self) -> bool:
-        return all(c.passed for c in self.checks)
+        """Every check passed, or is pending until a later step of the release completes it."""
+        return all(c.passed or c.pending for c in self.checks)
 
 
 class _Peers(Mapping[str, Mapping[str, Any]]):
@@ -157,6 +161,39 @@ def build_plan(directory: Path, stack_names: list[str] | None = None) -> Plan:
     _refuse_references_outside_plan(project)
     # Stack files that do not describe one channel cannot be released: refuse them before rendering.
     crossstack.validate(project)
+    rendered_steps, planned, renders = _render_release(project)
+    plan = Plan(
+        project=project.name,
+        directory=project.directory,
+        files={name: project.stacks[name].path.name for name in planned},
+        stacks=planned,
+        steps=rendered_steps,
+        wiring=wiring(planned, project.name),
+        elapsed_s=0.0,
+        renders=renders,
+    )
+    results = run_checks(plan.stacks)
+    if not all(r.passed for r in results):
+        completions = []
+        for completion_project, step, stack, switch_on in _completions(project):
+            try:
+                _, completed, _ = _render_release(completion_project)
+            except PlanInputError:
+                break  # what the later step would render is refused: nothing is pending, it fails
+            what = next(d for n, _, d in RELEASE_ORDER if n == step).removeprefix("again: ")
+            completion = Completion(step=step, stack=stack, what=what, switch_on=switch_on, stacks=completed)
+            completions.append((completion, run_checks(completed)))
+        results = settle(results, completions)
+    plan.checks = results
+    plan.elapsed_s = time.perf_counter() - started
+    return plan
+
+
+def _render_release(
+    project: Project,
+) -> tuple[list[StepRender], dict[str, PlannedStack], list[tuple[str, RenderedStack]]]:
+    """Every step of the release rendered in order: the steps, the last render of each stack (in release
+    order), and every render as (stack, render)."""
     steps = deployment_steps(project)
     exports: dict[str, dict[str, Any]] = {}
     last: dict[str, RenderedStack] = {}
@@ -180,19 +217,57 @@ def build_plan(directory: Path, stack_names: list[str] | None = None) -> Plan:
         )
         for name, rendered in _in_release_order(last, steps)
     }
-    plan = Plan(
-        project=project.name,
-        directory=project.directory,
-        files={name: project.stacks[name].path.name for name in planned},
-        stacks=planned,
-        steps=rendered_steps,
-        wiring=wiring(planned, project.name),
-        elapsed_s=0.0,
-        renders=renders,
+    return rendered_steps, planned, renders
+
+
+def _completions(project: Project) -> list[tuple[Project, int, str, tuple[str, ...]]]:
+    """The project as steps 3 and 5 of the release leave it: switched-off backward references switched on.
+
+    Step 3 sets the network stack's ``iotStack`` to the plan's iot stack; step 5 (cumulative) sets
+    ``consumers[i].stack`` of each entry whose account is the account of exactly one consumer stack
+    of the plan. Nothing else changes. Returns (project, step, stack, the keys switched on) per step
+    that switches something on.
+    """
+    iot = [s for s in project.stacks.values() if s.role == "iot"]
+    if len(iot) != 1:
+        return []
+    iot_file = iot[0]
+    organization = next(
+        (r.value.split("/")[0] for s in project.stacks.values() for r in stack_references(s) if r.value.count("/") == 2),
+        "organization",
     )
-    plan.checks = run_checks(plan.stacks)
-    plan.elapsed_s = time.perf_counter() - started
-    return plan
+
+    def qualified(stack: str) -> str:
+        return f"{organization}/{project.name}/{stack}"
+
+    stacks = dict(project.stacks)
+    completions = []
+    switched: list[str] = []
+    for name, stack_file in project.stacks.items():
+        if stack_file.role == "network" and not stack_file.config.get("iotStack"):
+            stacks[name] = dataclasses.replace(stack_file, config={**stack_file.config, "iotStack": qualified(iot_file.name)})
+            switched.append(f"{stack_file.path.name}: iotStack = {qualified(iot_file.name)}")
+    if switched:
+        networks = [s for s in project.stacks.values() if s.role == "network"]
+        completions.append((dataclasses.replace(project, stacks=dict(stacks)), 3, networks[0].name, tuple(switched)))
+    consumers = [s for s in project.stacks.values() if s.role == "consumer"]
+    entries = iot_file.config.get("consumers")
+    if isinstance(entries, list):
+        new_entries = []
+        switched_consumers: list[str] = []
+        for index, entry in enumerate(entries):
+            if isinstance(entry, Mapping) and not entry.get("stack"):
+                owners = [c for c in consumers if str(c.config.get("accountId")) == str(entry.get("accountId"))]
+                if len(owners) == 1:
+                    entry = {**entry, "stack": qualified(owners[0].name)}
+                    switched_consumers.append(f"{iot_file.path.name}: consumers[{index}].stack = {entry['stack']}")
+            new_entries.append(entry)
+        if switched_consumers:
+            stacks[iot_file.name] = dataclasses.replace(iot_file, config={**iot_file.config, "consumers": new_entries})
+            # Cumulative: step 5 runs after step 3, so its plan has step 3's references on too.
+            completions.append((dataclasses.replace(project, stacks=dict(stacks)), 5, iot_file.name,
+                                tuple(switched_consumers)))
+    return completions
 
 
 def _in_release_order(last: Mapping[str, RenderedStack], steps: list[Step]) -> list[tuple[str, RenderedStack]]:
@@ -582,9 +657,14 @@ def device_access(stack: PlannedStack) -> str | None:
 
 def verdict(plan: Plan) -> str:
     """The plan's one-line verdict, the last line of the text output."""
-    failed = [c.name for c in plan.checks if not c.passed]
+    failed = [c.name for c in plan.checks if c.status == "FAIL"]
     if failed:
         return f"FAIL: {len(failed)} of {len(plan.checks)} checks failed ({', '.join(failed)})"
+    pending = [c for c in plan.checks if c.pending]
+    if pending:
+        steps = sorted({c.pending.split(" (", 1)[0] for c in pending}, key=lambda s: int(s.split()[1]))
+        return (f"PASS: {len(plan.checks) - len(pending)} of {len(plan.checks)} checks passed, {len(pending)} pending "
+                f"until {' and '.join(steps)} of the release ({', '.join(c.name for c in pending)})")
     return f"PASS: all {len(plan.checks)} checks passed"
 
 
@@ -641,10 +721,15 @@ def to_text(plan: Plan, diagram: Path | None = None) -> str:
         if unused:
             out += _items("    also exported, carried by no resource input:", unused, " " * 8)
     out.append("")
-    failed = [c for c in plan.checks if not c.passed]
-    out.append(f"Checks: {len(plan.checks) - len(failed)} passed, {len(failed)} failed")
+    failed = [c for c in plan.checks if c.status == "FAIL"]
+    pending = [c for c in plan.checks if c.status == "PENDING"]
+    out.append(f"Checks: {len(plan.checks) - len(failed) - len(pending)} passed, "
+               + (f"{len(pending)} pending, " if pending else "") + f"{len(failed)} failed")
     for check in plan.checks:
-        out += _text(f"  {'PASS' if check.passed else 'FAIL'} {check.name}: {check.detail}", " " * 7)
+        if check.pending:
+            out += _text(f"  PENDING {check.name}: completed by {check.pending}; until then:", " " * 7)
+        else:
+            out += _text(f"  {check.status} {check.name}: {check.detail}", " " * 7)
         if not check.passed:
             for problem in check.problems:
                 out += _text(f"       - {problem}", " " * 9)

@@ -140,11 +140,20 @@ class CheckResult:
     problems: tuple[str, ...] = ()
     verified: tuple[str, ...] = ()
     resources: tuple[str, ...] = ()
+    # Set only on a failed check that a later step of the release completes (checks/pending.py):
+    # the step that does, and the backward reference it switches on.
+    pending: str = ""
+
+    @property
+    def status(self) -> str:
+        return "PASS" if self.passed else ("PENDING" if self.pending else "FAIL")
 
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "passed": self.passed,
+            "status": self.status,
+            "pending": self.pending or None,
             "detail": self.detail,
             "problems": list(self.problems),
             "verified": list(self.verified),

@@ -1,0 +1,117 @@
+"""Intermediate states of the release: what a later step completes is pending, anything else still fails."""
+
+from __future__ import annotations
+
+import yaml
+
+from channelctl.checks import CheckResult
+from channelctl.checks.pending import Completion, settle
+from channelctl.plan import build_plan, to_text
+from tests.channelctl.test_plan_support import copy_project
+
+PREFIX = "private-mqtt-channel:"
+
+
+def _edit(path, change):
+    document = yaml.safe_load(path.read_text())
+    change(document["config"])
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def _first_deploy(project):
+    """The files of a first release: no backward reference switched on yet."""
+    _edit(project / "Pulumi.network.yaml", lambda c: c.pop(f"{PREFIX}iotStack"))
+    _edit(project / "Pulumi.iot.yaml", lambda c: [e.pop("stack") for e in c[f"{PREFIX}consumers"]])
+
+
+def _add_consumer_before_step_5(project):
+    """A second consumer: its stack file exists and the iot stack allows it, its entry has no stack yet."""
+    consumer = yaml.safe_load((project / "Pulumi.consumer.yaml").read_text())
+    config = consumer["config"]
+    config[f"{PREFIX}accountId"] = "444444444444"
+    config[f"{PREFIX}assumeRoleArn"] = "arn:aws:iam::444444444444:role/mqtt-channel-deployer"
+    config[f"{PREFIX}vpcCidr"] = "10.40.0.0/16"
+    (project / "Pulumi.consumer-b.yaml").write_text(yaml.safe_dump(consumer, sort_keys=False))
+    _edit(project / "Pulumi.iot.yaml", lambda c: c[f"{PREFIX}consumers"].append(
+        {"name": "plant-b", "accountId": "444444444444", "vpcCidr": "10.40.0.0/16"}))
+
+
+def _statuses(plan):
+    return {c.name: c.status for c in plan.checks}
+
+
+def test_first_deploy_passes_with_what_steps_3_and_5_complete(tmp_path):
+    project = copy_project(tmp_path)
+    _first_deploy(project)
+
+    plan = build_plan(project)
+
+    assert _statuses(plan) == {"devices-path": "PENDING", "devices-dns": "PENDING",
+                               "consumer-path:consumer": "PENDING", "isolation": "PASS", "capacity": "PASS"}
+    assert plan.passed
+    pending = {c.name: c.pending for c in plan.checks if c.pending}
+    assert pending["devices-path"].startswith("step 3 (network again: accept the TGW attachment")
+    assert "once Pulumi.network.yaml: iotStack = acme/private-mqtt-channel/iot" in pending["devices-path"]
+    assert pending["consumer-path:consumer"].startswith("step 5 (iot again: accept the consumers' endpoint connections)")
+    assert pending["consumer-path:consumer"].endswith(
+        "once Pulumi.iot.yaml: consumers[0].stack = acme/private-mqtt-channel/consumer")
+    consumer = next(c for c in plan.checks if c.name == "consumer-path:consumer")
+    assert any("nothing accepts consumer:consumer-endpoint" in p for p in consumer.problems)  # what is missing
+    text = to_text(plan)
+    assert "  PENDING devices-path: completed by step 3 (network again" in text
+    assert text.splitlines()[-1] == ("PASS: 2 of 5 checks passed, 3 pending until step 3 and step 5 of the release "
+                                     "(devices-path, devices-dns, consumer-path:consumer)")
+
+
+def test_a_consumer_added_before_step_5_is_pending_until_step_5(tmp_path):
+    project = copy_project(tmp_path)
+    _add_consumer_before_step_5(project)
+
+    plan = build_plan(project)
+
+    statuses = _statuses(plan)
+    assert statuses.pop("consumer-path:consumer-b") == "PENDING"
+    assert set(statuses.values()) == {"PASS"}
+    (pending,) = [c.pending for c in plan.checks if c.pending]
+    assert pending.startswith("step 5 (iot again") and pending.endswith(
+        "once Pulumi.iot.yaml: consumers[1].stack = acme/private-mqtt-channel/consumer-b")
+    assert plan.passed
+
+
+def test_a_broken_channel_in_a_first_deploy_still_fails(tmp_path):
+    """No Direct Connect connection: step 3 does not fix that, so the device checks fail; the rest stays pending."""
+    project = copy_project(tmp_path)
+    _first_deploy(project)
+    _edit(project / "Pulumi.network.yaml", lambda c: c.update({f"{PREFIX}directConnect": {"gatewayAsn": 64513}}))
+
+    plan = build_plan(project)
+
+    statuses = _statuses(plan)
+    assert statuses["devices-path"] == "FAIL"
+    assert statuses["devices-dns"] == "FAIL"  # the Resolver is out of reach from on-premises too
+    assert statuses["consumer-path:consumer"] == "PENDING"
+    assert not plan.passed
+    assert to_text(plan).splitlines()[-1] == "FAIL: 2 of 5 checks failed (devices-path, devices-dns)"
+
+
+def test_a_consumer_the_iot_stack_does_not_list_fails_rather_than_pending(tmp_path):
+    """The consumer's account is in no consumers entry: no step of the release accepts it."""
+    project = copy_project(tmp_path)
+    _first_deploy(project)
+    _edit(project / "Pulumi.iot.yaml", lambda c: c[f"{PREFIX}consumers"][0].update({"accountId": "555555555555"}))
+
+    plan = build_plan(project)
+
+    assert _statuses(plan)["consumer-path:consumer"] == "FAIL"
+    assert not plan.passed
+
+
+def test_settle_marks_pending_only_what_a_completion_passes():
+    failed = CheckResult(name="a", passed=False, detail="x", problems=("x",))
+    other = CheckResult(name="b", passed=False, detail="y", problems=("y",))
+    step3 = Completion(step=3, stack="network", what="w", switch_on=("iotStack = o/p/iot",), stacks={})
+    settled = settle([failed, other], [(step3, [CheckResult(name="a", passed=True, detail=""),
+                                                CheckResult(name="b", passed=False, detail="y")])])
+    assert [r.status for r in settled] == ["PENDING", "FAIL"]
+    assert settled[0].pending == "step 3 (network again: w) once iotStack = o/p/iot"
+    assert settle([failed], []) == [failed]  # a finished channel has no completion: a failure stays one
