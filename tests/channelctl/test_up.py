@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,10 +13,12 @@ import pytest
 from pulumi.automation import CommandResult, OnOutput, PulumiCommand
 from pulumi.automation.errors import create_command_error
 from pulumi.runtime.proto import events_pb2, events_pb2_grpc
+import yaml
 from semver import VersionInfo
 
 from channelctl import cli, up
 from channelctl.project import deployment_steps, load_project
+from tests.channelctl.test_plan_support import copy_project
 
 STACKS = {
     "network": "",
@@ -46,25 +49,36 @@ class RecordingPulumi(PulumiCommand):
         # Deliberately no super().__init__(): that would run `pulumi version`.
         self.command = "pulumi"
         self.version = VersionInfo(3, 272, 0)
-        self.existing = set(existing)
+        self.existing = {self.canonical(name) for name in existing}
         self.fail_operation = fail_operation
         self.error_line = error_line
         self.calls: list[Call] = []
         self.operations = 0
+        self.config_files: dict[int, str | None] = {}  # operation number -> the --config-file's text
+
+    @staticmethod
+    def canonical(name: str) -> str:
+        """`org/project/stack` and `org/stack` name the same stack of the current project."""
+        parts = name.split("/")
+        return f"{parts[0]}/{parts[2]}" if len(parts) == 3 else name
 
     def run(self, args: list[str], cwd: str, additional_env: Mapping[str, str],
             on_output: OnOutput | None = None, on_error: OnOutput | None = None) -> CommandResult:
         call = Call(tuple(args), cwd)
         self.calls.append(call)
         if args[:2] == ["stack", "select"]:
-            if call.stack not in self.existing:
+            if self.canonical(call.stack) not in self.existing:
                 return self._fail(f"error: no stack named '{call.stack}' found", 255)
             return CommandResult("", "", 0)
         if args[:2] == ["stack", "init"]:
-            self.existing.add(args[2])
+            self.existing.add(self.canonical(args[2]))
             return CommandResult(f"Created stack '{args[2]}'", "", 0)
         if args[0] in ("preview", "up"):
             self.operations += 1
+            if "--config-file" in args:
+                self.config_files[self.operations] = Path(args[args.index("--config-file") + 1]).read_text()
+            else:
+                self.config_files[self.operations] = None
             line = f"{'Previewing update' if args[0] == 'preview' else 'Updating'} ({call.stack})"
             if on_output:
                 on_output(line)
@@ -104,6 +118,9 @@ class RecordingPulumi(PulumiCommand):
     def operations_run(self) -> list[tuple[str, str]]:
         return [(c.args[0], c.stack) for c in self.calls if c.args[0] in ("preview", "up")]
 
+    def created(self) -> list[str]:
+        return [c.args[2] for c in self.calls if c.args[:2] == ("stack", "init")]
+
 
 @pytest.fixture
 def project_dir(tmp_path: Path) -> Path:
@@ -115,10 +132,22 @@ def project_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def main(argv: list[str], command: PulumiCommand | None) -> int:
+class Terminal(io.StringIO):
+    """A stdin that is a terminal, with what the operator types."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def passing_plan(directory: Path) -> up.PlanVerdict:
+    return up.PlanVerdict(passed=True, summary="PASS: all 5 checks passed")
+
+
+def main(argv: list[str], command: PulumiCommand | None, plan_checker=passing_plan,
+         stdin: io.StringIO | None = None) -> int:
     args = cli.build_parser().parse_args(["up", *argv])
     assert args.func is up.run
-    return up.run(args, command=command)
+    return up.run(args, command=command, plan_checker=plan_checker, stdin=stdin or io.StringIO(""))
 
 
 FULL_ORDER = ["network", "iot", "network", "consumer-a", "consumer-b", "iot"]
@@ -127,11 +156,12 @@ FULL_ORDER = ["network", "iot", "network", "consumer-a", "consumer-b", "iot"]
 def test_up_runs_the_five_steps_in_order(project_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pulumi = RecordingPulumi(existing=set(STACKS))
 
-    assert main(["--cwd", str(project_dir)], pulumi) == up.EXIT_OK
+    assert main(["--cwd", str(project_dir), "--yes"], pulumi) == up.EXIT_OK
 
     assert pulumi.operations_run() == [("up", stack) for stack in FULL_ORDER]
     selected = [c.stack for c in pulumi.calls if c.args[:2] == ("stack", "select")]
-    assert selected == FULL_ORDER  # each step selects its own stack before it runs
+    # Every stack is looked up before anything runs, then each step selects its own stack.
+    assert selected == ["network", "iot", "consumer-a", "consumer-b", *FULL_ORDER]
     assert {c.cwd for c in pulumi.calls} == {str(project_dir)}  # the local program, never a temp dir
     for call in pulumi.calls:
         if call.args[0] == "up":
@@ -170,7 +200,7 @@ def test_a_failing_step_stops_the_release_and_is_named(
     pulumi = RecordingPulumi(existing=set(STACKS), fail_operation=fail_operation,
                              error_line="error: resource 'channel-tgw-accepter' failed: AccessDenied")
 
-    assert main(["--cwd", str(project_dir)], pulumi) == up.EXIT_STEP_FAILED
+    assert main(["--cwd", str(project_dir), "--yes"], pulumi) == up.EXIT_STEP_FAILED
 
     assert pulumi.operations_run() == [("up", s) for s in FULL_ORDER[:fail_operation]]
     assert pulumi.calls[-1].args[0] == "up"  # nothing at all ran after the failing step
@@ -193,20 +223,33 @@ def test_a_failing_preview_also_stops(project_dir: Path, capsys: pytest.CaptureF
     assert "step 2 of 5 failed on stack 'iot'" in capsys.readouterr().err
 
 
-def test_a_stack_not_yet_in_the_backend_is_created(project_dir: Path) -> None:
+def test_a_stack_not_yet_in_the_backend_is_created_with_create(project_dir: Path) -> None:
     pulumi = RecordingPulumi(existing={"network", "iot", "consumer-a"})
 
-    assert main(["--cwd", str(project_dir)], pulumi) == up.EXIT_OK
+    assert main(["--cwd", str(project_dir), "--yes", "--create"], pulumi) == up.EXIT_OK
 
-    created = [c.args[2] for c in pulumi.calls if c.args[:2] == ("stack", "init")]
-    assert created == ["consumer-b"]
+    assert pulumi.created() == ["consumer-b"]
     assert pulumi.operations_run() == [("up", stack) for stack in FULL_ORDER]
+
+
+def test_a_missing_stack_without_create_is_refused_before_anything_runs(
+    project_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A typo in --org names stacks that do not exist: nothing is created, nothing deployed."""
+    pulumi = RecordingPulumi(existing={f"acme/{s}" for s in STACKS})
+
+    assert main(["--cwd", str(project_dir), "--org", "acmee", "--yes"], pulumi) == up.EXIT_USAGE
+
+    assert pulumi.operations_run() == [] and pulumi.created() == []
+    err = capsys.readouterr().err
+    assert "stack 'acmee/network', 'acmee/iot', 'acmee/consumer-a', 'acmee/consumer-b' does not exist" in err
+    assert "pass --create for a first release; nothing was run" in err
 
 
 def test_selected_stacks_keep_the_release_order(project_dir: Path) -> None:
     pulumi = RecordingPulumi(existing=set(STACKS))
 
-    assert main(["--cwd", str(project_dir), "--stacks", "consumer-a", "iot"], pulumi) == up.EXIT_OK
+    assert main(["--cwd", str(project_dir), "--stacks", "consumer-a", "iot", "--yes"], pulumi) == up.EXIT_OK
 
     assert pulumi.operations_run() == [("up", "iot"), ("up", "consumer-a"), ("up", "iot")]
 
@@ -216,7 +259,7 @@ def test_an_explicit_policy_pack_replaces_the_default(project_dir: Path, tmp_pat
     (pack / "PulumiPolicy.yaml").write_text("runtime: python\n", encoding="utf-8")
     pulumi = RecordingPulumi(existing=set(STACKS))
 
-    assert main(["--cwd", str(project_dir), "--stacks", "network", "--policy-pack", str(pack)], pulumi) == up.EXIT_OK
+    assert main(["--cwd", str(project_dir), "--stacks", "network", "--policy-pack", str(pack), "--yes"], pulumi) == up.EXIT_OK
 
     ups = [c for c in pulumi.calls if c.args[0] == "up"]
     assert [c.args[c.args.index("--policy-pack") + 1] for c in ups] == [str(pack), str(pack)]
@@ -236,7 +279,7 @@ def test_a_project_error_exits_2_before_any_pulumi_call(project_dir: Path, capsy
     (project_dir / "Pulumi.iot.yaml").write_text("config:\n  private-mqtt-channel:role: gateway\n", encoding="utf-8")
     pulumi = RecordingPulumi(existing=set(STACKS))
 
-    assert main(["--cwd", str(project_dir)], pulumi) == up.EXIT_USAGE
+    assert main(["--cwd", str(project_dir), "--yes"], pulumi) == up.EXIT_USAGE
 
     assert pulumi.calls == []
     assert capsys.readouterr().err.strip() == (
@@ -264,7 +307,7 @@ def test_a_missing_pulumi_cli_exits_2(project_dir: Path, tmp_path_factory: pytes
 def test_an_organization_qualifies_every_stack(project_dir: Path) -> None:
     pulumi = RecordingPulumi(existing={f"acme/{s}" for s in STACKS})
 
-    assert main(["--cwd", str(project_dir), "--org", "acme"], pulumi) == up.EXIT_OK
+    assert main(["--cwd", str(project_dir), "--org", "acme", "--yes"], pulumi) == up.EXIT_OK
 
     assert pulumi.operations_run() == [("up", f"acme/{stack}") for stack in FULL_ORDER]
 
@@ -323,6 +366,126 @@ def test_the_organization_of_the_references_is_released(project_dir: Path) -> No
     _references(project_dir, "acme")
     pulumi = RecordingPulumi(existing={f"acme/{s}" for s in STACKS})
 
-    assert main(["--cwd", str(project_dir), "--org", "acme"], pulumi) == up.EXIT_OK
+    assert main(["--cwd", str(project_dir), "--org", "acme", "--yes"], pulumi) == up.EXIT_OK
 
     assert pulumi.operations_run() == [("up", f"acme/{stack}") for stack in FULL_ORDER]
+
+
+# --------------------------------------------------------------------------- #
+# Before anything runs: the plan, confirmation
+# --------------------------------------------------------------------------- #
+
+
+def test_a_failing_plan_refuses_before_any_pulumi_call(project_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def failing(directory: Path) -> up.PlanVerdict:
+        return up.PlanVerdict(passed=False, summary="FAIL: 1 of 5 checks failed (devices-path)")
+
+    pulumi = RecordingPulumi(existing=set(STACKS))
+
+    assert main(["--cwd", str(project_dir), "--yes"], pulumi, plan_checker=failing) == up.EXIT_PLAN_FAILED
+
+    assert pulumi.calls == []
+    assert capsys.readouterr().err.strip() == (
+        "channelctl up: the plan of the stack files fails — FAIL: 1 of 5 checks failed (devices-path); "
+        "run 'channelctl plan' to see why; nothing was run")
+
+
+def test_the_real_plan_of_broken_stack_files_refuses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = copy_project(tmp_path)
+    path = project / "Pulumi.network.yaml"
+    path.write_text(path.read_text().replace("deviceVpcCidr: 10.10.0.0/16", "deviceVpcCidr: 10.10.0.0/33"))
+    (project / "policies").mkdir()
+    (project / "policies" / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    pulumi = RecordingPulumi(existing={"network", "iot", "consumer"})
+
+    assert main(["--cwd", str(project), "--yes"], pulumi, plan_checker=up.check_plan) == up.EXIT_USAGE
+
+    assert pulumi.calls == []
+    err = capsys.readouterr().err
+    assert err.startswith("channelctl up: the plan refuses the stack files: Pulumi.network.yaml: ")
+    assert "10.10.0.0/33" in err and err.rstrip().endswith("nothing was run")
+
+
+def test_without_yes_a_non_terminal_stdin_refuses(project_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pulumi = RecordingPulumi(existing=set(STACKS))
+
+    assert main(["--cwd", str(project_dir)], pulumi, stdin=io.StringIO("yes\n")) == up.EXIT_USAGE
+
+    assert pulumi.operations_run() == []
+    assert "stdin is not a terminal" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("typed", "code", "ran"), [("yes\n", up.EXIT_OK, 6), ("y\n", up.EXIT_OK, 6),
+                                                    ("no\n", up.EXIT_USAGE, 0), ("\n", up.EXIT_USAGE, 0)])
+def test_on_a_terminal_it_asks(project_dir: Path, capsys: pytest.CaptureFixture[str], typed: str, code: int,
+                               ran: int) -> None:
+    pulumi = RecordingPulumi(existing=set(STACKS))
+
+    assert main(["--cwd", str(project_dir)], pulumi, stdin=Terminal(typed)) == code
+
+    assert len(pulumi.operations_run()) == ran
+    out = capsys.readouterr()
+    assert "Deploy? Type 'yes' to continue: " in out.out
+    if not ran:
+        assert "not confirmed; nothing was run" in out.err
+
+
+def test_a_preview_needs_no_confirmation(project_dir: Path) -> None:
+    pulumi = RecordingPulumi(existing=set(STACKS))
+    assert main(["--cwd", str(project_dir), "--preview"], pulumi) == up.EXIT_OK
+    assert len(pulumi.operations_run()) == 6
+
+
+def test_steps_selects_one_step_of_the_release(project_dir: Path) -> None:
+    pulumi = RecordingPulumi(existing=set(STACKS))
+
+    assert main(["--cwd", str(project_dir), "--stacks", "network", "--steps", "3", "--yes"], pulumi) == up.EXIT_OK
+
+    assert pulumi.operations_run() == [("up", "network")]
+
+
+# --------------------------------------------------------------------------- #
+# A first release from empty accounts, with the committed files
+# --------------------------------------------------------------------------- #
+
+
+def test_a_first_release_from_empty_accounts_leaves_backward_references_out_of_the_first_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = copy_project(tmp_path)
+    committed = {p.name: p.read_bytes() for p in project.glob("Pulumi*.yaml")}
+    pulumi = RecordingPulumi(existing=set())
+
+    assert main(["--cwd", str(project), "--org", "acme", "--create", "--yes"], pulumi) == up.EXIT_OK
+
+    assert pulumi.operations_run() == [("up", f"acme/{s}") for s in ("network", "iot", "network", "consumer", "iot")]
+    assert pulumi.created() == ["acme/network", "acme/iot", "acme/consumer"]
+    files = pulumi.config_files
+    # Step 1: the iot stack does not exist yet, so network runs without iotStack, everything else as committed.
+    step1 = yaml.safe_load(files[1])["config"]
+    assert "private-mqtt-channel:iotStack" not in step1
+    committed_network = yaml.safe_load(committed["Pulumi.network.yaml"])["config"]
+    assert step1 == {k: v for k, v in committed_network.items() if k != "private-mqtt-channel:iotStack"}
+    # Step 2: no consumer stack exists yet, so iot runs without consumers[].stack.
+    step2 = yaml.safe_load(files[2])["config"]
+    assert step2["private-mqtt-channel:consumers"] == [
+        {k: v for k, v in e.items() if k != "stack"}
+        for e in yaml.safe_load(committed["Pulumi.iot.yaml"])["config"]["private-mqtt-channel:consumers"]]
+    assert step2["private-mqtt-channel:networkStack"] == "acme/private-mqtt-channel/network"  # forward: kept
+    # Steps 3, 4, 5 read the committed files as they are.
+    assert files[3] is None and files[4] is None and files[5] is None
+    # The committed files were never edited.
+    assert {p.name: p.read_bytes() for p in project.glob("Pulumi*.yaml")} == committed
+    out = capsys.readouterr().out
+    assert "iotStack left out of this pass: stack 'acme/private-mqtt-channel/iot' does not exist yet" in out
+
+
+def test_a_later_release_keeps_every_backward_reference(tmp_path: Path) -> None:
+    """Once the stacks exist, no pass leaves a reference out: nothing step 3 or 5 built is removed."""
+    project = copy_project(tmp_path)
+    pulumi = RecordingPulumi(existing={"acme/network", "acme/iot", "acme/consumer"})
+
+    assert main(["--cwd", str(project), "--org", "acme", "--yes"], pulumi) == up.EXIT_OK
+
+    assert set(pulumi.config_files.values()) == {None}
+    assert pulumi.created() == []
