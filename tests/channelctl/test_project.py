@@ -263,24 +263,49 @@ def workflow_release_roles(workflow: dict) -> list[str]:
     roles = []
     for name in order:
         job = jobs[name]
-        (pulumi_step,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("pulumi/actions@")]
-        stack = pulumi_step["with"]["stack-name"].rsplit("/", 1)[-1]  # "<org>/<stack>"
-        stacks = [entry["stack"] for entry in job["strategy"]["matrix"]["include"]] if "matrix." in stack else [stack]
+        up = channelctl_up(job)
+        stack = up["--stacks"]
+        stacks = [entry["stack"] for entry in job["strategy"]["matrix"]["include"]] if stack == '"$STACK"' else [stack]
         job_roles = {s.split("-", 1)[0] for s in stacks}
         assert len(job_roles) == 1, f"job {name} mixes roles {job_roles}"
         roles.append(job_roles.pop())
     return roles
 
 
+def channelctl_up(job: dict) -> dict[str, str]:
+    """The job's one `channelctl up` command line, as option -> value ('' for a flag)."""
+    (line,) = [line.strip() for s in job["steps"] for line in str(s.get("run", "")).splitlines()
+               if "channelctl up " in line]
+    words = line.split()
+    options: dict[str, str] = {}
+    for index, word in enumerate(words):
+        if word.startswith("--"):
+            following = words[index + 1] if index + 1 < len(words) else ""
+            options[word] = "" if following.startswith("--") or not following else following
+    return options
+
+
 def test_the_deploy_workflow_follows_the_release_order() -> None:
     workflow = yaml.safe_load(DEPLOY_WORKFLOW.read_text(encoding="utf-8"))
 
     assert workflow_release_roles(workflow) == [role for _, role, _ in RELEASE_ORDER]
-    for name, job in workflow["jobs"].items():
-        assert job.get("environment"), f"{name} runs without an environment (no approval gate)"
-        assert job["permissions"] == {"contents": "read", "id-token": "write"}, name
-        (pulumi_step,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("pulumi/actions@")]
-        assert pulumi_step["with"]["command"] == "up" and pulumi_step["with"]["policyPacks"] == "policies", name
+    jobs = list(workflow["jobs"].values())
+    for (number, _, _), job in zip(RELEASE_ORDER, jobs):
+        assert job.get("environment"), f"{job['name']} runs without an environment (no approval gate)"
+        assert job["permissions"] == {"contents": "read", "id-token": "write"}, job["name"]
+        up = channelctl_up(job)
+        # One step per job, never a confirmation prompt, no --preview, the default policy pack (policies/).
+        assert up["--steps"] == str(number) and "--yes" in up and "--preview" not in up, job["name"]
+        assert "--policy-pack" not in up and up["--org"] == '"$PULUMI_ORG"', job["name"]
+        # Only the passes that first deploy a stack may create one, and only on a manual first release.
+        run = next(s["run"] for s in job["steps"] if "channelctl up " in str(s.get("run", "")))
+        if number in (3, 5):
+            assert "--create" not in run, job["name"]
+        else:
+            assert '"${create[@]}"' in run and 'if [ "$FIRST_RELEASE" = "true" ]; then create=(--create); fi' in run
+            assert next(s for s in job["steps"] if "run" in s and "channelctl up " in s["run"])["env"][
+                "FIRST_RELEASE"] == "${{ inputs.first-release }}"
+    assert workflow[True]["workflow_dispatch"]["inputs"]["first-release"]["default"] is False
 
 
 def test_a_reordered_deploy_workflow_is_caught() -> None:
