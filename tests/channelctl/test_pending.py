@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from channelctl.checks import CheckResult
 from channelctl.checks.pending import Completion, settle
 from channelctl.plan import build_plan, to_text
+from channelctl.project import ProjectError
 from tests.channelctl.test_plan_support import ROOT, copy_project
 
 README = (ROOT / "README.md").read_text()
@@ -49,7 +51,8 @@ def test_first_deploy_passes_with_what_steps_3_and_5_complete(tmp_path):
     plan = build_plan(project)
 
     assert _statuses(plan) == {"devices-path": "PENDING", "devices-dns": "PENDING",
-                               "consumer-path:consumer": "PENDING", "isolation": "PASS", "capacity": "PASS"}
+                               "consumer-path:consumer": "PENDING", "isolation": "PASS", "capacity": "PASS",
+                               "coherence": "PASS"}
     assert plan.passed
     pending = {c.name: c.pending for c in plan.checks if c.pending}
     assert pending["devices-path"].startswith("step 3 (network again: accept the TGW attachment")
@@ -99,16 +102,14 @@ def test_a_broken_channel_in_a_first_deploy_still_fails(tmp_path):
     assert to_text(plan).splitlines()[-1] == "FAIL: 2 of 6 checks failed (devices-path, devices-dns)"
 
 
-def test_a_consumer_the_iot_stack_does_not_list_fails_rather_than_pending(tmp_path):
+def test_a_consumer_the_iot_stack_does_not_list_is_refused_rather_than_pending(tmp_path):
     """The consumer's account is in no consumers entry: no step of the release accepts it."""
     project = copy_project(tmp_path)
     _first_deploy(project)
     _edit(project / "Pulumi.iot.yaml", lambda c: c[f"{PREFIX}consumers"][0].update({"accountId": "555555555555"}))
 
-    plan = build_plan(project)
-
-    assert _statuses(plan)["consumer-path:consumer"] == "FAIL"
-    assert not plan.passed
+    with pytest.raises(ProjectError, match="account 333333333333 is in no entry"):
+        build_plan(project)
 
 
 def test_settle_marks_pending_only_what_a_completion_passes():
