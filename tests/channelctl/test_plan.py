@@ -414,7 +414,7 @@ def test_text_lines_fit_160_columns_and_end_with_one_verdict(plan):
     for stack in plan.stacks.values():
         for type_ in {short_type(r.type) for r in counted(stack.rendered.resources)}:
             assert f"{type_} x" in text
-    assert lines[-1] == "PASS: all 7 checks passed"
+    assert lines[-1] == f"PASS: all {len(plan.checks)} checks passed"
     assert sum(line.startswith(("PASS:", "FAIL:")) for line in lines) == 1
 
 
@@ -430,8 +430,8 @@ def test_a_failing_plan_ends_with_a_fail_verdict(plan):
     broken = copy.copy(plan)
     broken.checks = [*plan.checks[:1], CheckResult(name="devices-dns", passed=False, detail="broken", problems=("x",)),
                      *plan.checks[2:]]
-    assert to_text(broken).splitlines()[-1] == "FAIL: 1 of 7 checks failed (devices-dns)"
-    assert to_json(broken)["verdict"] == "FAIL: 1 of 7 checks failed (devices-dns)"
+    assert to_text(broken).splitlines()[-1] == f"FAIL: 1 of {len(plan.checks)} checks failed (devices-dns)"
+    assert to_json(broken)["verdict"] == f"FAIL: 1 of {len(plan.checks)} checks failed (devices-dns)"
 
 
 def test_account_header_counts_agree_with_the_last_step_of_each_stack(plan):
