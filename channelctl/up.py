@@ -49,7 +49,7 @@ POLICY_PACK_DIR = "policies"
 POLICY_PACK_FILE = "PulumiPolicy.yaml"
 LAST_STEP = RELEASE_ORDER[-1][0]
 _REASON_LIMIT = 300
-_ORGANIZATION = re.compile(r"^[A-Za-z0-9_.-]+$")
+_ORGANIZATION = re.compile(r"^[A-Za-z0-9_.-]+\Z")
 
 Printer = Callable[[str], None]
 

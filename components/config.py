@@ -68,19 +68,19 @@ SAME_ORGANIZATION_RULE = (
 # Private ASN ranges accepted by Transit Gateway and Direct Connect gateways.
 _PRIVATE_ASN_RANGES = ((64512, 65534), (4_200_000_000, 4_294_967_294))
 
-_ACCOUNT_RE = re.compile(r"^\d{12}$")
-_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
-_ROLE_ARN_RE = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
-_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$")
-_STACK_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")
-_DX_CONNECTION_RE = re.compile(r"^dx(con|lag)-[0-9a-z]{8,}$")
-_VPC_ID_RE = re.compile(r"^vpc-[0-9a-f]{8,17}$")
-_SUBNET_ID_RE = re.compile(r"^subnet-[0-9a-f]{8,17}$")
-_TAG_KEY_RE = re.compile(r"^[\w.:/=+@ -]{1,128}$")
-_TOPIC_SEGMENT_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_INSTANCE_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
-_ACM_ARN_RE = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}$")
-_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_ACCOUNT_RE = re.compile(r"^\d{12}\Z")
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d\Z")
+_ROLE_ARN_RE = re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]{1,512}\Z")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]\Z")
+_STACK_RE = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}\Z")
+_DX_CONNECTION_RE = re.compile(r"^dx(con|lag)-[0-9a-z]{8,}\Z")
+_VPC_ID_RE = re.compile(r"^vpc-[0-9a-f]{8,17}\Z")
+_SUBNET_ID_RE = re.compile(r"^subnet-[0-9a-f]{8,17}\Z")
+_TAG_KEY_RE = re.compile(r"^[\w.:/=+@ -]{1,128}\Z")
+_TOPIC_SEGMENT_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
+_INSTANCE_TYPE_RE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+\Z")
+_ACM_ARN_RE = re.compile(r"^arn:aws(-[a-z]+)*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}\Z")
+_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 _LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 
 
@@ -318,7 +318,7 @@ def validate_availability_zones(key: str, value: Any, region: str) -> tuple[str,
     if len(zones) > MAX_AVAILABILITY_ZONES:
         raise ConfigError(f"{key} {zones!r} names {len(zones)} zones — at most {MAX_AVAILABILITY_ZONES} are supported")
     for zone in zones:
-        if not isinstance(zone, str) or not re.match(rf"^{re.escape(region)}[a-z]$", zone):
+        if not isinstance(zone, str) or not re.match(rf"^{re.escape(region)}[a-z]\Z", zone):
             raise ConfigError(f"{key} entry {zone!r} is not an availability zone of region {region} — like {region}a")
     if len(set(zones)) != len(zones):
         raise ConfigError(f"{key} {zones!r} repeats a zone — list each zone once")
@@ -759,7 +759,7 @@ def _load_authorizer(value: Any) -> AuthorizerConfig:
             )
     unknown_hash = value.get("unknownUserHash", defaults.unknown_user_hash)
     if not isinstance(unknown_hash, str) or not re.match(
-        r"^(scrypt(:ln=\d+,r=\d+,p=\d+)?|mosquitto-sha512|mosquitto-pbkdf2(:\d+)?)$", unknown_hash
+        r"^(scrypt(:ln=\d+,r=\d+,p=\d+)?|mosquitto-sha512|mosquitto-pbkdf2(:\d+)?)\Z", unknown_hash
     ):
         raise ConfigError(
             f"authorizer.unknownUserHash {unknown_hash!r} is not a hash scheme — scrypt, mosquitto-sha512 or "
@@ -842,7 +842,7 @@ def _load_device_access(value: Any) -> DeviceAccessConfig | None:
             "deviceAccess.caBundleFile is required for tls-proxy — the PEM file (in the project) of the CAs that sign "
             "the custom domain's certificate, like certs/amazon-trust-roots.pem"
         )
-    if bundle is not None and (not isinstance(bundle, str) or not re.match(r"^[A-Za-z0-9_./-]+$", bundle) or ".." in bundle):
+    if bundle is not None and (not isinstance(bundle, str) or not re.match(r"^[A-Za-z0-9_./-]+\Z", bundle) or ".." in bundle):
         raise ConfigError(f"deviceAccess.caBundleFile {bundle!r} is not a relative path inside the project")
     instance_type = value.get("proxyInstanceType", DEFAULT_PROXY_INSTANCE_TYPE)
     if not isinstance(instance_type, str) or not _INSTANCE_TYPE_RE.match(instance_type):

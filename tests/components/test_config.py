@@ -227,3 +227,47 @@ def test_families_and_consumer_listeners_fit_an_nlb():
         load_config(with_changes("iot", expectedDevices=1000, deviceAccess=access), stack="iot")
     access["families"] = families[:48]
     assert load_config(with_changes("iot", expectedDevices=1000, deviceAccess=access), stack="iot")
+
+
+# Python's `$` also matches before a final newline: every name, domain, ID and prefix is
+# checked to its very end, so a pasted value with a trailing newline or blank is refused.
+WHITESPACE = [
+    ("iot", "customDomain", "iot.plant.example.com\n"),
+    ("iot", "customDomain", "iot.plant.example.com "),
+    ("iot", "thingTopicPrefix", "things\n"),
+    ("iot", "networkStack", "acme/private-mqtt-channel/network\n"),
+    ("iot", "customDomainCertificateArn",
+     "arn:aws:acm:us-west-2:222222222222:certificate/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0\n"),
+    ("iot", "accountId", "222222222222\n"),
+    ("iot", "region", "us-west-2\n"),
+    ("network", "iotAccountId", "222222222222\n"),
+    ("consumer", "iotStack", "acme/private-mqtt-channel/iot\n"),
+]
+
+
+@pytest.mark.parametrize(("stack", "key", "value"), WHITESPACE, ids=lambda v: repr(v) if isinstance(v, str) else None)
+def test_names_domains_and_ids_with_trailing_whitespace_are_refused(stack, key, value):
+    with pytest.raises(ConfigError, match=rf"^{key} "):
+        load_config(with_changes(stack, **{key: value}), stack=stack)
+    # The same value without the whitespace is accepted.
+    load_config(with_changes(stack, **{key: value.strip()}), stack=stack)
+
+
+@pytest.mark.parametrize("bad", ["plant/family1\n", "plant/family1 ", "plant /family1"])
+def test_family_topic_prefixes_with_whitespace_are_refused(bad):
+    cfg = example_config("iot")
+    cfg["authorizer"] = {**cfg["authorizer"], "familyTopicPrefixes": {"family1": bad}}
+    with pytest.raises(ConfigError, match=r"authorizer\.familyTopicPrefixes\.family1 "):
+        load_config(cfg, stack="iot")
+
+
+@pytest.mark.parametrize("bad", ["family1\n", "family1 "])
+def test_family_names_with_whitespace_are_refused(bad):
+    cfg = example_config("iot")
+    cfg["authorizer"] = {**cfg["authorizer"], "familyTopicPrefixes": {bad: "plant/family1"}}
+    with pytest.raises(ConfigError, match=r"authorizer\.familyTopicPrefixes key "):
+        load_config(cfg, stack="iot")
+    access = copy.deepcopy(example_config("iot"))
+    access["deviceAccess"]["families"][0]["name"] = bad
+    with pytest.raises(ConfigError, match=r"deviceAccess\.families\[0\]\.name "):
+        load_config(access, stack="iot")

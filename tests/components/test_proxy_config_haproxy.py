@@ -38,6 +38,7 @@ class Pki:
     ca: CertPair
     good: CertPair  # custom domain, signed by the configured CA
     wrong_name: CertPair  # another name, same CA
+    wrong_san: CertPair  # CN = the custom domain, but the SAN names another host; same CA
     other_ca: CertPair  # custom domain, signed by a CA the proxy does not trust
     listen: CertPair  # the proxy's own self-signed frontend certificate
 
@@ -51,6 +52,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
         ca=ca,
         good=make_server_cert(root, ca, "good", CUSTOM_DOMAIN),
         wrong_name=make_server_cert(root, ca, "wrong-name", "other.example.com"),
+        wrong_san=make_server_cert(root, ca, "wrong-san", "other.example.com", common_name=CUSTOM_DOMAIN),
         other_ca=make_server_cert(root, stranger, "other-ca-server", CUSTOM_DOMAIN),
         listen=make_self_signed(root, "listen", CUSTOM_DOMAIN),
     )
@@ -186,6 +188,19 @@ def test_endpoint_certificate_is_verified_against_the_bundle_and_the_domain(
             assert not any(h.completed for h in handshakes)
             assert all("alert" in h.error.lower() for h in handshakes), handshakes
             assert _wait_health(run.settings, 503) == 503
+
+
+def test_haproxy_2_6_accepts_a_certificate_whose_cn_names_the_domain_when_no_san_does(
+    tmp_path: Path, pki: Pki
+) -> None:
+    """HAProxy's own name check falls back to the CN when no SAN matches (RFC 6125 says it must not).
+
+    The README's tls-proxy section relies on the CA bundle for this case: a publicly trusted CA may
+    only issue a CN that is also one of the SANs (CA/Browser Forum Baseline Requirements 7.1.4.2.2).
+    If this test fails, HAProxy checks SANs only and the README's caveat can go.
+    """
+    for run in _start_proxied(tmp_path, pki, pki.wrong_san):
+        assert _exchange(run.device, run.settings.families[0].port, b"secret-reading") == b"echo:secret-reading"
 
 
 def test_health_endpoint_answers_only_its_path(proxied: Proxied) -> None:

@@ -40,8 +40,10 @@ def make_ca(directory: Path, name: str) -> CertPair:
     return pair
 
 
-def make_server_cert(directory: Path, ca: CertPair, name: str, dns_name: str) -> CertPair:
-    """A server certificate for dns_name (CN and SAN), signed by ca."""
+def make_server_cert(
+    directory: Path, ca: CertPair, name: str, dns_name: str, common_name: str | None = None
+) -> CertPair:
+    """A server certificate for dns_name (SAN; also the CN unless common_name), signed by ca."""
     directory.mkdir(parents=True, exist_ok=True)
     pair = CertPair(cert=directory / f"{name}.crt", key=directory / f"{name}.key")
     csr = directory / f"{name}.csr"
@@ -51,7 +53,7 @@ def make_server_cert(directory: Path, ca: CertPair, name: str, dns_name: str) ->
     )
     _openssl(
         "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-        "-subj", f"/CN={dns_name}", "-keyout", str(pair.key), "-out", str(csr),
+        "-subj", f"/CN={common_name or dns_name}", "-keyout", str(pair.key), "-out", str(csr),
     )
     _openssl(
         "x509", "-req", "-in", str(csr), "-CA", str(ca.cert), "-CAkey", str(ca.key), "-CAcreateserial",
