@@ -87,6 +87,10 @@ class UnsafeResource(AuthorizerError):
     """A value placed into a policy ARN could widen the policy (wildcard, variable, separator)."""
 
 
+class TopicScopeOverlap(UnsafeResource):
+    """The device's family prefix overlaps another family's or the certificate devices' topic prefix."""
+
+
 class PolicyTooLarge(AuthorizerError):
     """The device's statements do not fit into the policy documents IoT Core accepts."""
 

@@ -47,6 +47,7 @@ SETTINGS_KEYS = (
     "DISCONNECT_AFTER_SECONDS",
     "REFRESH_AFTER_SECONDS",
     "FAMILY_TOPIC_PREFIXES",
+    "THING_TOPIC_PREFIX",
     "UNKNOWN_USER_HASH",
 )
 # Failures an operator must fix; their messages hold settings or record fields, never secrets.

@@ -2,7 +2,9 @@
 
 Connect: only as the device's own client ID and only through one of the
 gatekeeper's iot.data endpoints (``aws:SourceVpce``). Publish/Receive/Subscribe:
-only under ``<family prefix>/<username>/``, plus the record's extra topics.
+only under ``<family prefix>/<username>/``, plus the record's extra topics; a family
+whose prefix overlaps another's or the certificate things' is refused
+(``authorizer.scopes``).
 Every value placed into an ARN is re-validated here, so a record that slipped
 past import can never widen a policy.
 """
@@ -12,8 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .errors import PolicyTooLarge
+from .errors import PolicyTooLarge, TopicScopeOverlap
 from .records import DeviceRecord, validate_client_id, validate_topic, validate_topic_prefix, validate_username
+from .scopes import family_overlap
 from .settings import Settings
 
 # IoT Core custom-authorizer response limits (IoT developer guide, "Defining your Lambda function").
@@ -28,6 +31,9 @@ def device_statements(record: DeviceRecord, settings: Settings) -> list[Statemen
     username = validate_username(record.username)
     client_id = validate_client_id(record.expected_client_id)
     prefix = validate_topic_prefix(settings.topic_prefix(record.family), f"topic prefix of family {record.family!r}")
+    overlap = family_overlap(record.family, settings.family_topic_prefixes, settings.thing_topic_prefix)
+    if overlap:
+        raise TopicScopeOverlap(overlap)
     own = f"{prefix}/{username}/*"
     statements: list[Statement] = [
         {

@@ -10,6 +10,8 @@
 ``REFRESH_AFTER_SECONDS``     policy cache lifetime, 300-86400, default 3600.
 ``FAMILY_TOPIC_PREFIXES``     JSON object family -> topic prefix, e.g. ``{"meters": "plant1/meters"}``;
                               a family not listed uses its own name as prefix.
+``THING_TOPIC_PREFIX``        the certificate devices' topic prefix (``thingTopicPrefix``), default
+                              ``things``; no family's prefix may overlap it (``authorizer.scopes``).
 ``UNKNOWN_USER_HASH``         the hash work spent on an unknown user name, so that unknown and known
                               names cost the same: ``scrypt`` (default), ``scrypt:ln=15,r=8,p=1``,
                               ``mosquitto-sha512``, ``mosquitto-pbkdf2[:<iterations>]``. Set it to the
@@ -26,12 +28,14 @@ from typing import Mapping
 from .errors import AuthorizerError, SettingsError
 from .hashes import PasswordHash, dummy_hash
 from .records import validate_family, validate_topic_prefix
+from .scopes import configuration_overlaps
 
 # IoT Core custom-authorizer response limits (IoT developer guide, "Defining your Lambda function").
 MIN_SESSION_SECONDS = 300
 MAX_SESSION_SECONDS = 86_400
 DEFAULT_DISCONNECT_AFTER_SECONDS = 86_400
 DEFAULT_REFRESH_AFTER_SECONDS = 3_600
+DEFAULT_THING_TOPIC_PREFIX = "things"  # thingTopicPrefix's default in components/config.py
 
 _VPCE_ID = re.compile(r"vpce-[0-9a-f]{8,17}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
@@ -50,6 +54,7 @@ class Settings:
     refresh_after_seconds: int = DEFAULT_REFRESH_AFTER_SECONDS
     family_topic_prefixes: Mapping[str, str] = field(default_factory=dict)
     unknown_user_hash: PasswordHash | None = None
+    thing_topic_prefix: str = DEFAULT_THING_TOPIC_PREFIX
 
     @property
     def partition(self) -> str:
@@ -68,6 +73,14 @@ class Settings:
 
 def load_settings(environ: Mapping[str, str], function_arn: str | None = None) -> Settings:
     """Read and validate the settings; raise SettingsError naming the variable."""
+    prefixes = _prefixes(environ)
+    thing_prefix = _thing_prefix(environ)
+    overlaps = configuration_overlaps(prefixes, thing_prefix)
+    if overlaps:
+        raise SettingsError(
+            f"FAMILY_TOPIC_PREFIXES and THING_TOPIC_PREFIX overlap: {'; '.join(overlaps)} — "
+            "give every family a prefix apart from the others and from the things'"
+        )
     return Settings(
         table_name=_table(environ),
         data_endpoint_ids=_endpoint_ids(environ),
@@ -75,8 +88,9 @@ def load_settings(environ: Mapping[str, str], function_arn: str | None = None) -
         account_id=_account(environ, function_arn),
         disconnect_after_seconds=_seconds(environ, "DISCONNECT_AFTER_SECONDS", DEFAULT_DISCONNECT_AFTER_SECONDS),
         refresh_after_seconds=_seconds(environ, "REFRESH_AFTER_SECONDS", DEFAULT_REFRESH_AFTER_SECONDS),
-        family_topic_prefixes=_prefixes(environ),
+        family_topic_prefixes=prefixes,
         unknown_user_hash=_unknown_user_hash(environ),
+        thing_topic_prefix=thing_prefix,
     )
 
 
@@ -155,6 +169,14 @@ def _prefixes(environ: Mapping[str, str]) -> dict[str, str]:
             )
             for family, prefix in value.items()
         }
+    except AuthorizerError as err:
+        raise SettingsError(str(err)) from None
+
+
+def _thing_prefix(environ: Mapping[str, str]) -> str:
+    value = environ.get("THING_TOPIC_PREFIX") or DEFAULT_THING_TOPIC_PREFIX
+    try:
+        return validate_topic_prefix(value, "THING_TOPIC_PREFIX")
     except AuthorizerError as err:
         raise SettingsError(str(err)) from None
 

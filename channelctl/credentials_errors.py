@@ -49,3 +49,9 @@ class ConditionNotMet(CredentialsError):
     """A conditional write's condition did not hold; callers turn it into one of the above."""
 
     exit_code = 1
+
+
+class ScopeOverlap(CredentialsError):
+    """The family's topic prefix overlaps another family's or the certificate things' (exit 1)."""
+
+    exit_code = 1

@@ -21,6 +21,7 @@ from typing import Any, Callable
 from authorizer.errors import AuthorizerError
 from authorizer.hashes import MAX_PASSWORD_BYTES, hash_password, parse_hash
 from authorizer.principal import principal_id
+from authorizer.scopes import family_overlap
 from authorizer.records import (
     WEEKDAYS,
     DeviceRecord,
@@ -43,8 +44,10 @@ from channelctl.credentials_errors import (
     DeviceExists,
     DeviceNotFound,
     PasswordInputError,
+    ScopeOverlap,
     UsageError,
 )
+from channelctl.channel_settings import STACK_VARIABLE, ChannelSettings, load_channel_settings
 from channelctl.credentials_store import CredentialTable, now_text
 
 CLEARABLE = ("client_id", "extra_publish", "extra_subscribe", "access_window", "valid_until")
@@ -61,6 +64,12 @@ def register(subparsers: Any) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--table", help="credentials table name (default: $CREDENTIALS_TABLE)")
     common.add_argument("--region", help="AWS region (default: the boto3 environment, e.g. $AWS_DEFAULT_REGION)")
+    common.add_argument(
+        "--stack",
+        help=f"the iot stack whose authorizer settings apply: topic prefixes, memory (default: ${STACK_VARIABLE}; "
+        "without one, the configuration's defaults)",
+    )
+    common.add_argument("--cwd", help="the project directory holding Pulumi.<stack>.yaml (default: .)")
 
     password = argparse.ArgumentParser(add_help=False)
     password.add_argument(
@@ -155,6 +164,7 @@ def _table(args: argparse.Namespace) -> CredentialTable:
 def cmd_add(args: argparse.Namespace, table: CredentialTable) -> int:
     username = _username(args.username)
     family = _checked(validate_family, args.family, "--family")
+    _refuse_overlap(_settings(args), family)
     options = _field_values(args)
     if table.get(username) is not None:
         raise DeviceExists(f"device {username!r} already exists — use set-password or update")
@@ -182,6 +192,7 @@ def cmd_update(args: argparse.Namespace, table: CredentialTable) -> int:
     set_values = _field_values(args, existing.get("access_window"))
     if args.family is not None:
         set_values["family"] = _checked(validate_family, args.family, "--family")
+        _refuse_overlap(_settings(args), set_values["family"])
     remove = tuple(dict.fromkeys(args.clear))
     both = set(remove) & set(set_values)
     if both:
@@ -249,6 +260,7 @@ def cmd_list(args: argparse.Namespace, table: CredentialTable) -> int:
 
 def cmd_import(args: argparse.Namespace, table: CredentialTable) -> int:
     family = _checked(validate_family, args.family, "--family")
+    _refuse_overlap(_settings(args), family)
     try:
         with open(args.file, "rb") as handle:
             data = handle.read()
@@ -405,6 +417,17 @@ def _field_values(args: argparse.Namespace, existing_window: dict[str, Any] | No
     if args.valid_until is not None:
         values["valid_until"] = _checked(parse_valid_until, args.valid_until, "--valid-until").isoformat()
     return values
+
+
+def _settings(args: argparse.Namespace) -> ChannelSettings:
+    return load_channel_settings(getattr(args, "stack", None), getattr(args, "cwd", None))
+
+
+def _refuse_overlap(settings: ChannelSettings, family: str) -> None:
+    """What the authorizer would deny every device of this family for (authorizer/scopes.py)."""
+    problem = family_overlap(family, settings.family_topic_prefixes, settings.thing_topic_prefix)
+    if problem:
+        raise ScopeOverlap(f"{problem} (settings from {settings.source})")
 
 
 def _username(value: str) -> str:

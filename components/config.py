@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+from authorizer.scopes import configuration_overlaps
 from components import aws_limits
 from components.proxy_capacity import (  # noqa: F401  (CONNECTIONS_PER_NLB_TARGET is part of this module's surface)
     CONNECTIONS_PER_NLB_TARGET,
@@ -649,6 +650,14 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
             f"{common.account_id} — import or request the certificate there"
         )
     authorizer = _load_authorizer(values.get("authorizer", {}))
+    overlaps = configuration_overlaps(authorizer.family_topic_prefixes, prefix)
+    if overlaps:
+        # authorizer/scopes.py: a device <prefix>/<user> could otherwise own another family's or a thing's topics.
+        raise ConfigError(
+            f"authorizer.familyTopicPrefixes overlap: {'; '.join(overlaps)} — give every family a prefix "
+            "whose levels are apart from the other families' and from thingTopicPrefix (e.g. plant/family1 "
+            "and plant/family2, not plant and plant/family1)"
+        )
     if authorizer.enabled:
         for key, value in (("customDomain", domain), ("customDomainCertificateArn", cert)):
             if value is None:

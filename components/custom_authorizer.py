@@ -41,6 +41,8 @@ class CustomAuthorizerArgs:
     """Connect is allowed only through these iot.data endpoints."""
     custom_domain: str
     certificate_arn: str
+    thing_topic_prefix: str = "things"
+    """The certificate devices' topic prefix; the authorizer refuses families overlapping it."""
 
 
 def lambda_code() -> pulumi.AssetArchive:
@@ -184,6 +186,7 @@ class CustomAuthorizer(pulumi.ComponentResource):
             "DISCONNECT_AFTER_SECONDS": str(cfg.disconnect_after_seconds),
             "REFRESH_AFTER_SECONDS": str(cfg.refresh_after_seconds),
             "FAMILY_TOPIC_PREFIXES": json.dumps(dict(cfg.family_topic_prefixes), sort_keys=True),
+            "THING_TOPIC_PREFIX": args.thing_topic_prefix,
             "UNKNOWN_USER_HASH": cfg.unknown_user_hash,
         }
         function = aws.lambda_.Function(

@@ -420,6 +420,7 @@ class GatekeeperVpc(pulumi.ComponentResource):
                     data_endpoint_ids=self.data_endpoint_ids,
                     custom_domain=cfg.custom_domain,
                     certificate_arn=cfg.custom_domain_certificate_arn,
+                    thing_topic_prefix=cfg.thing_topic_prefix,
                 ),
                 opts=child,
             )

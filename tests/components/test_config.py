@@ -271,3 +271,27 @@ def test_family_names_with_whitespace_are_refused(bad):
     access["deviceAccess"]["families"][0]["name"] = bad
     with pytest.raises(ConfigError, match=r"deviceAccess\.families\[0\]\.name "):
         load_config(access, stack="iot")
+
+
+@pytest.mark.parametrize(
+    ("prefixes", "thing_prefix", "message"),
+    [
+        ({"family1": "plant/family1", "plant": "plant"}, "things", r"family 'family1' prefix 'plant/family1' overlaps family 'plant'"),
+        ({"family1": "plant", "family2": "plant"}, "things", r"overlaps family 'family2' prefix 'plant'"),
+        ({"family1": "things/family1"}, "things", r"overlaps the certificate devices' topic prefix 'things'"),
+        ({"family1": "devices"}, "devices", r"overlaps the certificate devices' topic prefix 'devices'"),
+    ],
+)
+def test_family_prefixes_that_overlap_each_other_or_the_thing_prefix_are_refused(prefixes, thing_prefix, message):
+    cfg = example_config("iot")
+    cfg["authorizer"] = {**cfg["authorizer"], "familyTopicPrefixes": prefixes}
+    cfg["thingTopicPrefix"] = thing_prefix
+    with pytest.raises(ConfigError, match=r"^authorizer\.familyTopicPrefixes overlap: .*" + message):
+        load_config(cfg, stack="iot")
+
+
+def test_family_prefixes_apart_from_each_other_and_the_things_load():
+    cfg = example_config("iot")
+    cfg["authorizer"] = {**cfg["authorizer"], "familyTopicPrefixes": {"family1": "plant/family1", "plant2": "plant2"}}
+    loaded = load_config(cfg, stack="iot")
+    assert dict(loaded.authorizer.family_topic_prefixes) == {"family1": "plant/family1", "plant2": "plant2"}

@@ -66,6 +66,7 @@ def test_function_runs_in_the_gatekeeper_vpc_with_the_endpoint_ids(chain):
     assert env["CREDENTIALS_TABLE"] == one(iot, T_TABLE).state["name"]
     assert sorted(env["DATA_ENDPOINT_IDS"].split(",")) == sorted(iot.exports["dataEndpointIds"])
     assert json.loads(env["FAMILY_TOPIC_PREFIXES"]) == {"family1": "plant/family1", "family2": "plant/family2"}
+    assert env["THING_TOPIC_PREFIX"] == "things"  # thingTopicPrefix of Pulumi.iot.yaml
 
 
 def test_function_reaches_dynamodb_through_a_gateway_endpoint_only(chain):
