@@ -23,7 +23,8 @@ broker does (it hashes the password as a C string).
 Mosquitto 2.1's ``$argon2id$`` is refused: the standard library cannot verify
 it, and the authorizer takes no third-party dependency.
 
-Error messages name the scheme, never the hash itself.
+Error messages name the scheme (from a fixed list) and what is wrong, never any
+part of the stored field itself: a malformed field may be a plaintext password.
 """
 
 from __future__ import annotations
@@ -158,6 +159,18 @@ def _as_mosquitto_reads_it(password: bytes) -> bytes:
     return password.split(b"\x00", 1)[0]
 
 _ARGON2_PREFIXES = ("$argon2id$", "$argon2i$", "$argon2d$")
+# Schemes crypt(3) and other brokers write; named in refusals, never verified.
+_OTHER_SCHEMES = {
+    "1": "md5-crypt",
+    "2a": "bcrypt",
+    "2b": "bcrypt",
+    "2y": "bcrypt",
+    "5": "sha256-crypt",
+    "apr1": "Apache md5",
+    "y": "yescrypt",
+    "pbkdf2-sha256": "passlib pbkdf2",
+    "pbkdf2-sha512": "passlib pbkdf2",
+}
 _SCRYPT_PARAMS = re.compile(r"ln=([0-9]{1,2}),r=([0-9]{1,2}),p=([0-9]{1,2})")
 
 
@@ -184,9 +197,12 @@ def parse_hash(encoded: str) -> PasswordHash:
         return _parse_pbkdf2(fields)
     if marker == "scrypt":
         return _parse_scrypt(fields)
+    # Only a scheme from this fixed list is ever named: the field may be a plaintext password.
+    known = _OTHER_SCHEMES.get(marker)
     raise UnsupportedHashFormat(
-        f"password hash scheme '${marker[:16]}$' is not supported — "
-        "supported are $6$ and $7$ (mosquitto_passwd) and $scrypt$ (channelctl)"
+        (f"password hash scheme ${marker}$ ({known}) is not supported" if known else
+         "password hash scheme is not one this tool knows")
+        + " — supported are $6$ and $7$ (mosquitto_passwd) and $scrypt$ (channelctl)"
     )
 
 
@@ -269,11 +285,11 @@ def _parse_scrypt(fields: list[str]) -> Scrypt:
 
 def _iterations(text: str) -> int:
     if not text.isascii() or not text.isdigit() or len(text) > 9:
-        raise HashFormatError(f"$7$ iteration count {text[:12]!r} is not a positive integer")
+        raise HashFormatError("$7$ iteration count is not a positive integer of at most 9 digits")
     value = int(text)
     if not 1 <= value <= MAX_PBKDF2_ITERATIONS:
         raise HashFormatError(
-            f"$7$ iteration count {value} is outside 1..{MAX_PBKDF2_ITERATIONS} — "
+            f"$7$ iteration count is outside 1..{MAX_PBKDF2_ITERATIONS} — "
             "re-hash with a smaller `mosquitto_passwd -I` value"
         )
     return value
@@ -282,7 +298,7 @@ def _iterations(text: str) -> int:
 def _scrypt_params_from_text(text: str) -> ScryptParams:
     match = _SCRYPT_PARAMS.fullmatch(text)
     if not match:
-        raise HashFormatError(f"scrypt parameters {text[:40]!r} must look like ln=15,r=8,p=1")
+        raise HashFormatError("scrypt parameters must look like ln=15,r=8,p=1")
     return ScryptParams(log2_n=int(match[1]), r=int(match[2]), p=int(match[3]))
 
 
@@ -293,11 +309,10 @@ def _check_scrypt_params(params: ScryptParams) -> None:
         ("p", params.p, SCRYPT_P_RANGE),
     ):
         if not low <= value <= high:
-            raise HashFormatError(f"scrypt parameter {name}={value} is outside {low}..{high}")
+            raise HashFormatError(f"scrypt parameter {name} is outside {low}..{high}")
     if params.memory_bytes() > SCRYPT_MAX_MEMORY:
         raise HashFormatError(
-            f"scrypt parameters ln={params.log2_n},r={params.r} need {params.memory_bytes() >> 20} MiB — "
-            f"at most {SCRYPT_MAX_MEMORY >> 20} MiB is allowed"
+            f"scrypt parameters ln and r need more than {SCRYPT_MAX_MEMORY >> 20} MiB — lower them"
         )
 
 

@@ -158,6 +158,12 @@ class AuthorizerConfig:
     unknown_user_hash: str = "scrypt"
     memory_size: int = 512
     log_retention_days: int = 365
+    # Roles that run `channelctl devices`: with the authorizer's own role, the only
+    # principals the credentials key lets use it (through DynamoDB).
+    operator_role_arns: tuple[str, ...] = ()
+    # Roles that administer the credentials key (never use it); default: the
+    # deploying role (assumeRoleArn), else the account, whose IAM policies then decide.
+    key_admin_arns: tuple[str, ...] = ()
 
 
 DEVICE_ACCESS_MODES = ("tls-proxy", "tcp-passthrough", "direct")
@@ -658,6 +664,25 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
             "whose levels are apart from the other families' and from thingTopicPrefix (e.g. plant/family1 "
             "and plant/family2, not plant and plant/family1)"
         )
+    for key, arns in (("operatorRoleArns", authorizer.operator_role_arns), ("keyAdminArns", authorizer.key_admin_arns)):
+        for i, arn in enumerate(arns):
+            if arn.split(":")[4] != common.account_id:
+                raise ConfigError(
+                    f"authorizer.{key}[{i}] {arn!r} is not in accountId {common.account_id} — the credentials key "
+                    "is used and administered from the IoT account; name roles of that account"
+                )
+    if (
+        authorizer.enabled
+        and common.assume_role_arn
+        and authorizer.key_admin_arns
+        and common.assume_role_arn not in authorizer.key_admin_arns
+    ):
+        # KMS refuses a key policy that would lock out the principal setting it
+        # (PutKeyPolicy/CreateKey "policy lockout safety check", KMS API reference).
+        raise ConfigError(
+            f"authorizer.keyAdminArns {list(authorizer.key_admin_arns)!r} leaves out assumeRoleArn "
+            f"{common.assume_role_arn} — KMS refuses a key policy that locks out the role deploying it; add it"
+        )
     if authorizer.enabled:
         for key, value in (("customDomain", domain), ("customDomainCertificateArn", cert)):
             if value is None:
@@ -733,7 +758,8 @@ def _load_authorizer(value: Any) -> AuthorizerConfig:
         raise ConfigError(f"authorizer {value!r} is not a map — like {{enabled: true}}")
     allowed = {
         "enabled", "reservedConcurrency", "disconnectAfterSeconds", "refreshAfterSeconds",
-        "familyTopicPrefixes", "unknownUserHash", "memorySize", "logRetentionDays",
+        "familyTopicPrefixes", "unknownUserHash", "memorySize", "logRetentionDays", "operatorRoleArns",
+        "keyAdminArns",
     }
     _refuse_unknown("authorizer", value, allowed)
     defaults = AuthorizerConfig()
@@ -783,8 +809,28 @@ def _load_authorizer(value: Any) -> AuthorizerConfig:
             f"authorizer.logRetentionDays {retention} is not a CloudWatch retention — one of "
             f"{', '.join(map(str, _LOG_RETENTION_DAYS))}"
         )
+    roles = {}
+    for key in ("operatorRoleArns", "keyAdminArns"):
+        arns = _as_list(f"authorizer.{key}", value.get(key, []), "IAM role ARNs like [arn:aws:iam::222222222222:role/mqtt-operators]")
+        for i, arn in enumerate(arns):
+            if not isinstance(arn, str) or not _ROLE_ARN_RE.match(arn):
+                raise ConfigError(
+                    f"authorizer.{key}[{i}] {arn!r} is not an IAM role ARN — like arn:aws:iam::222222222222:role/mqtt-operators"
+                )
+        if len(set(arns)) != len(arns):
+            raise ConfigError(f"authorizer.{key} {arns!r} repeats a role — list each role once")
+        roles[key] = tuple(arns)
+    enabled = _as_bool("authorizer.enabled", value.get("enabled", False))
+    if enabled and not roles["operatorRoleArns"]:
+        raise ConfigError(
+            "authorizer.operatorRoleArns is empty — the credentials table's key lets only the authorizer and these "
+            "roles use it; list the role(s) operators run `channelctl devices` with, like "
+            "[arn:aws:iam::222222222222:role/mqtt-operators]"
+        )
     return AuthorizerConfig(
-        enabled=_as_bool("authorizer.enabled", value.get("enabled", False)),
+        enabled=enabled,
+        operator_role_arns=roles["operatorRoleArns"],
+        key_admin_arns=roles["keyAdminArns"],
         reserved_concurrency=concurrency,
         disconnect_after_seconds=sessions["disconnectAfterSeconds"],
         refresh_after_seconds=sessions["refreshAfterSeconds"],

@@ -43,6 +43,8 @@ class CustomAuthorizerArgs:
     certificate_arn: str
     thing_topic_prefix: str = "things"
     """The certificate devices' topic prefix; the authorizer refuses families overlapping it."""
+    deployer_role_arn: str | None = None
+    """The role deploying the stack; the credentials key's default administrator."""
 
 
 def lambda_code() -> pulumi.AssetArchive:
@@ -51,6 +53,77 @@ def lambda_code() -> pulumi.AssetArchive:
     if not any(p.name == "handler.py" for p in files):
         raise FileNotFoundError(f"{AUTHORIZER_DIR}/handler.py is missing")
     return pulumi.AssetArchive({f"authorizer/{p.name}": pulumi.FileAsset(str(p)) for p in files})
+
+
+# What administers the key and never reads with it (KMS developer guide, "Key policies":
+# key administrators). CreateGrant is not among them: a grant could hand out Decrypt.
+KEY_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateKeyDescription",
+)
+# Using a customer managed key through DynamoDB (KMS developer guide, "How Amazon
+# DynamoDB uses AWS KMS", key policy for a customer managed key).
+KEY_USE_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+
+
+def credentials_key_policy(*, account_id: str, region: str, admin_arns: Sequence[str], user_arns: Sequence[str]) -> dict:
+    """The credentials table key: administered by admin_arns, used only by user_arns and only through DynamoDB."""
+    through_dynamodb = {
+        "StringEquals": {"kms:ViaService": f"dynamodb.{region}.amazonaws.com", "kms:CallerAccount": account_id}
+    }
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Administration",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted(admin_arns)},
+                "Action": list(KEY_ADMIN_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                # Creating or restoring the table: DynamoDB creates its grants on the deployer's behalf.
+                "Sid": "DynamoDBGrantsForTheTable",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted(admin_arns)},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {**through_dynamodb, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+            {
+                "Sid": "UseThroughDynamoDBOnly",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted(user_arns)},
+                "Action": list(KEY_USE_ACTIONS),
+                "Resource": "*",
+                "Condition": through_dynamodb,
+            },
+            {
+                "Sid": "DynamoDBDescribesTheKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "dynamodb.amazonaws.com"},
+                "Action": ["kms:Describe*", "kms:Get*", "kms:List*"],
+                "Resource": "*",
+            },
+        ],
+    }
 
 
 class CustomAuthorizer(pulumi.ComponentResource):
@@ -66,11 +139,37 @@ class CustomAuthorizer(pulumi.ComponentResource):
         provider = opts.provider if opts else None
         child = pulumi.ResourceOptions(parent=self)
 
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        admins = list(cfg.key_admin_arns) or (
+            [args.deployer_role_arn] if args.deployer_role_arn else [f"arn:aws:iam::{args.account_id}:root"]
+        )
         key = aws.kms.Key(
             f"{name}-key",
             description="Encrypts the MQTT device credentials table",
             enable_key_rotation=True,
             deletion_window_in_days=30,
+            policy=role.arn.apply(
+                lambda role_arn: json.dumps(
+                    credentials_key_policy(
+                        account_id=args.account_id,
+                        region=args.region,
+                        admin_arns=admins,
+                        user_arns=[role_arn, *cfg.operator_role_arns],
+                    ),
+                    sort_keys=True,
+                )
+            ),
             opts=child,
         )
         table = aws.dynamodb.Table(
@@ -129,18 +228,6 @@ class CustomAuthorizer(pulumi.ComponentResource):
             opts=child,
         )
 
-        role = aws.iam.Role(
-            f"{name}-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                    ],
-                }
-            ),
-            opts=child,
-        )
         # ENIs in the VPC and its own log stream; nothing else but the table.
         aws.iam.RolePolicyAttachment(
             f"{name}-vpc-access",

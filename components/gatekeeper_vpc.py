@@ -421,6 +421,7 @@ class GatekeeperVpc(pulumi.ComponentResource):
                     custom_domain=cfg.custom_domain,
                     certificate_arn=cfg.custom_domain_certificate_arn,
                     thing_topic_prefix=cfg.thing_topic_prefix,
+                    deployer_role_arn=cfg.common.assume_role_arn,
                 ),
                 opts=child,
             )

@@ -118,7 +118,7 @@ def test_every_kind_of_bad_line_is_reported_with_its_line_number(tmp_path):
     assert "plaintext" in reasons[3] and "mosquitto_passwd -U" in reasons[3]
     assert "not allowed" in reasons[5]
     assert "empty user name" in reasons[6]
-    assert "'$1$' is not supported" in reasons[7]
+    assert "$1$ (md5-crypt) is not supported" in reasons[7]
     assert "also on line 9" in reasons[8] and "also on line 8" in reasons[9]
     assert "more than one ':'" in reasons[10]
     assert "no ':'" in reasons[11]

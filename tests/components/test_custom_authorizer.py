@@ -173,6 +173,14 @@ def test_disabled_authorizer_declares_none_of_it(chain):
     ({"authorizer": {"enabled": True, "refreshAfterSeconds": 60}}, r"authorizer.refreshAfterSeconds 60 is out of range"),
     ({"authorizer": {"enabled": True, "familyTopicPrefixes": {"family1": "plant/#"}}}, r"is not a topic prefix"),
     ({"authorizer": {"enabeld": True}}, r"authorizer has unknown key\(s\) enabeld"),
+    ({"authorizer": {"enabled": True}}, r"authorizer.operatorRoleArns is empty"),
+    ({"authorizer": {"enabled": True, "operatorRoleArns": ["arn:aws:iam::999999999999:role/ops"]}},
+     r"authorizer.operatorRoleArns\[0\] .* is not in accountId 222222222222"),
+    ({"authorizer": {"enabled": True, "operatorRoleArns": ["arn:aws:iam::222222222222:role/ops\n"]}},
+     r"authorizer.operatorRoleArns\[0\] .* is not an IAM role ARN"),
+    ({"authorizer": {"enabled": True, "operatorRoleArns": ["arn:aws:iam::222222222222:role/ops"],
+                     "keyAdminArns": ["arn:aws:iam::222222222222:role/security"]}},
+     r"authorizer.keyAdminArns .* leaves out assumeRoleArn .*mqtt-channel-deployer"),
 ])
 def test_authorizer_config_errors(changes, message):
     cfg = example_config("iot")
@@ -218,3 +226,74 @@ def test_without_reserved_concurrency_nothing_is_reserved_and_no_quota_is_read(c
     iot = _render_iot(chain, {"reservedConcurrency": None}, 10)
     assert "reservedConcurrentExecutions" not in one(iot, T_FUNCTION).inputs
     assert [t for t, _ in iot.invokes if t == QUOTA_TOKEN] == []
+
+
+DECRYPTING = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt", "kms:CreateGrant", "kms:*")
+
+
+def key_policy_problems(rendered):
+    """Who may use the credentials key: the authorizer's role and the operators, only through DynamoDB."""
+    key = one(rendered, "aws:kms/key:Key")
+    role_arn = next(r for r in rendered.resources if r.name == "gatekeeper-authorizer-role").state["arn"]
+    operators = set(example_config("iot")["authorizer"]["operatorRoleArns"])
+    users = {role_arn, *operators}
+    problems = []
+    if not key.inputs.get("policy"):
+        return ["no explicit key policy"]
+    for st in json.loads(key.inputs["policy"])["Statement"]:
+        principal = st["Principal"]
+        aws = principal.get("AWS", []) if isinstance(principal, dict) else principal
+        aws = set(aws if isinstance(aws, list) else [aws])
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        if st["Effect"] != "Allow":
+            continue
+        if "*" in aws:
+            problems.append(f"{st['Sid']}: principal *")
+        for action in actions:
+            if not action.startswith(DECRYPTING):
+                continue
+            condition = st.get("Condition", {})
+            via = condition.get("StringEquals", {}).get("kms:ViaService")
+            if via != "dynamodb.us-west-2.amazonaws.com":
+                problems.append(f"{st['Sid']}: {action} not only through DynamoDB")
+            if action == "kms:CreateGrant":
+                if condition.get("Bool", {}).get("kms:GrantIsForAWSResource") != "true":
+                    problems.append(f"{st['Sid']}: CreateGrant for anything but DynamoDB's own grants")
+            elif aws - users:
+                problems.append(f"{st['Sid']}: {action} for {sorted(aws - users)}")
+    return problems
+
+
+def test_the_credentials_key_has_an_explicit_least_privilege_policy(chain):
+    iot = chain["iot-1"]
+    assert key_policy_problems(iot) == []
+    statements = {st["Sid"]: st for st in json.loads(one(iot, "aws:kms/key:Key").inputs["policy"])["Statement"]}
+    # Administration by the deploying role (assumeRoleArn of Pulumi.iot.yaml), which never reads with the key.
+    assert statements["Administration"]["Principal"]["AWS"] == ["arn:aws:iam::222222222222:role/mqtt-channel-deployer"]
+    assert not any(a.startswith(DECRYPTING) for a in statements["Administration"]["Action"])
+    assert "arn:aws:iam::222222222222:role/mqtt-channel-operators" in statements["UseThroughDynamoDBOnly"]["Principal"]["AWS"]
+
+
+@pytest.mark.parametrize("statement,problem", [
+    ({"Sid": "Open", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*",
+      "Condition": {"StringEquals": {"kms:ViaService": "dynamodb.us-west-2.amazonaws.com"}}}, "Open: principal *"),
+    ({"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"}, "Action": "kms:*",
+      "Resource": "*"}, "Root: kms:* not only through DynamoDB"),
+    ({"Sid": "Direct", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:role/mqtt-channel-operators"},
+      "Action": "kms:Decrypt", "Resource": "*"}, "Direct: kms:Decrypt not only through DynamoDB"),
+])
+def test_a_widened_key_policy_is_caught(chain, statement, problem):
+    key = one(chain["iot-1"], "aws:kms/key:Key")
+    policy = json.loads(key.inputs["policy"])
+    policy["Statement"].append(statement)
+    widened = broken(chain["iot-1"], key.name, policy=json.dumps(policy))
+    assert problem in key_policy_problems(widened)
+
+
+def test_key_admins_from_config_replace_the_deployer():
+    cfg = example_config("iot")
+    cfg["authorizer"] = {**cfg["authorizer"], "keyAdminArns": [
+        "arn:aws:iam::222222222222:role/mqtt-channel-deployer", "arn:aws:iam::222222222222:role/security"]}
+    loaded = load_config(cfg, stack="iot")
+    assert loaded.authorizer.key_admin_arns == (
+        "arn:aws:iam::222222222222:role/mqtt-channel-deployer", "arn:aws:iam::222222222222:role/security")
