@@ -25,6 +25,7 @@ from .errors import (
     WrongPassword,
 )
 from .event import ConnectRequest
+from .cost import check_cost
 from .hashes import PasswordHash, dummy_hash, parse_hash, verify_password
 from .policy import build_policy_documents
 from .principal import principal_id
@@ -41,7 +42,7 @@ class Allow:
 
 
 def decide(request: ConnectRequest, record: DeviceRecord | None, settings: Settings, now: datetime) -> Allow:
-    stored, record_error = _stored_hash(record)
+    stored, record_error = _stored_hash(record, settings)
     dummy = settings.unknown_user_hash or dummy_hash("scrypt")
     matches = verify_password(request.password or b"", stored or dummy)
 
@@ -78,11 +79,16 @@ def decide(request: ConnectRequest, record: DeviceRecord | None, settings: Setti
     )
 
 
-def _stored_hash(record: DeviceRecord | None) -> tuple[PasswordHash | None, AuthorizerError | None]:
+def _stored_hash(
+    record: DeviceRecord | None, settings: Settings
+) -> tuple[PasswordHash | None, AuthorizerError | None]:
     if record is None:
         return None, None
     try:
-        return parse_hash(record.password_hash), None
+        stored = parse_hash(record.password_hash)
+        # Import and set-password refuse such hashes; this holds for records written any other way.
+        check_cost(stored, settings.memory_mb)
+        return stored, None
     except AuthorizerError as err:
         return None, err
 

@@ -48,6 +48,10 @@ class UnsupportedHashFormat(HashFormatError):
     """A password hash uses a scheme the standard library cannot verify (e.g. argon2id)."""
 
 
+class HashTooCostly(HashFormatError):
+    """Verifying the hash would cost more than one CONNECT may (authorizer.cost)."""
+
+
 # --- the decision ------------------------------------------------------------
 
 

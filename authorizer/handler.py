@@ -49,6 +49,7 @@ SETTINGS_KEYS = (
     "FAMILY_TOPIC_PREFIXES",
     "THING_TOPIC_PREFIX",
     "UNKNOWN_USER_HASH",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
 )
 # Failures an operator must fix; their messages hold settings or record fields, never secrets.
 _OPERATOR_ERRORS = (

@@ -12,6 +12,8 @@
                               a family not listed uses its own name as prefix.
 ``THING_TOPIC_PREFIX``        the certificate devices' topic prefix (``thingTopicPrefix``), default
                               ``things``; no family's prefix may overlap it (``authorizer.scopes``).
+``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` set by Lambda: the function's memory in MB, which sets its CPU
+                              share and so the hash cost ceiling (``authorizer.cost``); default 512.
 ``UNKNOWN_USER_HASH``         the hash work spent on an unknown user name, so that unknown and known
                               names cost the same: ``scrypt`` (default), ``scrypt:ln=15,r=8,p=1``,
                               ``mosquitto-sha512``, ``mosquitto-pbkdf2[:<iterations>]``. Set it to the
@@ -25,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from .cost import DEFAULT_MEMORY_MB, LAMBDA_MEMORY_RANGE_MB, check_cost
 from .errors import AuthorizerError, SettingsError
 from .hashes import PasswordHash, dummy_hash
 from .records import validate_family, validate_topic_prefix
@@ -55,6 +58,7 @@ class Settings:
     family_topic_prefixes: Mapping[str, str] = field(default_factory=dict)
     unknown_user_hash: PasswordHash | None = None
     thing_topic_prefix: str = DEFAULT_THING_TOPIC_PREFIX
+    memory_mb: int = DEFAULT_MEMORY_MB
 
     @property
     def partition(self) -> str:
@@ -75,6 +79,7 @@ def load_settings(environ: Mapping[str, str], function_arn: str | None = None) -
     """Read and validate the settings; raise SettingsError naming the variable."""
     prefixes = _prefixes(environ)
     thing_prefix = _thing_prefix(environ)
+    memory = _memory(environ)
     overlaps = configuration_overlaps(prefixes, thing_prefix)
     if overlaps:
         raise SettingsError(
@@ -89,8 +94,9 @@ def load_settings(environ: Mapping[str, str], function_arn: str | None = None) -
         disconnect_after_seconds=_seconds(environ, "DISCONNECT_AFTER_SECONDS", DEFAULT_DISCONNECT_AFTER_SECONDS),
         refresh_after_seconds=_seconds(environ, "REFRESH_AFTER_SECONDS", DEFAULT_REFRESH_AFTER_SECONDS),
         family_topic_prefixes=prefixes,
-        unknown_user_hash=_unknown_user_hash(environ),
+        unknown_user_hash=_unknown_user_hash(environ, memory),
         thing_topic_prefix=thing_prefix,
+        memory_mb=memory,
     )
 
 
@@ -181,9 +187,21 @@ def _thing_prefix(environ: Mapping[str, str]) -> str:
         raise SettingsError(str(err)) from None
 
 
-def _unknown_user_hash(environ: Mapping[str, str]) -> PasswordHash:
+def _memory(environ: Mapping[str, str]) -> int:
+    raw = environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+    if not raw:
+        return DEFAULT_MEMORY_MB
+    low, high = LAMBDA_MEMORY_RANGE_MB
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise SettingsError(f"AWS_LAMBDA_FUNCTION_MEMORY_SIZE {raw!r} is not a Lambda memory size ({low}-{high} MB)")
+    return int(raw)
+
+
+def _unknown_user_hash(environ: Mapping[str, str], memory_mb: int) -> PasswordHash:
     spec = environ.get("UNKNOWN_USER_HASH") or "scrypt"
     try:
-        return dummy_hash(spec)
+        dummy = dummy_hash(spec)
+        check_cost(dummy, memory_mb, "UNKNOWN_USER_HASH")
+        return dummy
     except AuthorizerError as err:
         raise SettingsError(f"UNKNOWN_USER_HASH: {err}") from None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Mapping
 
+from authorizer.cost import DEFAULT_MEMORY_MB, check_cost
 from authorizer.errors import AuthorizerError
 from authorizer.hashes import parse_hash
 from authorizer.records import validate_username
@@ -45,8 +46,12 @@ class PasswordFile:
     refusals: tuple[Refusal, ...]
 
 
-def parse_password_file(data: bytes) -> PasswordFile:
-    """Read every line; valid entries and refusals both carry their line numbers."""
+def parse_password_file(data: bytes, memory_mb: int = DEFAULT_MEMORY_MB) -> PasswordFile:
+    """Read every line; valid entries and refusals both carry their line numbers.
+
+    memory_mb is the authorizer's memory size: a hash costing more than its
+    ceiling (authorizer/cost.py) is refused.
+    """
     candidates: list[FileEntry] = []
     refusals: list[Refusal] = []
     for number, raw in enumerate(data.split(b"\n"), start=1):
@@ -63,7 +68,7 @@ def parse_password_file(data: bytes) -> PasswordFile:
             continue
         username, _, password_hash = text.partition(":")
         username, password_hash = username.strip(" \t"), password_hash.strip(" \t")
-        problem = _entry_problem(username, password_hash)
+        problem = _entry_problem(username, password_hash, memory_mb)
         if problem:
             refusals.append(Refusal(number, username or None, problem))
         else:
@@ -85,7 +90,7 @@ def parse_password_file(data: bytes) -> PasswordFile:
     return PasswordFile(tuple(entries), tuple(sorted(refusals, key=lambda r: r.line)))
 
 
-def _entry_problem(username: str, password_hash: str) -> str | None:
+def _entry_problem(username: str, password_hash: str, memory_mb: int) -> str | None:
     if not username:
         return "empty user name"
     try:
@@ -95,7 +100,7 @@ def _entry_problem(username: str, password_hash: str) -> str | None:
     if ":" in password_hash:
         return "more than one ':' on the line — expected username:hash"
     try:
-        parse_hash(password_hash)
+        check_cost(parse_hash(password_hash), memory_mb)
     except AuthorizerError as err:
         return str(err)
     return None

@@ -18,8 +18,9 @@ import os
 import sys
 from typing import Any, Callable
 
+from authorizer.cost import check_cost
 from authorizer.errors import AuthorizerError
-from authorizer.hashes import MAX_PASSWORD_BYTES, hash_password, parse_hash
+from authorizer.hashes import DEFAULT_SCRYPT, MAX_PASSWORD_BYTES, Scrypt, hash_password, parse_hash
 from authorizer.principal import principal_id
 from authorizer.scopes import family_overlap
 from authorizer.records import (
@@ -164,7 +165,9 @@ def _table(args: argparse.Namespace) -> CredentialTable:
 def cmd_add(args: argparse.Namespace, table: CredentialTable) -> int:
     username = _username(args.username)
     family = _checked(validate_family, args.family, "--family")
-    _refuse_overlap(_settings(args), family)
+    settings = _settings(args)
+    _refuse_overlap(settings, family)
+    _refuse_costly_scrypt(settings)
     options = _field_values(args)
     if table.get(username) is not None:
         raise DeviceExists(f"device {username!r} already exists — use set-password or update")
@@ -209,6 +212,7 @@ def cmd_update(args: argparse.Namespace, table: CredentialTable) -> int:
 def cmd_set_password(args: argparse.Namespace, table: CredentialTable) -> int:
     username = _username(args.username)
     _existing(table, username)
+    _refuse_costly_scrypt(_settings(args))
     password_hash = hash_password(read_new_password(args, username))
     table.update(username, {"password_hash": password_hash, "updated_at": now_text()})
     print(f"device {username!r}: new password stored")
@@ -260,13 +264,14 @@ def cmd_list(args: argparse.Namespace, table: CredentialTable) -> int:
 
 def cmd_import(args: argparse.Namespace, table: CredentialTable) -> int:
     family = _checked(validate_family, args.family, "--family")
-    _refuse_overlap(_settings(args), family)
+    settings = _settings(args)
+    _refuse_overlap(settings, family)
     try:
         with open(args.file, "rb") as handle:
             data = handle.read()
     except OSError as err:
         raise UsageError(f"cannot read password file {args.file!r}: {err.strerror}") from None
-    parsed = parse_password_file(data)
+    parsed = parse_password_file(data, settings.memory_size)
     for refusal in parsed.refusals:
         print(refusal.describe(args.file), file=sys.stderr)
     if parsed.refusals and not args.skip_invalid:
@@ -428,6 +433,14 @@ def _refuse_overlap(settings: ChannelSettings, family: str) -> None:
     problem = family_overlap(family, settings.family_topic_prefixes, settings.thing_topic_prefix)
     if problem:
         raise ScopeOverlap(f"{problem} (settings from {settings.source})")
+
+
+def _refuse_costly_scrypt(settings: ChannelSettings) -> None:
+    """The project's own scrypt must fit the authorizer's cost ceiling (authorizer/cost.py)."""
+    try:
+        check_cost(Scrypt(DEFAULT_SCRYPT, b"", b""), settings.memory_size, "channelctl's scrypt")
+    except AuthorizerError as err:
+        raise ConfigError(f"{err} (settings from {settings.source})") from None
 
 
 def _username(value: str) -> str:

@@ -16,6 +16,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
+from authorizer.cost import check_cost
+from authorizer.errors import AuthorizerError
+from authorizer.hashes import dummy_hash
 from authorizer.scopes import configuration_overlaps
 from components import aws_limits
 from components.proxy_capacity import (  # noqa: F401  (CONNECTIONS_PER_NLB_TARGET is part of this module's surface)
@@ -803,6 +806,14 @@ def _load_authorizer(value: Any) -> AuthorizerConfig:
     memory = _as_int("authorizer.memorySize", value.get("memorySize", defaults.memory_size))
     if not 128 <= memory <= 10_240:
         raise ConfigError(f"authorizer.memorySize {memory} is out of range — Lambda accepts 128-10240 MB")
+    # Bounded work per CONNECT (authorizer/cost.py): the unknown-user dummy and the scrypt
+    # parameters channelctl hashes new passwords with must fit the memory size's ceiling.
+    for key, spec in (("unknownUserHash", unknown_hash), ("memorySize", "scrypt")):
+        try:
+            check_cost(dummy_hash(spec), memory, "the scrypt channelctl hashes passwords with" if key == "memorySize"
+                       else f"unknownUserHash {spec}")
+        except AuthorizerError as err:
+            raise ConfigError(f"authorizer.{key}: {err}") from None
     retention = _as_int("authorizer.logRetentionDays", value.get("logRetentionDays", defaults.log_retention_days))
     if retention not in _LOG_RETENTION_DAYS:
         raise ConfigError(

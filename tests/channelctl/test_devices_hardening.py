@@ -85,3 +85,52 @@ def test_import_refuses_an_overlapping_family_and_writes_nothing(table, run, tmp
     assert code == 1 and "plant/family1" in err and items(table) == {}
     code, _, err = run("import-mosquitto", write(tmp_path, ALICE, BOB), "--family", "things")
     assert code == 1 and "certificate devices" in err and items(table) == {}
+
+
+# --- bounded work per CONNECT -------------------------------------------------------
+
+
+def pbkdf2_line(username: str, iterations: int) -> str:
+    import base64
+    import hashlib
+
+    salt = b"0123456789ab"
+    digest = hashlib.pbkdf2_hmac("sha512", b"pw", salt, 1, 64)  # the cost is in the count, not the digest
+    return f"{username}:$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+def test_import_refuses_a_hash_over_the_ceiling_of_the_stacks_memory(table, run, tmp_path):
+    path = write(tmp_path, ALICE, pbkdf2_line("slow", 900_000))
+    code, _, err = run("import-mosquitto", path, "--family", "meters", *IOT_STACK)
+    assert code == 1 and ":2: user 'slow':" in err and "ceiling" in err and "512 MB" in err
+    assert items(table) == {}
+
+
+def copy_project(tmp_path, memory: int) -> str:
+    import yaml
+
+    directory = tmp_path / "project"
+    directory.mkdir()
+    (directory / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    stack = yaml.safe_load((PROJECT_DIR / "Pulumi.iot.yaml").read_text())
+    stack["config"]["private-mqtt-channel:authorizer"]["memorySize"] = memory
+    (directory / "Pulumi.iot.yaml").write_text(yaml.safe_dump(stack))
+    return str(directory)
+
+
+def test_a_larger_memory_size_raises_the_ceiling(table, run, tmp_path):
+    project = copy_project(tmp_path, 1769)
+    path = write(tmp_path, pbkdf2_line("slow", 900_000))
+    code, out, err = run("import-mosquitto", path, "--family", "meters", "--stack", "iot", "--cwd", project)
+    assert code == 0, err
+    assert items(table)["slow"]["password_hash"].startswith("$7$900000$")
+
+
+def test_set_password_refuses_when_the_stack_cannot_afford_the_projects_scrypt(table, run, tmp_path):
+    assert run("add", "meter-1", "--family", "meters", "--password-stdin", stdin=b"pw\n")[0] == 0
+    before = items(table)["meter-1"]["password_hash"]
+    # A stack whose memory cannot afford the project's scrypt is refused by the configuration itself.
+    code, _, err = run("set-password", "meter-1", "--password-stdin", "--stack", "iot",
+                       "--cwd", copy_project(tmp_path, 256), stdin=b"new\n")
+    assert code == 2 and "authorizer.memorySize" in err and "at least" in err
+    assert items(table)["meter-1"]["password_hash"] == before
