@@ -9,6 +9,7 @@ instead of silently dropping it.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Mapping
@@ -111,6 +112,16 @@ class Outcome(Enum):
     UNCHANGED = "unchanged"
     UPDATED = "updated"
     SKIPPED = "skipped"
+    REFUSED = "refused"
+
+
+# Attribute recording which file hash a record was last imported with (SHA-256 hex of the
+# hash string), so a re-run can tell "the file changed" from "an operator changed the record".
+IMPORTED_HASH_ATTRIBUTE = "imported_hash_sha256"
+
+
+def hash_fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -118,15 +129,55 @@ class ImportStep:
     entry: FileEntry
     outcome: Outcome
     changed: tuple[str, ...] = ()  # attribute names an update changes
+    reason: str = ""  # why a step is refused or a stored hash kept
 
 
-def plan_entry(entry: FileEntry, family: str, existing: Mapping[str, Any] | None) -> ImportStep:
-    """What importing entry does to the existing item: create, update or nothing."""
+def plan_entry(
+    entry: FileEntry,
+    family: str,
+    existing: Mapping[str, Any] | None,
+    *,
+    move_family: bool = False,
+    overwrite: bool = False,
+) -> ImportStep:
+    """What importing entry does to the existing item: create, update, nothing, or refuse.
+
+    An import never undoes an operator's decision: a record of another family
+    moves only with move_family, and a hash set after the record's import
+    (``set-password``, or the authorizer's upgrade on login) is replaced only
+    with overwrite. A file hash unchanged since the last import leaves the
+    stored hash alone whatever it now is.
+    """
     if existing is None:
         return ImportStep(entry, Outcome.CREATED)
-    changed = tuple(
-        name
-        for name, wanted in (("password_hash", entry.password_hash), ("family", family))
-        if existing.get(name) != wanted
-    )
-    return ImportStep(entry, Outcome.UPDATED if changed else Outcome.UNCHANGED, changed)
+    changed: list[str] = []
+    notes: list[str] = []
+    if existing.get("family") != family:
+        if not move_family:
+            return ImportStep(
+                entry,
+                Outcome.REFUSED,
+                reason=f"exists in family {existing.get('family')!r}, not {family!r} — pass --move-family to move it",
+            )
+        changed.append("family")
+    stored = existing.get("password_hash")
+    imported = existing.get(IMPORTED_HASH_ATTRIBUTE)
+    incoming = hash_fingerprint(entry.password_hash)
+    if stored == entry.password_hash:
+        if imported != incoming:
+            changed.append(IMPORTED_HASH_ATTRIBUTE)  # a record imported before fingerprints were kept
+    else:
+        if imported == incoming and not overwrite:
+            notes.append("password set after import kept")
+        elif overwrite or (imported is not None and isinstance(stored, str) and hash_fingerprint(stored) == imported):
+            # The record still holds what an earlier import wrote: the broker's password changed.
+            changed.append("password_hash")
+        else:
+            return ImportStep(
+                entry,
+                Outcome.REFUSED,
+                reason="its password was set after it was imported (or it was never imported) — the file would undo "
+                "that; pass --overwrite to replace it",
+            )
+    outcome = Outcome.UPDATED if changed else Outcome.UNCHANGED
+    return ImportStep(entry, outcome, tuple(changed), "; ".join(notes))

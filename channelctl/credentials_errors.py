@@ -55,3 +55,9 @@ class ScopeOverlap(CredentialsError):
     """The family's topic prefix overlaps another family's or the certificate things' (exit 1)."""
 
     exit_code = 1
+
+
+class ClientIdTaken(CredentialsError):
+    """Another record already connects with that client ID (exit 1)."""
+
+    exit_code = 1

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+from dataclasses import replace
 import json
 import os
 import sys
@@ -37,8 +38,15 @@ from authorizer.records import (
     validate_topic,
     validate_username,
 )
-from channelctl.credentials import Outcome, parse_password_file, plan_entry
+from channelctl.credentials import (
+    IMPORTED_HASH_ATTRIBUTE,
+    Outcome,
+    hash_fingerprint,
+    parse_password_file,
+    plan_entry,
+)
 from channelctl.credentials_errors import (
+    ClientIdTaken,
     ConcurrentChange,
     ConfigError,
     CredentialsError,
@@ -136,6 +144,13 @@ def register(subparsers: Any) -> None:
         "--skip-invalid", action="store_true", help="import the valid lines even if others are refused"
     )
     importer.add_argument("--dry-run", action="store_true", help="report what would change, write nothing")
+    importer.add_argument(
+        "--move-family", action="store_true", help="move user names that exist in another family to --family"
+    )
+    importer.add_argument(
+        "--overwrite", action="store_true",
+        help="replace hashes set after the record's import (e.g. by set-password) with the file's",
+    )
 
 
 def _runner(func: Callable[[argparse.Namespace, CredentialTable], int]) -> Callable[[argparse.Namespace], int]:
@@ -171,6 +186,7 @@ def cmd_add(args: argparse.Namespace, table: CredentialTable) -> int:
     options = _field_values(args)
     if table.get(username) is not None:
         raise DeviceExists(f"device {username!r} already exists — use set-password or update")
+    _refuse_taken_client_id(table, username, options.get("client_id") or username)
     now = now_text()
     draft = {
         "username": username,
@@ -204,6 +220,8 @@ def cmd_update(args: argparse.Namespace, table: CredentialTable) -> int:
         raise UsageError("nothing to change — give --family, --client-id, --publish, ... or --clear")
     merged = {key: value for key, value in {**existing, **set_values}.items() if key not in remove}
     _validated(merged)
+    if "client_id" in set_values or "client_id" in remove:
+        _refuse_taken_client_id(table, username, merged.get("client_id") or username)
     table.update(username, {**set_values, "updated_at": now_text()}, remove)
     print(f"device {username!r} updated: {', '.join([*set_values, *(f'-{r}' for r in remove)])}")
     return 0
@@ -286,9 +304,20 @@ def cmd_import(args: argparse.Namespace, table: CredentialTable) -> int:
     counts[Outcome.SKIPPED] = len(parsed.refusals)
     conflicts = 0
     prefix = "would be " if args.dry_run else ""
+    client_ids = _client_ids(table)
+    refused = 0
     for entry in parsed.entries:
         existing = table.get(entry.username)
-        step = plan_entry(entry, family, existing)
+        step = plan_entry(entry, family, existing, move_family=args.move_family, overwrite=args.overwrite)
+        holder = client_ids.get(entry.username)
+        if existing is None and holder is not None and holder != entry.username:
+            step = replace(step, outcome=Outcome.REFUSED,
+                           reason=f"client ID {entry.username!r} belongs to device {holder!r} — client IDs are unique")
+        if step.outcome is Outcome.REFUSED:
+            print(f"{args.file}:{entry.line}: user {entry.username!r}: {prefix}refused — {step.reason}", file=sys.stderr)
+            counts[Outcome.REFUSED] += 1
+            refused += 1
+            continue
         if not args.dry_run:
             try:
                 _apply(table, step, family, existing)
@@ -296,12 +325,13 @@ def cmd_import(args: argparse.Namespace, table: CredentialTable) -> int:
                 print(f"{args.file}:{entry.line}: user {entry.username!r}: not written — {err}", file=sys.stderr)
                 conflicts += 1
                 continue
-        detail = f" ({', '.join(step.changed)})" if step.changed else ""
+        detail = f" ({', '.join([*step.changed, *([step.reason] if step.reason else [])])})" if (
+            step.changed or step.reason) else ""
         print(f"{args.file}:{entry.line}: {entry.username}: {prefix}{step.outcome.value}{detail}")
         counts[step.outcome] += 1
     summary = ", ".join(f"{outcome.value} {counts[outcome]}" for outcome in Outcome)
     print(f"{prefix}{summary}" + (f", conflicts {conflicts}" if conflicts else ""), file=sys.stderr)
-    return 1 if parsed.refusals or conflicts else 0
+    return 1 if parsed.refusals or conflicts or refused else 0
 
 
 # --- helpers -----------------------------------------------------------------
@@ -385,16 +415,23 @@ def _existing(table: CredentialTable, username: str) -> dict[str, Any]:
 
 def _apply(table: CredentialTable, step: Any, family: str, existing: dict[str, Any] | None) -> None:
     entry = step.entry
+    fingerprint = hash_fingerprint(entry.password_hash)
     if step.outcome is Outcome.CREATED:
         now = now_text()
         record = DeviceRecord(username=entry.username, password_hash=entry.password_hash, family=family,
                               created_at=now, updated_at=now)
-        table.create(record.to_item())
+        table.create({**record.to_item(), IMPORTED_HASH_ATTRIBUTE: fingerprint})
     elif step.outcome is Outcome.UPDATED and existing is not None:
+        values: dict[str, Any] = {}
+        if "password_hash" in step.changed:
+            values.update({"password_hash": entry.password_hash, IMPORTED_HASH_ATTRIBUTE: fingerprint})
+        if IMPORTED_HASH_ATTRIBUTE in step.changed:
+            values[IMPORTED_HASH_ATTRIBUTE] = fingerprint
+        if "family" in step.changed:
+            values["family"] = family
         # Only if nobody changed the record since it was read.
         expected = {name: existing.get(name) for name in ("password_hash", "family")}
-        table.update(entry.username, {"password_hash": entry.password_hash, "family": family,
-                                      "updated_at": now_text()}, expected=expected)
+        table.update(entry.username, {**values, "updated_at": now_text()}, expected=expected)
 
 
 def _field_values(args: argparse.Namespace, existing_window: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -433,6 +470,22 @@ def _refuse_overlap(settings: ChannelSettings, family: str) -> None:
     problem = family_overlap(family, settings.family_topic_prefixes, settings.thing_topic_prefix)
     if problem:
         raise ScopeOverlap(f"{problem} (settings from {settings.source})")
+
+
+def _client_ids(table: CredentialTable) -> dict[str, str]:
+    """Every record's client ID (its own, or its user name) -> its user name."""
+    return {str(item.get("client_id") or item.get("username")): str(item.get("username")) for item in table.scan()}
+
+
+def _refuse_taken_client_id(table: CredentialTable, username: str, client_id: str) -> None:
+    # IoT Core disconnects the older of two connections with one client ID: a shared ID
+    # would let one device knock another off. Checked by a scan, so two operators adding
+    # the same ID at the same moment are not caught.
+    holder = _client_ids(table).get(client_id)
+    if holder is not None and holder != username:
+        raise ClientIdTaken(
+            f"client ID {client_id!r} belongs to device {holder!r} — client IDs are unique; choose another --client-id"
+        )
 
 
 def _refuse_costly_scrypt(settings: ChannelSettings) -> None:

@@ -134,3 +134,76 @@ def test_set_password_refuses_when_the_stack_cannot_afford_the_projects_scrypt(t
                        "--cwd", copy_project(tmp_path, 256), stdin=b"new\n")
     assert code == 2 and "authorizer.memorySize" in err and "at least" in err
     assert items(table)["meter-1"]["password_hash"] == before
+
+
+# --- credential tools never undo an operator's decision ------------------------------
+
+
+def hash_of(line: str) -> str:
+    return line.split(":", 1)[1]
+
+
+def test_rerunning_the_import_does_not_undo_a_set_password(table, run, tmp_path):
+    path = write(tmp_path, ALICE, BOB)
+    assert run("import-mosquitto", path, "--family", "meters")[0] == 0
+    assert run("set-password", "bob", "--password-stdin", stdin=b"rotated\n")[0] == 0
+    rotated = items(table)["bob"]["password_hash"]
+    assert rotated.startswith("$scrypt$")
+    code, out, err = run("import-mosquitto", path, "--family", "meters")
+    assert code == 0, err
+    assert "bob: unchanged (password set after import kept)" in out
+    assert items(table)["bob"]["password_hash"] == rotated
+    # Only an explicit --overwrite puts the file's hash back.
+    code, out, _ = run("import-mosquitto", path, "--family", "meters", "--overwrite")
+    assert code == 0 and "bob: updated (password_hash)" in out
+    assert items(table)["bob"]["password_hash"] == hash_of(BOB)
+
+
+def test_a_changed_file_does_not_replace_a_password_set_after_import(table, run, tmp_path):
+    assert run("import-mosquitto", write(tmp_path, BOB), "--family", "meters")[0] == 0
+    assert run("set-password", "bob", "--password-stdin", stdin=b"rotated\n")[0] == 0
+    rotated = items(table)["bob"]["password_hash"]
+    changed = write(tmp_path, "bob:" + hash_of(CAROL), name="changed")
+    code, out, err = run("import-mosquitto", changed, "--family", "meters")
+    assert code == 1 and "user 'bob': refused — its password was set after it was imported" in err
+    assert "--overwrite" in err and "refused 1" in err
+    assert items(table)["bob"]["password_hash"] == rotated
+
+
+def test_the_broker_changing_a_password_still_updates_an_untouched_record(table, run, tmp_path):
+    assert run("import-mosquitto", write(tmp_path, BOB), "--family", "meters")[0] == 0
+    code, out, _ = run("import-mosquitto", write(tmp_path, "bob:" + hash_of(CAROL), name="changed"), "--family", "meters")
+    assert code == 0 and "bob: updated (password_hash)" in out
+    assert items(table)["bob"]["password_hash"] == hash_of(CAROL)
+
+
+def test_a_device_added_by_an_operator_is_not_overwritten_by_an_import(table, run, tmp_path):
+    assert run("add", "bob", "--family", "meters", "--password-stdin", stdin=b"chosen\n")[0] == 0
+    chosen = items(table)["bob"]["password_hash"]
+    code, _, err = run("import-mosquitto", write(tmp_path, BOB), "--family", "meters")
+    assert code == 1 and "refused" in err and items(table)["bob"]["password_hash"] == chosen
+
+
+def test_a_user_of_another_family_is_moved_only_with_move_family(table, run, tmp_path):
+    path = write(tmp_path, ALICE)
+    assert run("import-mosquitto", path, "--family", "meters")[0] == 0
+    code, _, err = run("import-mosquitto", path, "--family", "valves", "--dry-run")
+    assert code == 1 and "would be refused — exists in family 'meters'" in err
+    code, _, err = run("import-mosquitto", path, "--family", "valves")
+    assert code == 1 and items(table)["alice"]["family"] == "meters"
+    code, out, _ = run("import-mosquitto", path, "--family", "valves", "--move-family")
+    assert code == 0 and "alice: updated (family)" in out and items(table)["alice"]["family"] == "valves"
+
+
+def test_client_ids_are_unique_across_records(table, run, tmp_path):
+    assert run("add", "meter-1", "--family", "meters", "--client-id", "meter-2", "--password-stdin", stdin=b"p\n")[0] == 0
+    # meter-2 would connect with its own name, which meter-1 already uses.
+    code, _, err = run("add", "meter-2", "--family", "meters", "--password-stdin", stdin=b"p\n")
+    assert code == 1 and "client ID 'meter-2' belongs to device 'meter-1'" in err
+    assert run("add", "meter-3", "--family", "meters", "--password-stdin", stdin=b"p\n")[0] == 0
+    code, _, err = run("update", "meter-3", "--client-id", "meter-2")
+    assert code == 1 and "belongs to device 'meter-1'" in err and "client_id" not in items(table)["meter-3"]
+    code, _, err = run("import-mosquitto", write(tmp_path, "meter-2:" + hash_of(BOB)), "--family", "meters")
+    assert code == 1 and "client ID 'meter-2' belongs to device 'meter-1'" in err and "meter-2" not in items(table)
+    # Its own client ID again is no conflict.
+    assert run("update", "meter-1", "--client-id", "meter-2")[0] == 0

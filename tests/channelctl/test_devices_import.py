@@ -73,7 +73,9 @@ def test_a_changed_hash_or_family_is_updated_and_other_attributes_kept(table, ru
     assert code == 0 and "bob: updated (password_hash)" in out and "alice: unchanged" in out
     bob = items(table)["bob"]
     assert bob["password_hash"] == CAROL.split(":", 1)[1] and bob["enabled"] is False
-    code, out, _ = run("import-mosquitto", write(tmp_path, ALICE, name="third"), "--family", "valves")
+    code, out, err = run("import-mosquitto", write(tmp_path, ALICE, name="third"), "--family", "valves")
+    assert code == 1 and "alice': refused — exists in family 'meters'" in err and "--move-family" in err
+    code, out, _ = run("import-mosquitto", write(tmp_path, ALICE, name="third"), "--family", "valves", "--move-family")
     assert "alice: updated (family)" in out and items(table)["alice"]["family"] == "valves"
 
 
