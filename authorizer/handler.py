@@ -10,7 +10,12 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import time
 from typing import Any
+
+from . import hashes
+from .cost import ceiling_seconds, cost_seconds
+from .hashes import PasswordHash, Scrypt, dummy_hash, hash_password, parse_hash
 
 from .decision import decide
 from .errors import (
@@ -29,7 +34,7 @@ from .principal import principal_id
 from .records import utc_now
 from .response import allow_response, deny_response
 from .settings import Settings, load_settings
-from .store import get_record
+from .store import get_hash_schemes, get_record, upgrade_hash
 
 LOG = logging.getLogger("authorizer")
 # Lambda's log-level control sets AWS_LAMBDA_LOG_LEVEL; allows are logged at INFO.
@@ -75,12 +80,16 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         if record is not None:
             # Only for known devices: an unknown "user name" may be a password typed into the wrong field.
             principal = principal_id(request.username)
-        allow = decide(request, record, settings, utc_now())
+        work = hash_work(settings)
+        allow = decide(request, record, settings, utc_now(), work)
         response = allow_response(
             allow.principal_id, allow.policy_documents, allow.disconnect_after_seconds, allow.refresh_after_seconds
         )
         LOG.info("allow principal=%s connection=%s", principal, _short(connection))
         record_decision(ALLOW)
+        if any(dummy.work_spec() == project_scrypt_spec() for dummy in work):
+            # Only when unknown names already cost the project's scrypt: the fleet converges on one scheme.
+            _upgrade(settings, record, request.password, context, principal)  # type: ignore[arg-type]
         return response
     except AuthorizerError as err:
         detail = f" detail={err}" if isinstance(err, _OPERATOR_ERRORS) else ""
@@ -98,6 +107,74 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
                   type(err).__name__, where, principal, _short(connection))
         record_decision("Unexpected")
     return deny_response(principal)
+
+
+# The registry of the table's hash schemes is read at most once a minute per container.
+HASH_WORK_TTL_SECONDS = 60
+# The upgrade hashes once more: only with this much of the 5 s left.
+UPGRADE_MIN_REMAINING_MS = 2_500
+_work_cache: dict[str, tuple[float, tuple[PasswordHash, ...]]] = {}
+
+
+def hash_work(settings: Settings) -> tuple[PasswordHash, ...]:
+    """One dummy per hash scheme the table's records use, bounded by the cost ceiling.
+
+    The schemes come from the table's registry (kept by channelctl, which
+    always lists the project's own scrypt in it, as set-password and the
+    upgrade on login write it), else from UNKNOWN_USER_HASH alone.
+    """
+    cached = _work_cache.get(settings.table_name)
+    clock = time.monotonic()
+    if cached is not None and cached[0] > clock:
+        return cached[1]
+    registry = get_hash_schemes(settings.table_name)
+    specs = set(registry) if registry is not None else {settings.unknown_user_hash.work_spec()}  # type: ignore[union-attr]
+    dummies: list[PasswordHash] = []
+    total = 0.0
+    for spec in sorted(specs):
+        try:
+            dummy = _dummy(spec)
+        except AuthorizerError:
+            LOG.error("hash registry: skipped an entry that is not a hash scheme spec")
+            continue
+        total += cost_seconds(dummy)
+        dummies.append(dummy)
+    ceiling = ceiling_seconds(settings.memory_mb)
+    while total > ceiling and len(dummies) > 1:
+        # channelctl refuses a registry over the ceiling; this bounds one written around it.
+        dropped = max(dummies, key=cost_seconds)
+        dummies.remove(dropped)
+        total -= cost_seconds(dropped)
+        LOG.error("hash registry: %s left out, the schemes together exceed the cost ceiling", dropped.work_spec())
+    work = tuple(dummies)
+    _work_cache[settings.table_name] = (clock + HASH_WORK_TTL_SECONDS, work)
+    return work
+
+
+def project_scrypt_spec() -> str:
+    return Scrypt(hashes.DEFAULT_SCRYPT, b"", b"").work_spec()
+
+
+@functools.lru_cache(maxsize=64)
+def _dummy(spec: str) -> PasswordHash:
+    return dummy_hash(spec)
+
+
+def _upgrade(settings: Settings, record: Any, password: bytes, context: Any, principal: str | None) -> None:
+    """Replace a legacy hash with the project's scrypt after a successful login; never fails the allow."""
+    try:
+        stored = parse_hash(record.password_hash)
+        if stored.work_spec() == project_scrypt_spec():
+            return
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining is not None and remaining() < UPGRADE_MIN_REMAINING_MS:
+            return
+        done = upgrade_hash(settings.table_name, record.username, record.password_hash,
+                            hash_password(password, hashes.DEFAULT_SCRYPT, cut_at_nul=getattr(stored, "cut_at_nul", True)),
+                            utc_now().replace(microsecond=0).isoformat())
+        LOG.info("upgrade principal=%s from=%s result=%s", principal, stored.scheme, "done" if done else "changed")
+    except Exception as err:  # noqa: BLE001 — the device is allowed either way
+        LOG.error("upgrade principal=%s failed error=%s", principal, type(err).__name__)
 
 
 def current_settings(function_arn: str | None) -> Settings:

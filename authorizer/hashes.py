@@ -11,11 +11,12 @@ Supported, exactly as the real programs write them:
     Mosquitto ``mosquitto_passwd`` default (``-H sha512-pbkdf2``):
     PBKDF2-HMAC-SHA512, any iteration count (``-I``), 12- or 64-byte salt,
     64-byte key. Standard base64 with padding.
-``$scrypt$ln=<log2 N>,r=<r>,p=<p>$<salt>$<digest>``
+``$scrypt$ln=<log2 N>,r=<r>,p=<p>[,cstr=1]$<salt>$<digest>``
     The project's own format for passwords it hashes itself (PHC string
     format: standard base64 alphabet without padding). The cost parameters
     live in the string, so they can be raised later without breaking stored
-    hashes.
+    hashes. ``cstr=1`` marks a hash upgraded from a Mosquitto one on login:
+    the password is cut at its first NUL byte, as the broker read it.
 
 For the two Mosquitto formats a password is cut at its first NUL byte, as the
 broker does (it hashes the password as a C string).
@@ -95,6 +96,10 @@ class MosquittoSha512:
     def describe(self) -> str:
         return f"{self.scheme} ({len(self.salt)}-byte salt)"
 
+    def work_spec(self) -> str:
+        """The dummy_hash spec costing the same to verify."""
+        return self.scheme
+
 
 @dataclass(frozen=True)
 class MosquittoPbkdf2:
@@ -117,6 +122,9 @@ class MosquittoPbkdf2:
     def describe(self) -> str:
         return f"{self.scheme} ({self.iterations} iterations, {len(self.salt)}-byte salt)"
 
+    def work_spec(self) -> str:
+        return f"{self.scheme}:{self.iterations}"
+
 
 @dataclass(frozen=True)
 class Scrypt:
@@ -125,13 +133,16 @@ class Scrypt:
     params: ScryptParams
     salt: bytes
     digest: bytes
+    # Upgraded from a Mosquitto hash on login: the password is cut at its first NUL
+    # byte as the broker reads it, so the device's accepted passwords stay the same.
+    cut_at_nul: bool = False
 
     scheme = "scrypt"
 
     def compute(self, password: bytes) -> bytes:
         p = self.params
         return hashlib.scrypt(
-            password,
+            _as_mosquitto_reads_it(password) if self.cut_at_nul else password,
             salt=self.salt,
             n=1 << p.log2_n,
             r=p.r,
@@ -143,11 +154,16 @@ class Scrypt:
 
     def encode(self) -> str:
         p = self.params
-        return f"$scrypt$ln={p.log2_n},r={p.r},p={p.p}${_b64_nopad(self.salt)}${_b64_nopad(self.digest)}"
+        cut = ",cstr=1" if self.cut_at_nul else ""
+        return f"$scrypt$ln={p.log2_n},r={p.r},p={p.p}{cut}${_b64_nopad(self.salt)}${_b64_nopad(self.digest)}"
 
     def describe(self) -> str:
         p = self.params
         return f"{self.scheme} (ln={p.log2_n}, r={p.r}, p={p.p})"
+
+    def work_spec(self) -> str:
+        p = self.params
+        return f"{self.scheme}:ln={p.log2_n},r={p.r},p={p.p}"
 
 
 PasswordHash = Union[MosquittoSha512, MosquittoPbkdf2, Scrypt]
@@ -171,7 +187,7 @@ _OTHER_SCHEMES = {
     "pbkdf2-sha256": "passlib pbkdf2",
     "pbkdf2-sha512": "passlib pbkdf2",
 }
-_SCRYPT_PARAMS = re.compile(r"ln=([0-9]{1,2}),r=([0-9]{1,2}),p=([0-9]{1,2})")
+_SCRYPT_PARAMS = re.compile(r"ln=([0-9]{1,2}),r=([0-9]{1,2}),p=([0-9]{1,2})(,cstr=1)?")
 
 
 def parse_hash(encoded: str) -> PasswordHash:
@@ -211,12 +227,14 @@ def verify_password(password: bytes, stored: PasswordHash) -> bool:
     return hmac.compare_digest(stored.compute(password), stored.digest)
 
 
-def hash_password(password: bytes, params: ScryptParams = DEFAULT_SCRYPT, salt: bytes | None = None) -> str:
-    """Hash a new password in the project's scrypt format."""
+def hash_password(
+    password: bytes, params: ScryptParams = DEFAULT_SCRYPT, salt: bytes | None = None, cut_at_nul: bool = False
+) -> str:
+    """Hash a new password in the project's scrypt format (cut_at_nul: as Mosquitto reads it)."""
     _check_scrypt_params(params)
     salt = os.urandom(SCRYPT_SALT_BYTES) if salt is None else salt
-    template = Scrypt(params=params, salt=salt, digest=bytes(SCRYPT_DIGEST_BYTES))
-    return Scrypt(params=params, salt=salt, digest=template.compute(password)).encode()
+    template = Scrypt(params=params, salt=salt, digest=bytes(SCRYPT_DIGEST_BYTES), cut_at_nul=cut_at_nul)
+    return Scrypt(params=params, salt=salt, digest=template.compute(password), cut_at_nul=cut_at_nul).encode()
 
 
 def dummy_hash(spec: str) -> PasswordHash:
@@ -269,6 +287,7 @@ def _parse_scrypt(fields: list[str]) -> Scrypt:
         raise HashFormatError("$scrypt$ hash must look like $scrypt$ln=<n>,r=<r>,p=<p>$<salt>$<digest>")
     params = _scrypt_params_from_text(fields[2])
     _check_scrypt_params(params)
+    cut_at_nul = fields[2].endswith(",cstr=1")
     salt = _phc_b64("salt", fields[3])
     digest = _phc_b64("digest", fields[4])
     if not SCRYPT_SALT_RANGE[0] <= len(salt) <= SCRYPT_SALT_RANGE[1]:
@@ -280,7 +299,7 @@ def _parse_scrypt(fields: list[str]) -> Scrypt:
             f"$scrypt$ digest is {len(digest)} bytes — it must be "
             f"{SCRYPT_DIGEST_RANGE[0]} to {SCRYPT_DIGEST_RANGE[1]} bytes"
         )
-    return Scrypt(params=params, salt=salt, digest=digest)
+    return Scrypt(params=params, salt=salt, digest=digest, cut_at_nul=cut_at_nul)
 
 
 def _iterations(text: str) -> int:

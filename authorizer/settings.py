@@ -14,10 +14,10 @@
                               ``things``; no family's prefix may overlap it (``authorizer.scopes``).
 ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` set by Lambda: the function's memory in MB, which sets its CPU
                               share and so the hash cost ceiling (``authorizer.cost``); default 512.
-``UNKNOWN_USER_HASH``         the hash work spent on an unknown user name, so that unknown and known
-                              names cost the same: ``scrypt`` (default), ``scrypt:ln=15,r=8,p=1``,
-                              ``mosquitto-sha512``, ``mosquitto-pbkdf2[:<iterations>]``. Set it to the
-                              scheme most of the fleet's records use.
+``UNKNOWN_USER_HASH``         the hash work spent on an unknown user name when the table has no
+                              hash-scheme registry (``authorizer.store.HASH_SCHEMES_KEY``):
+                              ``scrypt`` (default), ``scrypt:ln=15,r=8,p=1``, ``mosquitto-sha512``,
+                              ``mosquitto-pbkdf2[:<iterations>]``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Reads a device's record from the credentials table (DynamoDB GetItem only)."""
+"""The credentials table as the authorizer uses it.
+
+GetItem of a device's record and of the hash-scheme registry; one conditional
+UpdateItem that replaces a legacy hash with the project's scrypt after a
+successful login (the function's role may change nothing else).
+"""
 
 from __future__ import annotations
 
@@ -52,3 +57,45 @@ def get_record(table_name: str, username: str) -> DeviceRecord | None:
     except (TypeError, ValueError):
         raise MalformedRecord("the item holds a value DynamoDB types cannot describe") from None
     return record_from_item(item)
+
+
+# The item listing every hash scheme (and cost) the table's records use, kept by channelctl.
+# Its key is not a valid user name, so no CONNECT can ever read it as a device.
+HASH_SCHEMES_KEY = "#hash-schemes"
+
+
+def get_hash_schemes(table_name: str) -> tuple[str, ...] | None:
+    """The registry's dummy_hash specs, or None if the table has no registry."""
+    try:
+        response = dynamodb_client().get_item(
+            TableName=table_name, Key={"username": {"S": HASH_SCHEMES_KEY}}, ConsistentRead=True
+        )
+    except (ClientError, BotoCoreError) as err:
+        raise CredentialStoreUnavailable(f"GetItem {HASH_SCHEMES_KEY} on {table_name} failed: {type(err).__name__}") from None
+    item = response.get("Item")
+    if item is None:
+        return None
+    schemes = item.get("schemes", {}).get("SS")
+    if not isinstance(schemes, list) or not all(isinstance(s, str) for s in schemes):
+        raise MalformedRecord(f"{HASH_SCHEMES_KEY} has no string set 'schemes'")
+    return tuple(sorted(schemes))
+
+
+def upgrade_hash(table_name: str, username: str, old_hash: str, new_hash: str, now: str) -> bool:
+    """Replace old_hash by new_hash if the record still holds old_hash; False if it changed meanwhile."""
+    try:
+        dynamodb_client().update_item(
+            TableName=table_name,
+            Key={"username": {"S": username}},
+            UpdateExpression="SET #h = :new, #u = :now",
+            ConditionExpression="#h = :old",
+            ExpressionAttributeNames={"#h": "password_hash", "#u": "updated_at"},
+            ExpressionAttributeValues={":new": {"S": new_hash}, ":old": {"S": old_hash}, ":now": {"S": now}},
+        )
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise CredentialStoreUnavailable(f"UpdateItem on {table_name} failed: {type(err).__name__}") from None
+    except BotoCoreError as err:
+        raise CredentialStoreUnavailable(f"UpdateItem on {table_name} failed: {type(err).__name__}") from None
+    return True

@@ -61,3 +61,9 @@ class ClientIdTaken(CredentialsError):
     """Another record already connects with that client ID (exit 1)."""
 
     exit_code = 1
+
+
+class HashWorkTooLarge(CredentialsError):
+    """The table's hash schemes together would cost more per CONNECT than the ceiling (exit 1)."""
+
+    exit_code = 1

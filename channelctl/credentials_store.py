@@ -12,6 +12,7 @@ from typing import Any, Iterator, Mapping
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from authorizer.store import HASH_SCHEMES_KEY
 from channelctl.credentials_errors import (
     ConcurrentChange,
     ConditionNotMet,
@@ -94,19 +95,39 @@ class CredentialTable:
                 ) from None
             raise DeviceNotFound(f"no device {username!r} in {self.table_name}") from None
 
-    def scan(self) -> Iterator[dict[str, Any]]:
-        # The hash is never read for listing.
-        names = {f"#a{i}": name for i, name in enumerate(LIST_ATTRIBUTES)}
+    def scan(self, attributes: tuple[str, ...] = LIST_ATTRIBUTES) -> Iterator[dict[str, Any]]:
+        """Device records (never the hash-scheme registry), only the given attributes."""
+        names = {f"#a{i}": name for i, name in enumerate(attributes)}
         kwargs: dict[str, Any] = {
             "ProjectionExpression": ", ".join(names),
             "ExpressionAttributeNames": names,
         }
         while True:
             page = self._call(self._table.scan, **kwargs)
-            yield from page.get("Items", [])
+            yield from (item for item in page.get("Items", []) if item.get("username") != HASH_SCHEMES_KEY)
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # --- the hash-scheme registry the authorizer derives its unknown-user work from ---
+
+    def hash_schemes(self) -> set[str] | None:
+        item = self.get(HASH_SCHEMES_KEY)
+        return None if item is None else set(item.get("schemes", set()))
+
+    def add_hash_schemes(self, specs: set[str]) -> None:
+        self._call(
+            self._table.update_item,
+            Key={"username": HASH_SCHEMES_KEY},
+            UpdateExpression="ADD #s :s SET #u = :u",
+            ExpressionAttributeNames={"#s": "schemes", "#u": "updated_at"},
+            ExpressionAttributeValues={":s": set(specs), ":u": now_text()},
+        )
+
+    def put_hash_schemes(self, specs: set[str]) -> None:
+        self._call(
+            self._table.put_item, Item={"username": HASH_SCHEMES_KEY, "schemes": set(specs), "updated_at": now_text()}
+        )
 
     def _call(self, operation: Any, **kwargs: Any) -> dict[str, Any]:
         try:

@@ -19,9 +19,9 @@ import os
 import sys
 from typing import Any, Callable
 
-from authorizer.cost import check_cost
+from authorizer.cost import ceiling_seconds, check_cost, cost_seconds
 from authorizer.errors import AuthorizerError
-from authorizer.hashes import DEFAULT_SCRYPT, MAX_PASSWORD_BYTES, Scrypt, hash_password, parse_hash
+from authorizer.hashes import DEFAULT_SCRYPT, MAX_PASSWORD_BYTES, Scrypt, dummy_hash, hash_password, parse_hash
 from authorizer.principal import principal_id
 from authorizer.scopes import family_overlap
 from authorizer.records import (
@@ -47,6 +47,7 @@ from channelctl.credentials import (
 )
 from channelctl.credentials_errors import (
     ClientIdTaken,
+    HashWorkTooLarge,
     ConcurrentChange,
     ConfigError,
     CredentialsError,
@@ -133,6 +134,13 @@ def register(subparsers: Any) -> None:
     listing = action("list", cmd_list, "list devices (user name, family, status)")
     listing.add_argument("--family", help="only this family")
 
+    schemes = action(
+        "hash-schemes",
+        cmd_hash_schemes,
+        "show the table's hash schemes (the work every CONNECT costs); --refresh rebuilds the list from the records",
+    )
+    schemes.add_argument("--refresh", action="store_true", help="rebuild the list from the records' hashes")
+
     importer = action(
         "import-mosquitto",
         cmd_import,
@@ -200,6 +208,7 @@ def cmd_add(args: argparse.Namespace, table: CredentialTable) -> int:
     # Validate every option before asking for the password.
     _validated(draft, check_hash=False)
     draft["password_hash"] = hash_password(read_new_password(args, username))
+    _register_schemes(table, settings, set())
     table.create(_validated(draft).to_item())
     print(f"device {username!r} added (family {family}, {'disabled' if args.disabled else 'enabled'})")
     return 0
@@ -230,8 +239,10 @@ def cmd_update(args: argparse.Namespace, table: CredentialTable) -> int:
 def cmd_set_password(args: argparse.Namespace, table: CredentialTable) -> int:
     username = _username(args.username)
     _existing(table, username)
-    _refuse_costly_scrypt(_settings(args))
+    settings = _settings(args)
+    _refuse_costly_scrypt(settings)
     password_hash = hash_password(read_new_password(args, username))
+    _register_schemes(table, settings, set())
     table.update(username, {"password_hash": password_hash, "updated_at": now_text()})
     print(f"device {username!r}: new password stored")
     return 0
@@ -304,6 +315,10 @@ def cmd_import(args: argparse.Namespace, table: CredentialTable) -> int:
     counts[Outcome.SKIPPED] = len(parsed.refusals)
     conflicts = 0
     prefix = "would be " if args.dry_run else ""
+    # The authorizer makes unknown names cost one verification per scheme in the registry:
+    # register the file's schemes before any record of them exists.
+    _register_schemes(table, settings, {parse_hash(e.password_hash).work_spec() for e in parsed.entries},
+                      dry_run=args.dry_run)
     client_ids = _client_ids(table)
     refused = 0
     for entry in parsed.entries:
@@ -486,6 +501,56 @@ def _refuse_taken_client_id(table: CredentialTable, username: str, client_id: st
         raise ClientIdTaken(
             f"client ID {client_id!r} belongs to device {holder!r} — client IDs are unique; choose another --client-id"
         )
+
+
+def project_scheme() -> str:
+    return Scrypt(DEFAULT_SCRYPT, b"", b"").work_spec()
+
+
+def _register_schemes(table: CredentialTable, settings: ChannelSettings, specs: set[str], dry_run: bool = False) -> None:
+    """Add specs (and the project's scrypt) to the table's hash-scheme registry, within the ceiling."""
+    current = table.hash_schemes() or set()
+    wanted = current | specs | {project_scheme()}
+    total = sum(cost_seconds(dummy_hash(spec)) for spec in wanted)
+    ceiling = ceiling_seconds(settings.memory_size)
+    if total > ceiling:
+        raise HashWorkTooLarge(
+            f"with {', '.join(sorted(wanted - current)) or 'these'} the table's hash schemes ({', '.join(sorted(wanted))}) "
+            f"would cost about {total:.2f} s of a core per CONNECT, over the ceiling of {ceiling:.2f} s for a "
+            f"{settings.memory_size} MB authorizer — re-hash the odd scheme, or run `channelctl devices hash-schemes "
+            f"--refresh` once old schemes are gone (settings from {settings.source})"
+        )
+    if wanted != current and not dry_run:
+        table.add_hash_schemes(wanted - current)
+
+
+def cmd_hash_schemes(args: argparse.Namespace, table: CredentialTable) -> int:
+    settings = _settings(args)
+    if args.refresh:
+        specs: set[str] = set()
+        unusable = 0
+        for item in table.scan(("username", "password_hash")):
+            try:
+                specs.add(parse_hash(item.get("password_hash", "")).work_spec())
+            except AuthorizerError:
+                unusable += 1
+        specs.add(project_scheme())
+        table.put_hash_schemes(specs)
+        if unusable:
+            print(f"{unusable} record(s) with an unusable hash left out (see `devices show`)", file=sys.stderr)
+    registry = table.hash_schemes()
+    if registry is None:
+        print("no hash-scheme registry: the authorizer uses UNKNOWN_USER_HASH alone — run with --refresh",
+              file=sys.stderr)
+        return 1
+    total = 0.0
+    for spec in sorted(registry):
+        seconds = cost_seconds(dummy_hash(spec))
+        total += seconds
+        print(f"{spec}\t{seconds * 1000:.1f} ms")
+    print(f"per CONNECT: {total * 1000:.1f} ms of a core; ceiling {ceiling_seconds(settings.memory_size) * 1000:.0f} ms "
+          f"({settings.memory_size} MB, settings from {settings.source})")
+    return 0
 
 
 def _refuse_costly_scrypt(settings: ChannelSettings) -> None:

@@ -2,8 +2,8 @@
 
 The credentials table (KMS-encrypted, point-in-time recovery, deletion
 protection), the authorizer Lambda from ``authorizer/`` inside the gatekeeper
-VPC (reaching DynamoDB through a gateway endpoint, allowed only GetItem on the
-table), the IoT authorizer with its invoke permission, and the custom domain's
+VPC (reaching DynamoDB through a gateway endpoint, allowed GetItem on the table
+and an UpdateItem of a record's password hash only), the IoT authorizer with its invoke permission, and the custom domain's
 domain configuration that makes this authorizer the default.
 """
 
@@ -26,6 +26,9 @@ RUNTIME = "python3.13"
 TIMEOUT_SECONDS = 5
 TLS_POLICY = "IoTSecurityPolicy_TLS13_1_2_2022_10"
 HTTPS_PORT = 443
+# What the authorizer's UpdateItem may name (DynamoDB condition key dynamodb:Attributes:
+# the key and every attribute the request names).
+UPGRADE_ATTRIBUTES = ("username", "password_hash", "updated_at")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -193,7 +196,7 @@ class CustomAuthorizer(pulumi.ComponentResource):
                         {
                             "Effect": "Allow",
                             "Principal": "*",
-                            "Action": ["dynamodb:GetItem"],
+                            "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
                             "Resource": arn,
                         }
                     ],
@@ -244,6 +247,17 @@ class CustomAuthorizer(pulumi.ComponentResource):
                         "Version": "2012-10-17",
                         "Statement": [
                             {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": arns[0]},
+                            {
+                                # The hash upgrade on login (authorizer/store.py): the password hash and
+                                # its timestamp of an existing item, nothing else, nothing read back.
+                                "Effect": "Allow",
+                                "Action": "dynamodb:UpdateItem",
+                                "Resource": arns[0],
+                                "Condition": {
+                                    "ForAllValues:StringEquals": {"dynamodb:Attributes": list(UPGRADE_ATTRIBUTES)},
+                                    "StringEqualsIfExists": {"dynamodb:ReturnValues": "NONE"},
+                                },
+                            },
                             {
                                 # Reading a table encrypted with a customer key.
                                 "Effect": "Allow",

@@ -29,5 +29,7 @@ def authorizer_env(monkeypatch, table):
     for key in ("IOT_REGION", "DISCONNECT_AFTER_SECONDS", "REFRESH_AFTER_SECONDS", "FAMILY_TOPIC_PREFIXES"):
         monkeypatch.delenv(key, raising=False)
     handler._settings.cache_clear()
+    handler._work_cache.clear()
     yield table
     handler._settings.cache_clear()
+    handler._work_cache.clear()

@@ -43,7 +43,7 @@ def write(tmp_path, *lines: str, name="passwd") -> str:
 
 
 def items(table) -> dict[str, dict]:
-    return {item["username"]: item for item in table.scan()["Items"]}
+    return {item["username"]: item for item in table.scan()["Items"] if item["username"] != "#hash-schemes"}
 
 
 # --- topic scopes ------------------------------------------------------------------
@@ -120,10 +120,19 @@ def copy_project(tmp_path, memory: int) -> str:
 
 def test_a_larger_memory_size_raises_the_ceiling(table, run, tmp_path):
     project = copy_project(tmp_path, 1769)
-    path = write(tmp_path, pbkdf2_line("slow", 900_000))
+    path = write(tmp_path, pbkdf2_line("slow", 700_000))
     code, out, err = run("import-mosquitto", path, "--family", "meters", "--stack", "iot", "--cwd", project)
     assert code == 0, err
-    assert items(table)["slow"]["password_hash"].startswith("$7$900000$")
+    assert items(table)["slow"]["password_hash"].startswith("$7$700000$")
+
+
+def test_the_tables_schemes_together_stay_within_the_ceiling(table, run, tmp_path):
+    # Each fits alone at 1769 MB (1 s), but every CONNECT verifies one hash of each scheme in the table.
+    project = copy_project(tmp_path, 1769)
+    path = write(tmp_path, pbkdf2_line("slow", 900_000))
+    code, _, err = run("import-mosquitto", path, "--family", "meters", "--stack", "iot", "--cwd", project)
+    assert code == 1 and "per CONNECT" in err and "mosquitto-pbkdf2:900000" in err
+    assert items(table) == {}
 
 
 def test_set_password_refuses_when_the_stack_cannot_afford_the_projects_scrypt(table, run, tmp_path):

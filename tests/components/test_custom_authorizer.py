@@ -88,7 +88,12 @@ def role_problems(rendered):
         for st in json.loads(policy.inputs["policy"])["Statement"]:
             actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
             for action in actions:
-                if action.startswith("dynamodb:") and (action != "dynamodb:GetItem" or st["Resource"] != table_arn):
+                if action == "dynamodb:UpdateItem" and st["Resource"] == table_arn:
+                    condition = st.get("Condition", {})
+                    attributes = condition.get("ForAllValues:StringEquals", {}).get("dynamodb:Attributes")
+                    if sorted(attributes or ["*"]) != ["password_hash", "updated_at", "username"]:
+                        problems.append(f"UpdateItem of {attributes}")
+                elif action.startswith("dynamodb:") and (action != "dynamodb:GetItem" or st["Resource"] != table_arn):
                     problems.append(f"{action} on {st['Resource']}")
                 if action.startswith("kms:") and "kms:ViaService" not in json.dumps(st.get("Condition", {})):
                     problems.append(f"{action} outside DynamoDB")
@@ -105,6 +110,14 @@ def test_role_may_only_get_items_from_the_table(chain):
     doc["Statement"][0]["Action"] = ["dynamodb:GetItem", "dynamodb:Scan"]
     bad = broken(iot, policy.name, policy=json.dumps(doc))
     assert role_problems(bad) == [f"dynamodb:Scan on {one(iot, T_TABLE).state['arn']}"]
+    # The upgrade's UpdateItem may name the password hash, never the flags that refuse a device.
+    doc = json.loads(policy.inputs["policy"])
+    (update,) = [st for st in doc["Statement"] if st["Action"] == "dynamodb:UpdateItem"]
+    update["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"].append("enabled")
+    assert role_problems(broken(iot, policy.name, policy=json.dumps(doc))) == [
+        "UpdateItem of ['username', 'password_hash', 'updated_at', 'enabled']"]
+    update.pop("Condition")
+    assert role_problems(broken(iot, policy.name, policy=json.dumps(doc))) == ["UpdateItem of None"]
 
 
 def test_authorizer_permission_and_domain_configuration(chain):
