@@ -17,6 +17,7 @@ from .errors import (
     ClientIdMismatch,
     CredentialExpired,
     DeviceDisabled,
+    LockedOut,
     DeviceProhibited,
     MalformedRecord,
     MissingPassword,
@@ -27,6 +28,7 @@ from .errors import (
 from .event import ConnectRequest
 from .cost import check_cost
 from .hashes import PasswordHash, dummy_hash, parse_hash, verify_password
+from .lockout import is_locked
 from .policy import build_policy_documents
 from .principal import principal_id
 from .records import DeviceRecord
@@ -63,6 +65,9 @@ def decide(
         raise record_error
     if record.username != request.username:
         raise MalformedRecord("the record's username differs from its key")
+    if is_locked(record, now):
+        # Even the right password: a guesser learns nothing from the lock.
+        raise LockedOut("too many wrong passwords lately")
     if request.password is None:
         raise MissingPassword("the CONNECT carried no password")
     if not matches:

@@ -67,6 +67,10 @@ class WrongPassword(AuthorizerError):
     """The password does not match the stored hash."""
 
 
+class LockedOut(AuthorizerError):
+    """Too many wrong passwords for this user name lately: locked until its lockout ends."""
+
+
 class DeviceDisabled(AuthorizerError):
     """The device's record is disabled."""
 

@@ -20,6 +20,9 @@ from .hashes import PasswordHash, Scrypt, dummy_hash, hash_password, parse_hash
 from .decision import decide
 from .errors import (
     AuthorizerError,
+    MissingPassword,
+    UnknownDevice,
+    WrongPassword,
     CredentialStoreUnavailable,
     HashFormatError,
     InvalidResponse,
@@ -34,7 +37,8 @@ from .principal import principal_id
 from .records import utc_now
 from .response import allow_response, deny_response
 from .settings import Settings, load_settings
-from .store import get_hash_schemes, get_record, upgrade_hash
+from .lockout import next_failure
+from .store import clear_failures, get_hash_schemes, get_record, record_failure, upgrade_hash
 
 LOG = logging.getLogger("authorizer")
 # Lambda's log-level control sets AWS_LAMBDA_LOG_LEVEL; allows are logged at INFO.
@@ -55,6 +59,8 @@ SETTINGS_KEYS = (
     "THING_TOPIC_PREFIX",
     "UNKNOWN_USER_HASH",
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "MAX_FAILED_ATTEMPTS",
+    "LOCKOUT_SECONDS",
 )
 # Failures an operator must fix; their messages hold settings or record fields, never secrets.
 _OPERATOR_ERRORS = (
@@ -68,9 +74,14 @@ _OPERATOR_ERRORS = (
 )
 
 
+# Refusals that count against the user name (authorizer/lockout.py).
+_GUESSES = (WrongPassword, UnknownDevice, MissingPassword)
+
+
 def handler(event: Any, context: Any) -> dict[str, Any]:
     principal = None
     connection = None
+    settings = request = record = None
     try:
         settings = current_settings(getattr(context, "invoked_function_arn", None))
         parsed = AuthorizerEvent(event)
@@ -87,6 +98,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         )
         LOG.info("allow principal=%s connection=%s", principal, _short(connection))
         record_decision(ALLOW)
+        if record.failed_attempts or record.locked_until is not None:  # type: ignore[union-attr]
+            _safely("clear failures", principal, clear_failures, settings.table_name, request.username)
         if any(dummy.work_spec() == project_scrypt_spec() for dummy in work):
             # Only when unknown names already cost the project's scrypt: the fleet converges on one scheme.
             _upgrade(settings, record, request.password, context, principal)  # type: ignore[arg-type]
@@ -97,6 +110,9 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         LOG.log(level, "deny reason=%s principal=%s connection=%s%s",
                 type(err).__name__, principal, _short(connection), detail)
         record_decision(type(err).__name__)
+        if isinstance(err, _GUESSES) and settings is not None and request is not None:
+            update = next_failure(record, utc_now(), settings.max_failed_attempts, settings.lockout_seconds)
+            _safely("count failure", principal, record_failure, settings.table_name, request.username, update)
     except Exception as err:  # noqa: BLE001 — the boundary: deny, never raise
         # Only the type and place: an unexpected message might quote event data.
         frame = err.__traceback__
@@ -106,7 +122,15 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         LOG.error("deny reason=unexpected error=%s at=%s principal=%s connection=%s",
                   type(err).__name__, where, principal, _short(connection))
         record_decision("Unexpected")
-    return deny_response(principal)
+    # One response shape for every refusal: the principal of a known name would tell it apart.
+    return deny_response()
+
+
+def _safely(what: str, principal: str | None, operation: Any, *args: Any) -> None:
+    try:
+        operation(*args)
+    except Exception as err:  # noqa: BLE001 — bookkeeping never changes the decision
+        LOG.error("%s principal=%s failed error=%s", what, principal, type(err).__name__)
 
 
 # The registry of the table's hash schemes is read at most once a minute per container.

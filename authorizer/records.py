@@ -288,6 +288,10 @@ class DeviceRecord:
     valid_until: datetime | None = None
     created_at: str | None = None
     updated_at: str | None = None
+    # Online-guessing bound, written by the authorizer (authorizer/lockout.py).
+    failed_attempts: int = 0
+    failed_since: datetime | None = None
+    locked_until: datetime | None = None
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -337,7 +341,18 @@ def record_from_item(item: Mapping[str, Any]) -> DeviceRecord:
         valid_until=parse_valid_until(item["valid_until"]) if item.get("valid_until") is not None else None,
         created_at=_optional_str(item, "created_at"),
         updated_at=_optional_str(item, "updated_at"),
+        failed_attempts=_count(item, "failed_attempts"),
+        failed_since=parse_valid_until(item["failed_since"], "failed_since") if item.get("failed_since") else None,
+        locked_until=parse_valid_until(item["locked_until"], "locked_until") if item.get("locked_until") else None,
     )
+
+
+def _count(item: Mapping[str, Any], key: str) -> int:
+    value = item.get(key, 0)
+    # DynamoDB numbers arrive as Decimal.
+    if isinstance(value, bool) or not hasattr(value, "__int__") or int(value) != value or int(value) < 0:
+        raise MalformedRecord(f"{key} {_show(value)} must be a whole number")
+    return int(value)
 
 
 def _bool(item: Mapping[str, Any], key: str, default: bool) -> bool:

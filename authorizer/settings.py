@@ -7,13 +7,15 @@
 ``IOT_ACCOUNT_ID``            account in the policies' ARNs; default: the function's own account,
                               from the invoked function ARN.
 ``DISCONNECT_AFTER_SECONDS``  connection lifetime, 300-86400, default 86400.
-``REFRESH_AFTER_SECONDS``     policy cache lifetime, 300-86400, default 3600.
+``REFRESH_AFTER_SECONDS``     policy cache lifetime, 300-86400, default 900.
 ``FAMILY_TOPIC_PREFIXES``     JSON object family -> topic prefix, e.g. ``{"meters": "plant1/meters"}``;
                               a family not listed uses its own name as prefix.
 ``THING_TOPIC_PREFIX``        the certificate devices' topic prefix (``thingTopicPrefix``), default
                               ``things``; no family's prefix may overlap it (``authorizer.scopes``).
 ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` set by Lambda: the function's memory in MB, which sets its CPU
                               share and so the hash cost ceiling (``authorizer.cost``); default 512.
+``MAX_FAILED_ATTEMPTS``       wrong passwords within LOCKOUT_SECONDS that lock a user name, default 10.
+``LOCKOUT_SECONDS``           the counting window and the lock's length, 60-86400, default 900.
 ``UNKNOWN_USER_HASH``         the hash work spent on an unknown user name when the table has no
                               hash-scheme registry (``authorizer.store.HASH_SCHEMES_KEY``):
                               ``scrypt`` (default), ``scrypt:ln=15,r=8,p=1``, ``mosquitto-sha512``,
@@ -29,6 +31,7 @@ from typing import Mapping
 
 from .cost import DEFAULT_MEMORY_MB, LAMBDA_MEMORY_RANGE_MB, check_cost
 from .errors import AuthorizerError, SettingsError
+from .lockout import DEFAULT_LOCKOUT_SECONDS, DEFAULT_MAX_FAILED_ATTEMPTS
 from .hashes import PasswordHash, dummy_hash
 from .records import validate_family, validate_topic_prefix
 from .scopes import configuration_overlaps
@@ -37,7 +40,7 @@ from .scopes import configuration_overlaps
 MIN_SESSION_SECONDS = 300
 MAX_SESSION_SECONDS = 86_400
 DEFAULT_DISCONNECT_AFTER_SECONDS = 86_400
-DEFAULT_REFRESH_AFTER_SECONDS = 3_600
+DEFAULT_REFRESH_AFTER_SECONDS = 900  # components/config.py: authorizer.refreshAfterSeconds
 DEFAULT_THING_TOPIC_PREFIX = "things"  # thingTopicPrefix's default in components/config.py
 
 _VPCE_ID = re.compile(r"vpce-[0-9a-f]{8,17}")
@@ -59,6 +62,8 @@ class Settings:
     unknown_user_hash: PasswordHash | None = None
     thing_topic_prefix: str = DEFAULT_THING_TOPIC_PREFIX
     memory_mb: int = DEFAULT_MEMORY_MB
+    max_failed_attempts: int = DEFAULT_MAX_FAILED_ATTEMPTS
+    lockout_seconds: int = DEFAULT_LOCKOUT_SECONDS
 
     @property
     def partition(self) -> str:
@@ -97,6 +102,8 @@ def load_settings(environ: Mapping[str, str], function_arn: str | None = None) -
         unknown_user_hash=_unknown_user_hash(environ, memory),
         thing_topic_prefix=thing_prefix,
         memory_mb=memory,
+        max_failed_attempts=_whole(environ, "MAX_FAILED_ATTEMPTS", DEFAULT_MAX_FAILED_ATTEMPTS, 1, 1000),
+        lockout_seconds=_whole(environ, "LOCKOUT_SECONDS", DEFAULT_LOCKOUT_SECONDS, 60, 86_400),
     )
 
 
@@ -185,6 +192,15 @@ def _thing_prefix(environ: Mapping[str, str]) -> str:
         return validate_topic_prefix(value, "THING_TOPIC_PREFIX")
     except AuthorizerError as err:
         raise SettingsError(str(err)) from None
+
+
+def _whole(environ: Mapping[str, str], key: str, default: int, low: int, high: int) -> int:
+    raw = environ.get(key)
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
+        raise SettingsError(f"{key} {raw!r} must be a whole number from {low} to {high}")
+    return int(raw)
 
 
 def _memory(environ: Mapping[str, str]) -> int:

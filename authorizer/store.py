@@ -16,6 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import CredentialStoreUnavailable, MalformedRecord
+from .lockout import FailureUpdate
 from .records import DeviceRecord, record_from_item
 
 # The authorizer has 5 s in total (IoT Core limit): fail fast rather than retry long.
@@ -99,3 +100,47 @@ def upgrade_hash(table_name: str, username: str, old_hash: str, new_hash: str, n
     except BotoCoreError as err:
         raise CredentialStoreUnavailable(f"UpdateItem on {table_name} failed: {type(err).__name__}") from None
     return True
+
+
+def record_failure(table_name: str, username: str, update: FailureUpdate) -> None:
+    """Count a wrong password on an existing record; for a name without one the condition fails alike."""
+    names = {"#k": "username", "#c": "failed_attempts", "#s": "failed_since"}
+    values = {
+        ":c": {"N": str(update.failed_attempts)},
+        ":s": {"S": update.failed_since.isoformat()},
+        ":e": {"N": str(update.expected_attempts)},
+    }
+    expression = "SET #c = :c, #s = :s"
+    if update.locked_until is not None:
+        names["#l"] = "locked_until"
+        values[":l"] = {"S": update.locked_until.isoformat()}
+        expression += ", #l = :l"
+    try:
+        dynamodb_client().update_item(
+            TableName=table_name,
+            Key={"username": {"S": username}},
+            UpdateExpression=expression,
+            # Optimistic: a concurrent failure already counted wins; this one is not counted twice.
+            ConditionExpression="attribute_exists(#k) AND (attribute_not_exists(#c) OR #c = :e)",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return
+        raise CredentialStoreUnavailable(f"UpdateItem on {table_name} failed: {type(err).__name__}") from None
+    except BotoCoreError as err:
+        raise CredentialStoreUnavailable(f"UpdateItem on {table_name} failed: {type(err).__name__}") from None
+
+
+def clear_failures(table_name: str, username: str) -> None:
+    try:
+        dynamodb_client().update_item(
+            TableName=table_name,
+            Key={"username": {"S": username}},
+            UpdateExpression="REMOVE #c, #s, #l",
+            ConditionExpression="attribute_exists(#k)",
+            ExpressionAttributeNames={"#k": "username", "#c": "failed_attempts", "#s": "failed_since", "#l": "locked_until"},
+        )
+    except (ClientError, BotoCoreError) as err:
+        raise CredentialStoreUnavailable(f"UpdateItem on {table_name} failed: {type(err).__name__}") from None

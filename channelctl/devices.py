@@ -117,6 +117,7 @@ def register(subparsers: Any) -> None:
     set_password.add_argument("username")
 
     for name, func, text in (
+        ("unlock", cmd_unlock, "clear a device's failed-password count and lock"),
         ("disable", cmd_disable, "disable a device (it can no longer connect)"),
         ("enable", cmd_enable, "enable a disabled device"),
         ("allow", cmd_allow, "take a device off the deny list"),
@@ -246,6 +247,10 @@ def cmd_set_password(args: argparse.Namespace, table: CredentialTable) -> int:
     table.update(username, {"password_hash": password_hash, "updated_at": now_text()})
     print(f"device {username!r}: new password stored")
     return 0
+
+
+def cmd_unlock(args: argparse.Namespace, table: CredentialTable) -> int:
+    return _set_flags(table, args.username, {}, ("failed_attempts", "failed_since", "locked_until"), "unlocked")
 
 
 def cmd_disable(args: argparse.Namespace, table: CredentialTable) -> int:
@@ -395,7 +400,7 @@ def device_view(item: dict[str, Any]) -> dict[str, Any]:
     except AuthorizerError as err:
         view["password"] = f"unusable: {err}"
     for key in ("prohibited_reason", "client_id", "extra_publish", "extra_subscribe", "valid_until",
-                "created_at", "updated_at"):
+                "failed_attempts", "failed_since", "locked_until", "created_at", "updated_at"):
         if item.get(key) is not None:
             view[key] = item[key]
     window = item.get("access_window")

@@ -156,7 +156,11 @@ class AuthorizerConfig:
     # account's concurrency quota unreserved, and a new account's quota can be 10.
     reserved_concurrency: int | None = None
     disconnect_after_seconds: int = 86_400
-    refresh_after_seconds: int = 3_600
+    # How long IoT Core keeps a connection's policy before asking the authorizer again:
+    # the longest a disable/deny takes to reach a live session.
+    refresh_after_seconds: int = 900
+    max_failed_attempts: int = 10
+    lockout_seconds: int = 900
     family_topic_prefixes: Mapping[str, str] = field(default_factory=dict)
     unknown_user_hash: str = "scrypt"
     memory_size: int = 512
@@ -762,7 +766,7 @@ def _load_authorizer(value: Any) -> AuthorizerConfig:
     allowed = {
         "enabled", "reservedConcurrency", "disconnectAfterSeconds", "refreshAfterSeconds",
         "familyTopicPrefixes", "unknownUserHash", "memorySize", "logRetentionDays", "operatorRoleArns",
-        "keyAdminArns",
+        "keyAdminArns", "maxFailedAttempts", "lockoutSeconds",
     }
     _refuse_unknown("authorizer", value, allowed)
     defaults = AuthorizerConfig()
@@ -831,6 +835,12 @@ def _load_authorizer(value: Any) -> AuthorizerConfig:
         if len(set(arns)) != len(arns):
             raise ConfigError(f"authorizer.{key} {arns!r} repeats a role — list each role once")
         roles[key] = tuple(arns)
+    max_failed = _as_int("authorizer.maxFailedAttempts", value.get("maxFailedAttempts", defaults.max_failed_attempts))
+    if not 1 <= max_failed <= 1000:
+        raise ConfigError(f"authorizer.maxFailedAttempts {max_failed} is out of range — use 1-1000")
+    lockout = _as_int("authorizer.lockoutSeconds", value.get("lockoutSeconds", defaults.lockout_seconds))
+    if not 60 <= lockout <= 86_400:
+        raise ConfigError(f"authorizer.lockoutSeconds {lockout} is out of range — use 60-86400")
     enabled = _as_bool("authorizer.enabled", value.get("enabled", False))
     if enabled and not roles["operatorRoleArns"]:
         raise ConfigError(
@@ -840,6 +850,8 @@ def _load_authorizer(value: Any) -> AuthorizerConfig:
         )
     return AuthorizerConfig(
         enabled=enabled,
+        max_failed_attempts=max_failed,
+        lockout_seconds=lockout,
         operator_role_arns=roles["operatorRoleArns"],
         key_admin_arns=roles["keyAdminArns"],
         reserved_concurrency=concurrency,

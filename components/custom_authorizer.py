@@ -28,7 +28,9 @@ TLS_POLICY = "IoTSecurityPolicy_TLS13_1_2_2022_10"
 HTTPS_PORT = 443
 # What the authorizer's UpdateItem may name (DynamoDB condition key dynamodb:Attributes:
 # the key and every attribute the request names).
-UPGRADE_ATTRIBUTES = ("username", "password_hash", "updated_at")
+UPGRADE_ATTRIBUTES = (
+    "username", "password_hash", "updated_at", "failed_attempts", "failed_since", "locked_until",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -248,8 +250,8 @@ class CustomAuthorizer(pulumi.ComponentResource):
                         "Statement": [
                             {"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": arns[0]},
                             {
-                                # The hash upgrade on login (authorizer/store.py): the password hash and
-                                # its timestamp of an existing item, nothing else, nothing read back.
+                                # The hash upgrade on login and the failed-attempt count (authorizer/store.py):
+                                # those attributes of an item, never the flags that refuse a device.
                                 "Effect": "Allow",
                                 "Action": "dynamodb:UpdateItem",
                                 "Resource": arns[0],
@@ -288,6 +290,8 @@ class CustomAuthorizer(pulumi.ComponentResource):
             "REFRESH_AFTER_SECONDS": str(cfg.refresh_after_seconds),
             "FAMILY_TOPIC_PREFIXES": json.dumps(dict(cfg.family_topic_prefixes), sort_keys=True),
             "THING_TOPIC_PREFIX": args.thing_topic_prefix,
+            "MAX_FAILED_ATTEMPTS": str(cfg.max_failed_attempts),
+            "LOCKOUT_SECONDS": str(cfg.lockout_seconds),
             "UNKNOWN_USER_HASH": cfg.unknown_user_hash,
         }
         function = aws.lambda_.Function(

@@ -48,7 +48,7 @@ REQUEST = ConnectRequest(username="meter-0001", password=PASSWORD, client_id="me
 def test_correct_password_and_client_id_allow():
     allow = decide(REQUEST, RECORD, SETTINGS, NOW)
     assert allow.policy_documents and allow.principal_id.startswith("meter0001")
-    assert (allow.disconnect_after_seconds, allow.refresh_after_seconds) == (86400, 3600)
+    assert (allow.disconnect_after_seconds, allow.refresh_after_seconds) == (86400, 900)
 
 
 @pytest.mark.parametrize(
@@ -94,9 +94,9 @@ def test_unknown_user_is_refused():
 def test_disconnect_is_cut_at_the_end_of_the_access_window_and_validity():
     window = parse_access_window({"hours": "08:00-13:00", "time_zone": "UTC"})
     allow = decide(REQUEST, replace(RECORD, access_window=window), SETTINGS, NOW)
-    assert allow.disconnect_after_seconds == 3600 and allow.refresh_after_seconds == 3600
+    assert allow.disconnect_after_seconds == 3600 and allow.refresh_after_seconds == 900
     allow = decide(REQUEST, replace(RECORD, valid_until=NOW + timedelta(minutes=30)), SETTINGS, NOW)
-    assert allow.disconnect_after_seconds == 1800 and allow.refresh_after_seconds == 1800
+    assert allow.disconnect_after_seconds == 1800 and allow.refresh_after_seconds == 900
     # IoT Core's floor of 300 s wins over a deadline closer than that.
     allow = decide(REQUEST, replace(RECORD, valid_until=NOW + timedelta(seconds=10)), SETTINGS, NOW)
     assert allow.disconnect_after_seconds == 300

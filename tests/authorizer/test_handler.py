@@ -41,7 +41,7 @@ def test_documented_connect_event_is_allowed_with_a_least_privilege_policy(autho
     response = handler(load_event("iot_mqtt_connect.json"), Context())
     assert response["isAuthenticated"] is True
     assert response["principalId"].startswith("meter0001") and response["principalId"].isalnum()
-    assert response["disconnectAfterInSeconds"] == 86400 and response["refreshAfterInSeconds"] == 3600
+    assert response["disconnectAfterInSeconds"] == 86400 and response["refreshAfterInSeconds"] == 900
     documents = response["policyDocuments"]
     assert policy_allows(documents, "iot:Connect", f"{ARN}:client/meter-0001", {"aws:SourceVpce": ENDPOINTS[0]})
     assert not policy_allows(documents, "iot:Connect", f"{ARN}:client/meter-0001", {"aws:SourceVpce": "vpce-1"})

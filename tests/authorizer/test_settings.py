@@ -20,7 +20,7 @@ FUNCTION_ARN = "arn:aws:lambda:eu-central-1:210987654321:function:authorizer:liv
 def test_defaults():
     settings = load_settings(BASE)
     assert settings.data_endpoint_ids == ("vpce-0123456789abcdef0", "vpce-0fedcba9876543210")
-    assert (settings.disconnect_after_seconds, settings.refresh_after_seconds) == (86400, 3600)
+    assert (settings.disconnect_after_seconds, settings.refresh_after_seconds) == (86400, 900)
     assert settings.topic_prefix("meters") == "meters"
     assert isinstance(settings.unknown_user_hash, Scrypt)
     assert settings.iot_arn("client/x") == "arn:aws:iot:eu-central-1:123456789012:client/x"

@@ -91,7 +91,9 @@ def role_problems(rendered):
                 if action == "dynamodb:UpdateItem" and st["Resource"] == table_arn:
                     condition = st.get("Condition", {})
                     attributes = condition.get("ForAllValues:StringEquals", {}).get("dynamodb:Attributes")
-                    if sorted(attributes or ["*"]) != ["password_hash", "updated_at", "username"]:
+                    if sorted(attributes or ["*"]) != sorted(
+                        ["username", "password_hash", "updated_at", "failed_attempts", "failed_since", "locked_until"]
+                    ):
                         problems.append(f"UpdateItem of {attributes}")
                 elif action.startswith("dynamodb:") and (action != "dynamodb:GetItem" or st["Resource"] != table_arn):
                     problems.append(f"{action} on {st['Resource']}")
@@ -115,7 +117,8 @@ def test_role_may_only_get_items_from_the_table(chain):
     (update,) = [st for st in doc["Statement"] if st["Action"] == "dynamodb:UpdateItem"]
     update["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"].append("enabled")
     assert role_problems(broken(iot, policy.name, policy=json.dumps(doc))) == [
-        "UpdateItem of ['username', 'password_hash', 'updated_at', 'enabled']"]
+        "UpdateItem of ['username', 'password_hash', 'updated_at', 'failed_attempts', 'failed_since', "
+        "'locked_until', 'enabled']"]
     update.pop("Condition")
     assert role_problems(broken(iot, policy.name, policy=json.dumps(doc))) == ["UpdateItem of None"]
 
