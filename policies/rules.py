@@ -28,6 +28,8 @@ from pulumi_policy import (
     ResourceValidationPolicy,
 )
 from pulumi_policy.deserialize import deserialize_properties
+
+from policies.addresses import public_range_problem
 from pulumi_policy.proxy import unknown_checking_proxy
 
 Check = Callable[[str, Mapping[str, Any]], list[str]]
@@ -109,7 +111,7 @@ def check_no_public_addresses(resource_type: str, props: Mapping[str, Any]) -> l
 
 
 def check_security_group_rules(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    """No security-group rule from or to 0.0.0.0/0 or ::/0, ingress or egress.
+    """No security-group rule from or to a range holding a public address (policies/addresses.py), ingress or egress.
 
     Egress is closed as well: nothing in the channel talks to the internet, and an open egress
     rule is what turns a leaked credential into exfiltration. Name the peers instead: on-prem
@@ -132,7 +134,7 @@ def check_security_group_rules(resource_type: str, props: Mapping[str, Any]) -> 
     for prefix, direction, rule, keys in rules:
         for key in keys:
             for cidr in _items(rule.get(key)):
-                problem = _any_address_problem(cidr)
+                problem = public_range_problem(cidr)
                 if problem:
                     towards = "from" if direction == "ingress" else "to"
                     messages.append(
@@ -275,7 +277,8 @@ no_public_addresses = _policy(
 no_any_address_security_group_rules = _policy(
     "no-any-address-security-group-rules",
     "No security-group rule (inline, SecurityGroupRule, vpc.SecurityGroupIngressRule/EgressRule) from or to "
-    "0.0.0.0/0 or ::/0 — egress included: nothing in the channel talks to the internet.",
+    "a range holding public addresses (0.0.0.0/0, 0.0.0.0/1, ::/1, ...) — egress included: nothing in the "
+    "channel talks to the internet.",
     check_security_group_rules,
 )
 iot_endpoints_private_dns_off = _policy(

@@ -38,10 +38,10 @@ from channelctl.checks.model import (
     as_flag,
     core,
     endpoint_ips,
-    is_everywhere,
     listeners_of,
     vpc_route,
 )
+from policies.addresses import covers_public_address as is_everywhere
 from channelctl.checks.paths import (
     listener_backends,
     service_nlbs,
@@ -80,7 +80,7 @@ def check_isolation(ch: Channel) -> CheckResult:
         _service_reaches_only_data(ch, c, service, f)
     _policies_need_gatekeeper(ch, c, f)
     counted = len(ch.all)
-    summary = (f"{counted} resources: no internet gateway, NAT, public IP or rule open to 0.0.0.0/0 or ::/0; "
+    summary = (f"{counted} resources: no internet gateway, NAT, public IP or rule open to a public range; "
                "endpoint services reach only the iot.data endpoints; Connect requires aws:SourceVpce = "
                f"{', '.join(c.data_ids) or '(none)'}")
     return f.result(ISOLATION, summary)
@@ -105,7 +105,7 @@ def _open_rules(ch: Channel, f: Findings) -> None:
     for route in ch.of_type(T_ROUTE):
         for key in ("destinationCidrBlock", "destinationIpv6CidrBlock"):
             if is_everywhere(route.get(key)):
-                f.bad(f"route {route.label} sends {route.get(key)} (everything) to {vpc_route(route.r.state, key, key, route.label).target}",
+                f.bad(f"route {route.label} sends {route.get(key)} (public addresses) to {vpc_route(route.r.state, key, key, route.label).target}",
                       route.label)
     for table in ch.of_type(T_RT):
         for entry in table.get("routes") or []:

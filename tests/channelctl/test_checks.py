@@ -192,6 +192,20 @@ def default_route_in_gatekeeper(s):
         {"routeTableId": table.id, "destinationCidrBlock": "0.0.0.0/0", "transitGatewayId": tgw})
 
 
+def gatekeeper_routes_split_default(s):
+    """The whole internet in two halves: no single /0, still every public address."""
+    table = resource(s, "iot", "gatekeeper-rt")
+    tgw = resource(s, "network", "channel-tgw").id
+    for index, half in enumerate(("0.0.0.0/1", "128.0.0.0/1")):
+        add(s, "iot", "aws:ec2/route:Route", f"gatekeeper-half-{index}", f"r-half-{index}",
+            {"routeTableId": table.id, "destinationCidrBlock": half, "transitGatewayId": tgw})
+
+
+def resolver_udp_open_to_a_public_network(s):
+    sg = resource(s, "network", "channel-resolver-sg")
+    next(r for r in sg.inputs["ingress"] if r["protocol"] == "udp")["cidrBlocks"].append("8.8.8.0/24")
+
+
 def nlb_internet_facing(s):
     resource(s, "iot", "gatekeeper-nlb").inputs["internal"] = False
 
@@ -587,6 +601,8 @@ MUTATIONS = [
     (authorizer_trusts_foreign_endpoint, {ISOLATION}),
     (endpoint_service_open_to_all, {ISOLATION}),
     (default_route_in_gatekeeper, {ISOLATION}),
+    (gatekeeper_routes_split_default, {ISOLATION}),
+    (resolver_udp_open_to_a_public_network, {ISOLATION}),
     (nlb_internet_facing, {ISOLATION}),
     (more_devices_than_endpoints_hold, {CAPACITY}),
     (proxy_fleet_too_small, {CAPACITY}),

@@ -105,6 +105,10 @@ COMPLIANT = [
         {"type": "ingress", "cidrBlocks": ["10.10.0.0/16"], "ipv6CidrBlocks": ["fd00::/8"]}, id="sg-rule-named",
     ),
     pytest.param(
+        no_any_address_security_group_rules, SG_RULE,
+        {"type": "egress", "cidrBlocks": ["10.0.0.0/8", "172.16.0.0/12", "100.64.0.0/10"]}, id="sg-rule-private-ranges",
+    ),
+    pytest.param(
         no_any_address_security_group_rules, rules.VPC_INGRESS_RULE,
         {"referencedSecurityGroupId": "sg-nlb", "ipProtocol": "tcp"}, id="vpc-ingress-sg-reference",
     ),
@@ -210,6 +214,22 @@ VIOLATING = [
     pytest.param(
         no_any_address_security_group_rules, rules.VPC_EGRESS_RULE, {"cidrIpv6": "::/0"},
         r"cidrIpv6 has '::/0': egress to any address", id="vpc-egress-any",
+    ),
+    pytest.param(
+        no_any_address_security_group_rules, SG_RULE, {"type": "egress", "cidrBlocks": ["10.0.0.0/8", "0.0.0.0/1"]},
+        r"'0\.0\.0\.0/1': egress to a range holding public addresses", id="sg-rule-half-the-internet",
+    ),
+    pytest.param(
+        no_any_address_security_group_rules, SG_RULE, {"type": "egress", "cidrBlocks": ["128.0.0.0/1"]},
+        r"'128\.0\.0\.0/1': egress to a range holding public addresses", id="sg-rule-other-half",
+    ),
+    pytest.param(
+        no_any_address_security_group_rules, rules.VPC_EGRESS_RULE, {"cidrIpv6": "::/1"},
+        r"'::/1': egress to a range holding public addresses", id="vpc-egress-half-ipv6",
+    ),
+    pytest.param(
+        no_any_address_security_group_rules, rules.VPC_INGRESS_RULE, {"cidrIpv4": "8.8.8.0/24"},
+        r"'8\.8\.8\.0/24': ingress from a range holding public addresses", id="vpc-ingress-public-network",
     ),
     pytest.param(
         no_any_address_security_group_rules, SG_RULE, {"type": "ingress", "cidrBlocks": ["office"]},
