@@ -247,9 +247,13 @@ def test_without_reserved_concurrency_nothing_is_reserved_and_no_quota_is_read(c
 DECRYPTING = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt", "kms:CreateGrant", "kms:*")
 
 
+def credentials_key(rendered):
+    return next(r for r in rendered.resources if r.name == "gatekeeper-authorizer-key")
+
+
 def key_policy_problems(rendered):
     """Who may use the credentials key: the authorizer's role and the operators, only through DynamoDB."""
-    key = one(rendered, "aws:kms/key:Key")
+    key = credentials_key(rendered)
     role_arn = next(r for r in rendered.resources if r.name == "gatekeeper-authorizer-role").state["arn"]
     operators = set(example_config("iot")["authorizer"]["operatorRoleArns"])
     users = {role_arn, *operators}
@@ -283,7 +287,7 @@ def key_policy_problems(rendered):
 def test_the_credentials_key_has_an_explicit_least_privilege_policy(chain):
     iot = chain["iot-1"]
     assert key_policy_problems(iot) == []
-    statements = {st["Sid"]: st for st in json.loads(one(iot, "aws:kms/key:Key").inputs["policy"])["Statement"]}
+    statements = {st["Sid"]: st for st in json.loads(credentials_key(iot).inputs["policy"])["Statement"]}
     # Administration by the deploying role (assumeRoleArn of Pulumi.iot.yaml), which never reads with the key.
     assert statements["Administration"]["Principal"]["AWS"] == ["arn:aws:iam::222222222222:role/mqtt-channel-deployer"]
     assert not any(a.startswith(DECRYPTING) for a in statements["Administration"]["Action"])
@@ -299,7 +303,7 @@ def test_the_credentials_key_has_an_explicit_least_privilege_policy(chain):
       "Action": "kms:Decrypt", "Resource": "*"}, "Direct: kms:Decrypt not only through DynamoDB"),
 ])
 def test_a_widened_key_policy_is_caught(chain, statement, problem):
-    key = one(chain["iot-1"], "aws:kms/key:Key")
+    key = credentials_key(chain["iot-1"])
     policy = json.loads(key.inputs["policy"])
     policy["Statement"].append(statement)
     widened = broken(chain["iot-1"], key.name, policy=json.dumps(policy))
