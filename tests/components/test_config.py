@@ -174,7 +174,8 @@ def test_the_proxy_fleets_systems_manager_endpoints_count_too():
 
 
 def test_reserved_concurrency_is_optional():
-    cfg = load_config(with_changes("iot", authorizer={"enabled": True}), stack="iot")
+    operators = example_config("iot")["authorizer"]["operatorRoleArns"]
+    cfg = load_config(with_changes("iot", authorizer={"enabled": True, "operatorRoleArns": operators}), stack="iot")
     assert cfg.authorizer.reserved_concurrency is None
 
 
