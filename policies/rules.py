@@ -56,6 +56,46 @@ VPC_ENDPOINT_SERVICE_PRINCIPAL = "aws:ec2/vpcEndpointServiceAllowedPrinciple:Vpc
 IOT_POLICY = "aws:iot/policy:Policy"
 LAMBDA_FUNCTION = "aws:lambda/function:Function"
 DYNAMODB_TABLE = "aws:dynamodb/table:Table"
+ROUTE = "aws:ec2/route:Route"
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+DEFAULT_ROUTE_TABLE = "aws:ec2/defaultRouteTable:DefaultRouteTable"
+VPC_PEERING_CONNECTION = "aws:ec2/vpcPeeringConnection:VpcPeeringConnection"
+VPC_PEERING_ACCEPTER = "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter"
+VPN_CONNECTION = "aws:ec2/vpnConnection:VpnConnection"
+VPN_GATEWAY = "aws:ec2/vpnGateway:VpnGateway"
+VPN_GATEWAY_ATTACHMENT = "aws:ec2/vpnGatewayAttachment:VpnGatewayAttachment"
+VPN_GATEWAY_ROUTE_PROPAGATION = "aws:ec2/vpnGatewayRoutePropagation:VpnGatewayRoutePropagation"
+CARRIER_GATEWAY = "aws:ec2/carrierGateway:CarrierGateway"
+DEFAULT_VPC = "aws:ec2/defaultVpc:DefaultVpc"
+DEFAULT_SUBNET = "aws:ec2/defaultSubnet:DefaultSubnet"
+LAUNCH_CONFIGURATION = "aws:ec2/launchConfiguration:LaunchConfiguration"
+SPOT_INSTANCE_REQUEST = "aws:ec2/spotInstanceRequest:SpotInstanceRequest"
+SPOT_FLEET_REQUEST = "aws:ec2/spotFleetRequest:SpotFleetRequest"
+CLASSIC_LOAD_BALANCER = "aws:elb/loadBalancer:LoadBalancer"
+FUNCTION_URL = "aws:lambda/functionUrl:FunctionUrl"
+LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
+GLOBAL_ACCELERATOR = "aws:globalaccelerator/accelerator:Accelerator"
+REST_API = "aws:apigateway/restApi:RestApi"
+HTTP_API = "aws:apigatewayv2/api:Api"
+IAM_POLICY = "aws:iam/policy:Policy"
+IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+IAM_USER_POLICY = "aws:iam/userPolicy:UserPolicy"
+IAM_GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
+IAM_ROLE = "aws:iam/role:Role"
+
+# Route targets that leave the channel's private network (EC2 CreateRoute): an internet gateway
+# or virtual private gateway (gatewayId igw-/vgw-), an egress-only internet gateway, a NAT
+# gateway, a VPC peering connection (a network outside the channel's Transit Gateway), a carrier
+# gateway (Wavelength: the carrier's network and the internet). The channel routes only through
+# its Transit Gateway and gateway/interface endpoints.
+ROUTE_TARGETS = {
+    "gatewayId": "an internet gateway or VPN gateway",
+    "vpnGatewayId": "a VPN gateway",
+    "egressOnlyGatewayId": "an egress-only internet gateway",
+    "natGatewayId": "a NAT gateway",
+    "vpcPeeringConnectionId": "a VPC peering connection",
+    "carrierGatewayId": "a carrier gateway",
+}
 
 # iot.data and iot.credentials do not support private DNS (IoTCore-VPC guide): the channel
 # serves their names from its own private hosted zones instead.
@@ -72,8 +112,20 @@ _RESTRICTING_OPERATORS = ("stringequals", "stringequalsignorecase", "stringlike"
 
 
 def check_no_internet_path(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    """No internet gateway (also egress-only), NAT gateway or Elastic IP in any stack."""
+    """No internet gateway (also egress-only), NAT gateway, Elastic IP, peering, VPN, carrier
+    gateway or default VPC/subnet in any stack, and no route to any of them."""
     named = {
+        VPC_PEERING_CONNECTION: "a VPC peering connection (a path to a network outside the channel)",
+        VPC_PEERING_ACCEPTER: "a VPC peering connection accepter (a path to a network outside the channel)",
+        VPN_CONNECTION: "a Site-to-Site VPN connection (a path over the internet)",
+        VPN_GATEWAY: "a virtual private gateway (VPN)",
+        VPN_GATEWAY_ATTACHMENT: "a virtual private gateway attachment (VPN)",
+        VPN_GATEWAY_ROUTE_PROPAGATION: "a virtual private gateway route propagation (VPN)",
+        CARRIER_GATEWAY: "a carrier gateway (Wavelength traffic to the carrier network and the internet)",
+        # A default VPC comes with an internet gateway and default subnets that give every
+        # instance a public IP (VPC user guide, "Default VPCs").
+        DEFAULT_VPC: "the default VPC (it has an internet gateway and public default subnets)",
+        DEFAULT_SUBNET: "a default subnet (public: mapPublicIpOnLaunch and a route to the internet gateway)",
         INTERNET_GATEWAY: "an internet gateway",
         INTERNET_GATEWAY_ATTACHMENT: "an internet gateway attachment",
         EGRESS_ONLY_INTERNET_GATEWAY: "an egress-only internet gateway (IPv6 route to the internet)",
@@ -81,6 +133,8 @@ def check_no_internet_path(resource_type: str, props: Mapping[str, Any]) -> list
         EIP: "an Elastic IP (a public address)",
         EIP_ASSOCIATION: "an Elastic IP association (a public address)",
     }
+    if resource_type in (ROUTE, ROUTE_TABLE, DEFAULT_ROUTE_TABLE):
+        return _route_problems(resource_type, props)
     if resource_type not in named:
         return []
     return [
@@ -89,8 +143,32 @@ def check_no_internet_path(resource_type: str, props: Mapping[str, Any]) -> list
     ]
 
 
+def _route_problems(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    fix = "route through the Transit Gateway or an endpoint: the channel has no path off its private network"
+    routes: list[tuple[str, Any]] = []
+    if resource_type == ROUTE:
+        routes.append(("", props))
+    else:
+        routes.extend((f"routes[{index}].", route) for index, route in enumerate(_items(props.get("routes"))))
+    messages = []
+    for prefix, route in routes:
+        if not isinstance(route, Mapping):
+            continue
+        for key, what in ROUTE_TARGETS.items():
+            target = route.get(key)
+            # gatewayId "local" is the VPC's own local route (allowed in route tables).
+            if target is None or target == "" or (key == "gatewayId" and target == "local"):
+                continue
+            messages.append(f"{prefix}{key} is {_shown(target)}: a route to {what} — {fix}")
+    if resource_type != ROUTE:
+        for gateway in _items(props.get("propagatingVgws")):
+            messages.append(f"propagatingVgws has {_shown(gateway)}: routes propagated from a VPN gateway — {fix}")
+    return messages
+
+
 def check_no_public_addresses(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    """No instance, launch template or subnet hands out public IPs; load balancers are internal."""
+    """No instance, launch template, launch configuration, spot request/fleet or subnet hands out public IPs;
+    load balancers (also classic) are internal."""
     fix = "remove it (or set it false): nothing in the channel may be reachable from the internet"
     if resource_type == INSTANCE and _is_true(props.get("associatePublicIpAddress")):
         return [f"associatePublicIpAddress is {_shown(props.get('associatePublicIpAddress'))} — {fix}"]
@@ -102,10 +180,60 @@ def check_no_public_addresses(resource_type: str, props: Mapping[str, Any]) -> l
             for index, nic in enumerate(_items(props.get("networkInterfaces")))
             if isinstance(nic, Mapping) and _is_true(nic.get("associatePublicIpAddress"))
         ]
-    if resource_type in LOAD_BALANCERS and props.get("internal") is not True:
+    if resource_type in (LAUNCH_CONFIGURATION, SPOT_INSTANCE_REQUEST) and _is_true(props.get("associatePublicIpAddress")):
+        return [f"associatePublicIpAddress is {_shown(props.get('associatePublicIpAddress'))} — {fix}"]
+    if resource_type == SPOT_FLEET_REQUEST:
+        return [
+            f"launchSpecifications[{index}].associatePublicIpAddress is {_shown(spec.get('associatePublicIpAddress'))} — {fix}"
+            for index, spec in enumerate(_items(props.get("launchSpecifications")))
+            if isinstance(spec, Mapping) and _is_true(spec.get("associatePublicIpAddress"))
+        ]
+    if resource_type in (*LOAD_BALANCERS, CLASSIC_LOAD_BALANCER) and props.get("internal") is not True:
         return [
             f"internal is {_shown(props.get('internal'))} (the provider default is false, an internet-facing "
             f"load balancer) — set internal=True"
+        ]
+    return []
+
+
+def check_no_public_entry_points(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """Nothing reachable from the internet: function URLs, open Lambda permissions, accelerators, API Gateway APIs."""
+    if resource_type == FUNCTION_URL:
+        # A function URL is a public HTTPS endpoint whatever its auth type; there is no VPC-only
+        # variant (Lambda developer guide, "Lambda function URLs"). NONE lets anyone invoke it.
+        auth = props.get("authorizationType")
+        who = "anyone on the internet" if auth != "AWS_IAM" else "any holder of AWS credentials, from the internet"
+        return [
+            f"authorizationType is {_shown(auth)}: a function URL is a public endpoint {who} can call — remove it; "
+            f"the channel invokes its functions only from IoT Core"
+        ]
+    if resource_type == LAMBDA_PERMISSION:
+        messages = []
+        if _is_wildcard_principal(props.get("principal")):
+            messages.append(
+                f"principal is {_shown(props.get('principal'))}: any AWS account or anonymous caller may invoke the "
+                f"function — name the one service principal (iot.amazonaws.com) with sourceArn and sourceAccount"
+            )
+        if props.get("functionUrlAuthType") == "NONE":
+            messages.append("functionUrlAuthType is 'NONE': unauthenticated function URL calls — remove the permission")
+        return messages
+    if resource_type == GLOBAL_ACCELERATOR:
+        return ["a Global Accelerator has public anycast addresses on the internet — remove it; the channel is private"]
+    if resource_type == REST_API:
+        config = props.get("endpointConfiguration")
+        types = _items(config.get("types")) if isinstance(config, Mapping) else []
+        if types != ["PRIVATE"]:
+            return [
+                f"endpointConfiguration.types is {_shown(types or None)} (unset means EDGE, a public endpoint) — set "
+                f"endpoint_configuration={{'types': 'PRIVATE'}} and reach it through an execute-api endpoint"
+            ]
+        return []
+    if resource_type == HTTP_API:
+        # HTTP and WebSocket APIs have only public endpoints (API Gateway developer guide,
+        # "Choose between REST APIs and HTTP APIs": private endpoints are REST-only).
+        return [
+            f"an API Gateway v2 API ({_shown(props.get('protocolType'))}) always has a public endpoint — use a REST API "
+            f"with a PRIVATE endpoint or remove it"
         ]
     return []
 
@@ -265,14 +393,22 @@ def _policy(name: str, description: str, check: Check) -> ResourceValidationPoli
 
 no_internet_path = _policy(
     "no-internet-path",
-    "No internet gateway (also egress-only), internet gateway attachment, NAT gateway or Elastic IP: "
-    "the channel is private by construction.",
+    "No internet gateway (also egress-only), internet gateway attachment, NAT gateway, Elastic IP, VPC "
+    "peering, VPN, carrier gateway, default VPC or subnet, and no route (Route, RouteTable, "
+    "DefaultRouteTable) to any of them: the channel is private by construction.",
     check_no_internet_path,
 )
 no_public_addresses = _policy(
     "no-public-addresses",
-    "No public IP on instances, launch templates or subnets; load balancers are internal.",
+    "No public IP on instances, launch templates, launch configurations, spot requests, spot fleets or "
+    "subnets; load balancers (also classic) are internal.",
     check_no_public_addresses,
+)
+no_public_entry_points = _policy(
+    "no-public-entry-points",
+    "No function URL, Lambda permission for a '*' principal or unauthenticated URL, Global Accelerator, "
+    "API Gateway v2 API or REST API other than PRIVATE.",
+    check_no_public_entry_points,
 )
 no_any_address_security_group_rules = _policy(
     "no-any-address-security-group-rules",
@@ -312,6 +448,7 @@ dynamodb_encrypted_with_pitr = _policy(
 RULES: tuple[ResourceValidationPolicy, ...] = (
     no_internet_path,
     no_public_addresses,
+    no_public_entry_points,
     no_any_address_security_group_rules,
     iot_endpoints_private_dns_off,
     iot_connect_requires_source_vpce,
@@ -375,8 +512,16 @@ def _plain(value: Any) -> Any:
 
 
 def _is_true(value: Any) -> bool:
-    # Launch templates carry associatePublicIpAddress as the string "true".
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+    """A flag set true in any form the provider accepts.
+
+    Launch templates carry associatePublicIpAddress as a string the provider parses with Go's
+    strconv.ParseBool ("1", "t", "T", "TRUE", "true", "True"); a number 1 is true as well.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)):
+        return value == 1
+    return isinstance(value, str) and value.strip().lower() in ("true", "t", "1")
 
 
 def _any_address_problem(cidr: Any) -> str:

@@ -28,6 +28,7 @@ from policies.rules import (
     no_any_address_security_group_rules,
     no_internet_path,
     no_public_addresses,
+    no_public_entry_points,
 )
 
 VPCE_IDS = ["vpce-0a1b2c3d4e5f60718", "vpce-0f1e2d3c4b5a69788"]
@@ -77,7 +78,36 @@ FUNCTION = rules.LAMBDA_FUNCTION
 TABLE = rules.DYNAMODB_TABLE
 VPC_SUBNETS = {"subnetIds": ["subnet-a", "subnet-b"], "securityGroupIds": ["sg-authorizer"]}
 
+TGW_ROUTE = {"destinationCidrBlock": "192.168.0.0/16", "transitGatewayId": "tgw-0a1b2c3d"}
+
 COMPLIANT = [
+    pytest.param(no_internet_path, rules.ROUTE, {"routeTableId": "rtb-1", **TGW_ROUTE}, id="route-via-tgw"),
+    pytest.param(
+        no_internet_path, rules.ROUTE_TABLE, {"vpcId": "vpc-1", "routes": [TGW_ROUTE, {"cidrBlock": "10.0.0.0/16",
+        "gatewayId": "local"}]}, id="route-table-tgw-and-local",
+    ),
+    pytest.param(
+        no_internet_path, rules.DEFAULT_ROUTE_TABLE,
+        {"defaultRouteTableId": "rtb-1", "routes": [], "propagatingVgws": []}, id="default-route-table-empty",
+    ),
+    pytest.param(no_public_addresses, rules.LAUNCH_CONFIGURATION, {"associatePublicIpAddress": False}, id="launch-config-private"),
+    pytest.param(no_public_addresses, rules.SPOT_INSTANCE_REQUEST, {"spotPrice": "0.03"}, id="spot-request-default"),
+    pytest.param(
+        no_public_addresses, rules.SPOT_FLEET_REQUEST,
+        {"launchSpecifications": [{"ami": "ami-1", "associatePublicIpAddress": "0"}]}, id="spot-fleet-private",
+    ),
+    pytest.param(no_public_addresses, rules.CLASSIC_LOAD_BALANCER, {"internal": True}, id="classic-lb-internal"),
+    pytest.param(
+        no_public_entry_points, rules.LAMBDA_PERMISSION,
+        {"principal": "iot.amazonaws.com", "sourceArn": "arn:aws:iot:us-west-2:2:authorizer/a", "action": "lambda:InvokeFunction"},
+        id="permission-for-iot",
+    ),
+    pytest.param(
+        no_public_entry_points, rules.REST_API, {"endpointConfiguration": {"types": "PRIVATE"}}, id="rest-api-private",
+    ),
+    pytest.param(
+        no_public_entry_points, rules.REST_API, {"endpointConfiguration": {"types": ["PRIVATE"]}}, id="rest-api-private-list",
+    ),
     pytest.param(no_internet_path, "aws:ec2/vpc:Vpc", {"cidrBlock": "10.20.0.0/16"}, id="vpc"),
     pytest.param(no_internet_path, ENDPOINT, {"serviceName": "com.amazonaws.us-west-2.s3"}, id="gateway-endpoint"),
     pytest.param(no_public_addresses, rules.INSTANCE, {"associatePublicIpAddress": False}, id="instance-private"),
@@ -168,6 +198,102 @@ COMPLIANT = [
 ]
 
 VIOLATING = [
+    pytest.param(
+        no_internet_path, rules.ROUTE, {"routeTableId": "rtb-1", "destinationCidrBlock": "0.0.0.0/0", "gatewayId": "igw-1"},
+        "gatewayId is 'igw-1': a route to an internet gateway or VPN gateway", id="route-to-igw",
+    ),
+    pytest.param(
+        no_internet_path, rules.ROUTE, {"destinationCidrBlock": "192.168.0.0/16", "gatewayId": "vgw-1"},
+        "gatewayId is 'vgw-1'", id="route-to-vgw",
+    ),
+    pytest.param(
+        no_internet_path, rules.ROUTE, {"destinationIpv6CidrBlock": "::/0", "egressOnlyGatewayId": "eigw-1"},
+        "an egress-only internet gateway", id="route-to-eigw",
+    ),
+    pytest.param(no_internet_path, rules.ROUTE, {"natGatewayId": "nat-1"}, "a route to a NAT gateway", id="route-to-nat"),
+    pytest.param(
+        no_internet_path, rules.ROUTE, {"vpcPeeringConnectionId": "pcx-1"}, "a VPC peering connection", id="route-to-peering",
+    ),
+    pytest.param(no_internet_path, rules.ROUTE, {"carrierGatewayId": "cagw-1"}, "a carrier gateway", id="route-to-carrier"),
+    pytest.param(
+        no_internet_path, rules.ROUTE_TABLE, {"routes": [TGW_ROUTE, {"cidrBlock": "0.0.0.0/0", "natGatewayId": "nat-1"}]},
+        r"routes\[1\]\.natGatewayId is 'nat-1'", id="route-table-inline-nat",
+    ),
+    pytest.param(
+        no_internet_path, rules.DEFAULT_ROUTE_TABLE, {"routes": [{"cidrBlock": "10.9.0.0/16", "vpnGatewayId": "vgw-1"}]},
+        r"routes\[0\]\.vpnGatewayId is 'vgw-1': a route to a VPN gateway", id="default-route-table-vpn",
+    ),
+    pytest.param(
+        no_internet_path, rules.ROUTE_TABLE, {"propagatingVgws": ["vgw-1"]}, "propagated from a VPN gateway",
+        id="route-table-vgw-propagation",
+    ),
+    pytest.param(
+        no_internet_path, rules.VPC_PEERING_CONNECTION, {"vpcId": "vpc-1", "peerVpcId": "vpc-2"}, "VPC peering connection",
+        id="peering",
+    ),
+    pytest.param(no_internet_path, rules.VPN_CONNECTION, {"type": "ipsec.1"}, "Site-to-Site VPN", id="vpn-connection"),
+    pytest.param(no_internet_path, rules.VPN_GATEWAY, {"vpcId": "vpc-1"}, r"virtual private gateway \(VPN\)", id="vpn-gateway"),
+    pytest.param(no_internet_path, rules.CARRIER_GATEWAY, {"vpcId": "vpc-1"}, "a carrier gateway", id="carrier-gateway"),
+    pytest.param(no_internet_path, rules.DEFAULT_VPC, {}, "the default VPC", id="default-vpc"),
+    pytest.param(no_internet_path, rules.DEFAULT_SUBNET, {"availabilityZone": "us-west-2a"}, "a default subnet", id="default-subnet"),
+    pytest.param(
+        no_public_addresses, rules.LAUNCH_TEMPLATE, {"networkInterfaces": [{"associatePublicIpAddress": "True"}]},
+        r"networkInterfaces\[0\]\.associatePublicIpAddress is 'True'", id="launch-template-capitalised",
+    ),
+    pytest.param(
+        no_public_addresses, rules.LAUNCH_TEMPLATE, {"networkInterfaces": [{"associatePublicIpAddress": True}]},
+        r"associatePublicIpAddress is True", id="launch-template-bool",
+    ),
+    pytest.param(
+        no_public_addresses, rules.LAUNCH_TEMPLATE, {"networkInterfaces": [{"associatePublicIpAddress": "1"}]},
+        r"associatePublicIpAddress is '1'", id="launch-template-parsebool-one",
+    ),
+    pytest.param(
+        no_public_addresses, rules.LAUNCH_CONFIGURATION, {"associatePublicIpAddress": True},
+        "associatePublicIpAddress is True", id="launch-config-public",
+    ),
+    pytest.param(
+        no_public_addresses, rules.SPOT_INSTANCE_REQUEST, {"associatePublicIpAddress": "true"},
+        "associatePublicIpAddress is 'true'", id="spot-request-public",
+    ),
+    pytest.param(
+        no_public_addresses, rules.SPOT_FLEET_REQUEST,
+        {"launchSpecifications": [{"ami": "ami-1"}, {"ami": "ami-1", "associatePublicIpAddress": True}]},
+        r"launchSpecifications\[1\]\.associatePublicIpAddress is True", id="spot-fleet-public",
+    ),
+    pytest.param(
+        no_public_addresses, rules.CLASSIC_LOAD_BALANCER, {"internal": False}, "internal is False", id="classic-lb-public",
+    ),
+    pytest.param(
+        no_public_entry_points, rules.FUNCTION_URL, {"functionName": "f", "authorizationType": "NONE"},
+        "authorizationType is 'NONE': a function URL is a public endpoint anyone on the internet", id="function-url-none",
+    ),
+    pytest.param(
+        no_public_entry_points, rules.FUNCTION_URL, {"functionName": "f", "authorizationType": "AWS_IAM"},
+        "any holder of AWS credentials", id="function-url-iam",
+    ),
+    pytest.param(
+        no_public_entry_points, rules.LAMBDA_PERMISSION, {"principal": "*", "action": "lambda:InvokeFunction"},
+        "principal is '\\*'", id="permission-star",
+    ),
+    pytest.param(
+        no_public_entry_points, rules.LAMBDA_PERMISSION, {"principal": "arn:aws:iam::*:root", "action": "lambda:InvokeFunction"},
+        "principal is 'arn:aws:iam::\\*:root'", id="permission-star-account",
+    ),
+    pytest.param(
+        no_public_entry_points, rules.LAMBDA_PERMISSION,
+        {"principal": "123456789012", "action": "lambda:InvokeFunctionUrl", "functionUrlAuthType": "NONE"},
+        "functionUrlAuthType is 'NONE'", id="permission-url-none",
+    ),
+    pytest.param(no_public_entry_points, rules.GLOBAL_ACCELERATOR, {"name": "a"}, "public anycast", id="global-accelerator"),
+    pytest.param(no_public_entry_points, rules.REST_API, {"name": "a"}, "types is None .*EDGE", id="rest-api-default-edge"),
+    pytest.param(
+        no_public_entry_points, rules.REST_API, {"endpointConfiguration": {"types": "REGIONAL"}}, "types is \\['REGIONAL'\\]",
+        id="rest-api-regional",
+    ),
+    pytest.param(
+        no_public_entry_points, rules.HTTP_API, {"protocolType": "HTTP"}, "always has a public endpoint", id="http-api",
+    ),
     pytest.param(no_internet_path, IGW, {"vpcId": "vpc-1"}, "declares an internet gateway", id="igw"),
     pytest.param(
         no_internet_path, rules.EGRESS_ONLY_INTERNET_GATEWAY, {"vpcId": "vpc-1"}, "egress-only internet gateway", id="eigw",
