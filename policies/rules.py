@@ -106,6 +106,11 @@ SOURCE_VPCE_KEY = "aws:sourcevpce"
 # and "ForAllValues:" all evaluate to true when the key is absent, i.e. for a connection that
 # did not come through any endpoint, so they do not count.
 _RESTRICTING_OPERATORS = ("stringequals", "stringequalsignorecase", "stringlike")
+# The value aws:SourceVpce takes: the endpoint's ID, "vpce-" and 8 or 17 hex digits (EC2 resource
+# IDs). Anything else (a VPC ID, an endpoint ARN, a ${...} policy variable, a name) never equals
+# the key, or equals whatever the variable resolves to.
+VPC_ENDPOINT_ID = re.compile(r"vpce-[0-9a-f]{8}(?:[0-9a-f]{9})?")
+IAM_POLICY_TYPES = (IAM_POLICY, IAM_ROLE_POLICY, IAM_USER_POLICY, IAM_GROUP_POLICY)
 
 
 # --- checks -----------------------------------------------------------------------------------
@@ -289,34 +294,48 @@ def check_iot_endpoint_private_dns(resource_type: str, props: Mapping[str, Any])
 
 
 def check_iot_connect_source_vpce(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    """Every IoT policy statement that allows iot:Connect is conditioned on aws:SourceVpce."""
-    if resource_type != IOT_POLICY:
-        return []
-    document = props.get("policy")
+    """Every IoT or IAM policy statement that allows iot:Connect is conditioned on aws:SourceVpce.
+
+    An IAM identity may connect to IoT Core with SigV4 (over WebSockets) as well as a device with
+    its IoT policy, so an IAM policy granting iot:Connect (also through iot:* or *) needs the same
+    condition, or the holder connects from anywhere.
+    """
+    if resource_type in (IOT_POLICY, *IAM_POLICY_TYPES):
+        return _connect_statements_problems("policy", props.get("policy"))
+    if resource_type == IAM_ROLE:
+        messages = []
+        for index, inline in enumerate(_items(props.get("inlinePolicies"))):
+            if isinstance(inline, Mapping) and inline.get("policy") not in (None, ""):
+                messages.extend(_connect_statements_problems(f"inlinePolicies[{index}].policy", inline.get("policy")))
+        return messages
+    return []
+
+
+def _connect_statements_problems(key: str, document: Any) -> list[str]:
     if isinstance(document, str):
         try:
             document = json.loads(document)
         except json.JSONDecodeError as exc:
-            return [f"policy is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}) — fix the document"]
+            return [f"{key} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno}) — fix the document"]
     if not isinstance(document, Mapping):
-        return [f"policy is {type(document).__name__}, not a JSON policy document — pass the document as a JSON string"]
+        return [f"{key} is {type(document).__name__}, not a JSON policy document — pass the document as a JSON string"]
     statements = document.get("Statement", [])
     if isinstance(statements, Mapping):
         statements = [statements]
     if isinstance(statements, str) or not isinstance(statements, Sequence):
-        return [f"policy Statement is {type(statements).__name__} — make it an object or a list of objects"]
+        return [f"{key} Statement is {type(statements).__name__} — make it an object or a list of objects"]
 
     messages = []
     for index, statement in enumerate(statements):
         if not isinstance(statement, Mapping):
-            messages.append(f"policy Statement[{index}] is {type(statement).__name__} — make it an object")
+            messages.append(f"{key} Statement[{index}] is {type(statement).__name__} — make it an object")
             continue
         if not _allows_connect(statement):
             continue
         label = f"Statement[{index}]" + (f" (Sid {_shown(statement['Sid'])})" if "Sid" in statement else "")
         problem = _source_vpce_problem(statement.get("Condition"))
         if problem:
-            messages.append(f"policy {label} allows iot:Connect {problem}")
+            messages.append(f"{key} {label} allows iot:Connect {problem}")
     return messages
 
 
@@ -425,8 +444,9 @@ iot_endpoints_private_dns_off = _policy(
 )
 iot_connect_requires_source_vpce = _policy(
     "iot-connect-requires-source-vpce",
-    "Every IoT policy statement that allows iot:Connect is conditioned on aws:SourceVpce "
-    "(StringEquals/StringLike, no wildcard), so IoT Core refuses connections that bypass the gatekeeper.",
+    "Every IoT or IAM policy statement (Policy, RolePolicy, UserPolicy, GroupPolicy, a role's inline "
+    "policies) that allows iot:Connect is conditioned on aws:SourceVpce (StringEquals/StringLike, literal "
+    "vpce- IDs), so IoT Core refuses connections that bypass the gatekeeper.",
     check_iot_connect_source_vpce,
 )
 endpoint_service_restricted = _policy(
@@ -576,10 +596,16 @@ def _source_vpce_problem(condition: Any) -> str:
         if not endpoint_ids:
             return f"with an empty aws:SourceVpce list under {operator} — list the gatekeeper's iot.data endpoint IDs"
         for endpoint_id in endpoint_ids:
-            if not isinstance(endpoint_id, str) or not endpoint_id.strip() or "*" in endpoint_id or "?" in endpoint_id:
+            if not isinstance(endpoint_id, str) or "*" in endpoint_id or "?" in endpoint_id:
                 return (
                     f"with aws:SourceVpce {_shown(endpoint_id)} under {operator}, which matches more than the "
                     f"gatekeeper's endpoints — list the endpoint IDs exactly"
+                )
+            if not VPC_ENDPOINT_ID.fullmatch(endpoint_id):
+                return (
+                    f"with aws:SourceVpce {_shown(endpoint_id)} under {operator}, which is not a VPC endpoint ID "
+                    f"(vpce- and hex digits; not a VPC ID, an ARN, a policy variable or a name) — list the "
+                    f"gatekeeper's iot.data endpoint IDs exactly"
                 )
         return ""
     if weak_operators:

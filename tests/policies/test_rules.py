@@ -184,6 +184,23 @@ COMPLIANT = [
         id="notaction-excluding-connect",
     ),
     pytest.param(
+        iot_connect_requires_source_vpce, rules.IAM_ROLE_POLICY, iot_policy(connect(PINNED, action="iot:*")),
+        id="iam-role-policy-pinned",
+    ),
+    pytest.param(
+        iot_connect_requires_source_vpce, rules.IAM_POLICY,
+        iot_policy({"Effect": "Allow", "Action": ["logs:PutLogEvents"], "Resource": "*"}), id="iam-policy-no-connect",
+    ),
+    pytest.param(
+        iot_connect_requires_source_vpce, rules.IAM_ROLE,
+        {"inlinePolicies": [{"name": "p", **iot_policy(connect(PINNED, action="*"))}, {"name": "empty"}]},
+        id="iam-role-inline-pinned",
+    ),
+    pytest.param(
+        iot_connect_requires_source_vpce, rules.IOT_POLICY,
+        iot_policy(connect({"StringEquals": {"aws:SourceVpce": ["vpce-0a1b2c3d"]}})), id="short-endpoint-id",
+    ),
+    pytest.param(
         endpoint_service_restricted, SERVICE,
         {"acceptanceRequired": True, "allowedPrincipals": ["arn:aws:iam::333333333333:root"]}, id="service-restricted",
     ),
@@ -419,6 +436,48 @@ VIOLATING = [
     pytest.param(
         iot_connect_requires_source_vpce, rules.IOT_POLICY, {"policy": json.dumps({"Statement": "iot:Connect"})},
         "policy Statement is str", id="statement-not-object",
+    ),
+    pytest.param(
+        iot_connect_requires_source_vpce, rules.IOT_POLICY,
+        iot_policy(connect({"StringEquals": {"aws:SourceVpce": [VPCE_IDS[0], "vpc-0a1b2c3d4e5f60718"]}})),
+        "aws:SourceVpce 'vpc-0a1b2c3d4e5f60718' under StringEquals, which is not a VPC endpoint ID", id="vpc-id-not-endpoint",
+    ),
+    pytest.param(
+        iot_connect_requires_source_vpce, rules.IOT_POLICY,
+        iot_policy(connect({"StringEquals": {"aws:SourceVpce": "${iot:Connection.Thing.ThingName}"}})),
+        "not a VPC endpoint ID", id="policy-variable-not-endpoint",
+    ),
+    pytest.param(
+        iot_connect_requires_source_vpce, rules.IOT_POLICY,
+        iot_policy(connect({"StringEquals": {"aws:SourceVpce": "arn:aws:ec2:us-west-2:1:vpc-endpoint/" + VPCE_IDS[0]}})),
+        "not a VPC endpoint ID", id="endpoint-arn-not-id",
+    ),
+    pytest.param(
+        iot_connect_requires_source_vpce, rules.IOT_POLICY,
+        iot_policy(connect({"StringEquals": {"aws:SourceVpce": " " + VPCE_IDS[0]}})),
+        "not a VPC endpoint ID", id="endpoint-id-with-space",
+    ),
+    pytest.param(
+        iot_connect_requires_source_vpce, rules.IAM_POLICY, iot_policy(connect(action="iot:*")),
+        r"policy Statement\[0\] allows iot:Connect without a Condition", id="iam-policy-iot-star",
+    ),
+    pytest.param(
+        iot_connect_requires_source_vpce, rules.IAM_ROLE_POLICY, iot_policy(connect(action="*")),
+        r"policy Statement\[0\] allows iot:Connect without a Condition", id="iam-role-policy-star",
+    ),
+    pytest.param(
+        iot_connect_requires_source_vpce, rules.IAM_USER_POLICY, iot_policy(connect()),
+        "allows iot:Connect without a Condition", id="iam-user-policy-connect",
+    ),
+    pytest.param(
+        iot_connect_requires_source_vpce, rules.IAM_GROUP_POLICY,
+        iot_policy(connect({"StringEqualsIfExists": {"aws:SourceVpce": VPCE_IDS}})), "only under StringEqualsIfExists",
+        id="iam-group-policy-ifexists",
+    ),
+    pytest.param(
+        iot_connect_requires_source_vpce, rules.IAM_ROLE,
+        {"inlinePolicies": [{"name": "ok", **iot_policy(connect(PINNED))}, {"name": "open", **iot_policy(connect(action="iot:Conn*"))}]},
+        r"inlinePolicies\[1\]\.policy Statement\[0\] allows iot:Connect without a Condition", id="iam-role-inline-open",
     ),
     pytest.param(
         endpoint_service_restricted, SERVICE, {"acceptanceRequired": False, "allowedPrincipals": []},
