@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
 
+from policies.authorizers import AUTHORIZER_RULES  # noqa: E402
 from policies.observability import STACK_RULES  # noqa: E402
 from policies.rules import RULES  # noqa: E402
 
@@ -21,5 +22,5 @@ PACK_NAME = "private-mqtt-channel"
 PolicyPack(
     name=PACK_NAME,
     enforcement_level=EnforcementLevel.MANDATORY,
-    policies=[*RULES, *STACK_RULES],
+    policies=[*RULES, *STACK_RULES, *AUTHORIZER_RULES],
 )

@@ -15,6 +15,7 @@ from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import proto
 from pulumi.runtime.proto import analyzer_pb2_grpc
 
+from policies.authorizers import AUTHORIZER_RULES
 from policies.observability import STACK_RULES
 from policies.rules import INTERNET_GATEWAY, RULES, VPC_ENDPOINT_SERVICE
 
@@ -71,7 +72,7 @@ def test_pack_declares_every_rule_as_mandatory(analyzer: analyzer_pb2_grpc.Analy
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty(), timeout=20)
 
     assert info.name == "private-mqtt-channel"
-    assert {p.name: p.enforcementLevel for p in info.policies} == {rule.name: proto.MANDATORY for rule in (*RULES, *STACK_RULES)}
+    assert {p.name: p.enforcementLevel for p in info.policies} == {rule.name: proto.MANDATORY for rule in (*RULES, *STACK_RULES, *AUTHORIZER_RULES)}
 
 
 def test_pack_reports_a_violation_as_mandatory(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
