@@ -42,6 +42,20 @@ from channelctl.checks.model import (
     vpc_route,
 )
 from policies.addresses import covers_public_address as is_everywhere
+from policies.rules import (
+    check_endpoint_service_access,
+    check_iot_connect_source_vpce,
+    check_no_internet_path,
+    check_no_public_addresses,
+    check_no_public_entry_points,
+    check_security_group_rules,
+    endpoint_service_restricted,
+    iot_connect_requires_source_vpce,
+    no_any_address_security_group_rules,
+    no_internet_path,
+    no_public_addresses,
+    no_public_entry_points,
+)
 from channelctl.checks.paths import (
     listener_backends,
     service_nlbs,
@@ -79,11 +93,31 @@ def check_isolation(ch: Channel) -> CheckResult:
             f.bad(f"endpoint service {service.label} allows every AWS account ('*')", service.label)
         _service_reaches_only_data(ch, c, service, f)
     _policies_need_gatekeeper(ch, c, f)
+    _pack_rules(ch, f)
     counted = len(ch.all)
     summary = (f"{counted} resources: no internet gateway, NAT, public IP or rule open to a public range; "
                "endpoint services reach only the iot.data endpoints; Connect requires aws:SourceVpce = "
                f"{', '.join(c.data_ids) or '(none)'}")
     return f.result(ISOLATION, summary)
+
+
+# The policy pack's checks that keep the channel private, run over every rendered resource so
+# the plan refuses what `pulumi up --policy-pack policies` would refuse (the same pure functions).
+PACK_CHECKS = (
+    (no_internet_path.name, check_no_internet_path),
+    (no_public_addresses.name, check_no_public_addresses),
+    (no_public_entry_points.name, check_no_public_entry_points),
+    (no_any_address_security_group_rules.name, check_security_group_rules),
+    (endpoint_service_restricted.name, check_endpoint_service_access),
+    (iot_connect_requires_source_vpce.name, check_iot_connect_source_vpce),
+)
+
+
+def _pack_rules(ch: Channel, f: Findings) -> None:
+    for res in ch.all:
+        for rule, check in PACK_CHECKS:
+            for message in check(res.type, res.r.inputs):
+                f.bad(f"{res.label} breaks the policy pack's {rule}: {message}", res.label)
 
 
 def _open_rules(ch: Channel, f: Findings) -> None:

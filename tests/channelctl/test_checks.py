@@ -827,3 +827,49 @@ def test_deployable_names_each_old_description_and_the_character_ec2_refuses(sta
     assert len(result.problems) == len(OLD_DESCRIPTIONS)
     for (stack, name), text in OLD_DESCRIPTIONS.items():
         assert any(p.startswith(f"{stack}:{name} (the group)") and text in p and "\"'\"" in p for p in result.problems)
+
+
+# --------------------------------------------------------------------------- #
+# The plan and the policy pack agree: what the pack refuses, isolation refuses
+# --------------------------------------------------------------------------- #
+
+
+def gatekeeper_inline_route_to_nat(s):
+    resource(s, "iot", "gatekeeper-rt").inputs["routes"] = [{"cidrBlock": "10.99.0.0/16", "natGatewayId": "nat-0123"}]
+
+
+def consumer_peered(s):
+    add(s, "consumer", "aws:ec2/vpcPeeringConnection:VpcPeeringConnection", "consumer-peer", "pcx-0123",
+        {"vpcId": resource(s, "consumer", "consumer-vpc").id, "peerVpcId": "vpc-0123456789abcdef0"})
+
+
+def proxy_template_public_ip_capitalised(s):
+    template = resource(s, "iot", "gatekeeper-access-proxy", "aws:ec2/launchTemplate:LaunchTemplate")
+    template.inputs["networkInterfaces"][0]["associatePublicIpAddress"] = "True"
+
+
+def authorizer_invocable_by_anyone(s):
+    add(s, "iot", "aws:lambda/permission:Permission", "gatekeeper-authorizer-open", "perm-open",
+        {"function": "mqtt-authorizer-iot", "principal": "*", "action": "lambda:InvokeFunction"})
+
+
+def edge_rest_api(s):
+    add(s, "iot", "aws:apigateway/restApi:RestApi", "gatekeeper-api", "api-0123", {"name": "gatekeeper-api"})
+
+
+@pytest.mark.parametrize(
+    "mutate, rule",
+    [
+        (gatekeeper_inline_route_to_nat, "no-internet-path"),
+        (consumer_peered, "no-internet-path"),
+        (proxy_template_public_ip_capitalised, "no-public-addresses"),
+        (authorizer_invocable_by_anyone, "no-public-entry-points"),
+        (edge_rest_api, "no-public-entry-points"),
+    ],
+    ids=lambda v: getattr(v, "__name__", v),
+)
+def test_isolation_refuses_what_the_policy_pack_refuses(stacks, mutate, rule):
+    mutate(stacks)
+    results = {r.name: r for r in run_checks(stacks)}
+    assert {name for name, r in results.items() if not r.passed} == {ISOLATION}
+    assert any(f"breaks the policy pack's {rule}: " in p for p in results[ISOLATION].problems), results[ISOLATION].problems
