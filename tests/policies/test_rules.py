@@ -560,6 +560,10 @@ def test_rules_leave_unrelated_resource_types_alone() -> None:
     ("rule", "resource_type", "props"),
     [
         pytest.param(lambda_in_vpc, FUNCTION, {"vpcConfig": UNKNOWN_OBJECT_VALUE}, id="lambda-vpc-config"),
+        pytest.param(no_internet_path, rules.ROUTE, {"gatewayId": UNKNOWN_STRING_VALUE}, id="route-target"),
+        pytest.param(
+            no_public_entry_points, rules.LAMBDA_PERMISSION, {"principal": UNKNOWN_STRING_VALUE}, id="permission-principal",
+        ),
         pytest.param(iot_connect_requires_source_vpce, rules.IOT_POLICY, {"policy": UNKNOWN_STRING_VALUE}, id="iot-policy"),
         pytest.param(
             no_any_address_security_group_rules, SG_RULE, {"type": "ingress", "cidrBlocks": [UNKNOWN_STRING_VALUE]},
