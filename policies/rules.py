@@ -235,7 +235,8 @@ def check_no_public_entry_points(resource_type: str, props: Mapping[str, Any]) -
         return []
     if resource_type == HTTP_API:
         # HTTP and WebSocket APIs have only public endpoints (API Gateway developer guide,
-        # "Choose between REST APIs and HTTP APIs": private endpoints are REST-only).
+        # "Choose between REST APIs and HTTP APIs", endpoint types: Private is REST-only; the
+        # private API Gateway whitepaper: "there is no private endpoint type" for WebSocket APIs).
         return [
             f"an API Gateway v2 API ({_shown(props.get('protocolType'))}) always has a public endpoint — use a REST API "
             f"with a PRIVATE endpoint or remove it"
@@ -535,7 +536,9 @@ def _is_true(value: Any) -> bool:
     """A flag set true in any form the provider accepts.
 
     Launch templates carry associatePublicIpAddress as a string the provider parses with Go's
-    strconv.ParseBool ("1", "t", "T", "TRUE", "true", "True"); a number 1 is true as well.
+    strconv.ParseBool ("1", "t", "T", "TRUE", "true", "True"; terraform-provider-aws
+    internal/types/nullable/bool.go — newer releases refuse all but "true"/"false", older ones
+    accept every ParseBool form); a number 1 is true as well. Anything of these counts.
     """
     if isinstance(value, bool):
         return value
