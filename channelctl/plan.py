@@ -564,7 +564,7 @@ def to_json(plan: Plan, diagram: Path | None = None) -> dict[str, Any]:
                 "resourceCounts": dict(sorted(Counter(short_type(r.type) for r in counted(s.rendered.resources)).items())),
                 "deviceAccess": device_access(s),
                 "important": [{"type": t, "name": n, "description": d} for t, n, d in important(s)],
-                "resources": [{"type": r.type, "name": r.name, "id": r.id} for r in _ordered(s.rendered.resources)],
+                "resources": [resource_json(r) for r in _ordered(s.rendered.resources)],
                 "exports": s.rendered.exports,
             }
             for s in plan.stacks.values()
@@ -668,6 +668,49 @@ def verdict(plan: Plan) -> str:
     return f"PASS: all {len(plan.checks)} checks passed"
 
 
+def resource_json(r: RenderedResource) -> dict[str, Any]:
+    """A resource as ``--format json`` shows it: with the inputs and options ``plan --compare`` reads."""
+    return {
+        "type": r.type,
+        "name": r.name,
+        "id": r.id,
+        "urn": r.urn,
+        "parent": r.parent,
+        "inputs": _jsonable(r.inputs),
+        "options": r.options,
+        # What other resources' inputs carry of it: a replacement changes these.
+        "outputs": {k: r.state[k] for k in _REFERENCED_OUTPUTS if isinstance(r.state.get(k), str)},
+    }
+
+
+_REFERENCED_OUTPUTS = ("arn", "zoneId", "serviceName", "dnsName")
+
+
+def _jsonable(value: Any) -> Any:
+    """Inputs as JSON; an asset or archive as the SHA-256 of its content, so that a copy of the
+    project elsewhere (the base branch's checkout) compares equal."""
+    import hashlib
+
+    import pulumi
+
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {k: _jsonable(v) for k, v in sorted(value.assets.items())}}
+    if isinstance(value, pulumi.FileAsset):
+        try:
+            return {"sha256": hashlib.sha256(Path(value.path).read_bytes()).hexdigest()}
+        except OSError:
+            return {"file": str(value.path)}
+    if isinstance(value, pulumi.StringAsset):
+        return {"sha256": hashlib.sha256(value.text.encode()).hexdigest()}
+    if isinstance(value, (pulumi.Asset, pulumi.Archive)):
+        return {"asset": type(value).__name__, "path": str(getattr(value, "path", getattr(value, "uri", "")))}
+    return value
+
+
 def to_text(plan: Plan, diagram: Path | None = None) -> str:
     out: list[str] = []
     accounts = {s.name: s.account_id for s in plan.stacks.values()}
@@ -769,13 +812,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from channelctl import deployer_policy
 
     deployer_policy.add_arguments(parser)
+    parser.add_argument(
+        "--compare", type=Path, metavar="OLD.json",
+        help="print what changes against an earlier `plan --format json` (added, changed in place, replaced, "
+             "deleted) and whether each change is safe, disruptive or refused by AWS; exit 1 unless all are safe",
+    )
+    parser.add_argument("--allow-disruptive", action="store_true",
+                        help="with --compare: exit 0 for disruptive changes (never for refused ones)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from channelctl import compare
+
+    old = None
     try:
+        if getattr(args, "compare", None) is not None:
+            old = compare.load_plan_json(args.compare)
         plan = build_plan(args.cwd, args.stacks)
-    except (ProjectError, PlanInputError) as exc:
+    except (ProjectError, PlanInputError, compare.CompareInputError) as exc:
         print(f"channelctl plan: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if args.deployer_policy is not None or args.read_only:
@@ -791,9 +846,29 @@ def run(args: argparse.Namespace) -> int:
             print(f"channelctl plan: --diagram {args.diagram}: cannot write ({exc.strerror}) — pick a writable path",
                   file=sys.stderr)
             return EXIT_BAD_INPUT
+    if old is not None:
+        return _run_compare(args, plan, old)
     if args.format == "json":
         json.dump(to_json(plan, args.diagram), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(to_text(plan, args.diagram))
     return EXIT_OK if plan.passed else EXIT_CHECK_FAILED
+
+
+def _run_compare(args: argparse.Namespace, plan: Plan, old) -> int:
+    from channelctl import compare
+
+    try:
+        comparison = compare.compare(old, compare.plan_resources(plan.stacks), old_file=str(args.compare))
+    except compare.CompareInputError as exc:
+        print(f"channelctl plan: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    comparison.checks_passed = plan.passed
+    allow = bool(args.allow_disruptive)
+    if args.format == "json":
+        json.dump(compare.to_json(comparison, allow_disruptive=allow), sys.stdout, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(compare.to_text(comparison, allow_disruptive=allow))
+    return comparison.exit_code(allow_disruptive=allow)
