@@ -32,7 +32,7 @@ class PrivateHostZoneArgs:
     """The VPC the zone is created with (same account)."""
     region: str
     address_sets: Sequence[Sequence[pulumi.Input[str]]] = ()
-    """One list of IPs per endpoint; several endpoints get equal-weight weighted records."""
+    """One list of IPs per endpoint; each endpoint gets an equal-weight weighted record (one routing policy for life)."""
     alias: AliasTarget | None = None
     """Alias to an endpoint's DNS name instead of fixed addresses (conflicts with address_sets)."""
     authorized_vpc_ids: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
@@ -85,17 +85,13 @@ class PrivateHostZone(pulumi.ComponentResource):
                     ],
                     opts=child,
                 )
-            elif len(args.address_sets) == 1:
-                aws.route53.Record(
-                    f"{name}-a{suffix}",
-                    zone_id=self.zone.zone_id,
-                    name=record_name,
-                    type="A",
-                    ttl=RECORD_TTL,
-                    records=list(args.address_sets[0]),
-                    opts=child,
-                )
             else:
+                # Always weighted, one record per endpoint with a stable set identifier,
+                # even for a single endpoint: Route 53 refuses a weighted record next to
+                # a simple one of the same name, and Pulumi creates the new records before
+                # it deletes the old one, so a host whose fleet grows past one endpoint
+                # could never move from a simple record to weighted ones. Growing adds a
+                # record; a new zone adds an address to each record in place.
                 for index, addresses in enumerate(args.address_sets):
                     aws.route53.Record(
                         f"{name}-a-{index}{suffix}",

@@ -307,7 +307,7 @@ def data_sg_without_greengrass_data_plane_port(s):
 
 
 def s3_bucket_names_unanswered(s):
-    remove(s, "iot", "gatekeeper-zone-s3-a-wildcard")
+    remove(s, "iot", "gatekeeper-zone-s3-a-0-wildcard")
 
 
 def s3_zone_not_associated(s):

@@ -257,10 +257,13 @@ def test_data_host_has_equal_weight_records_for_every_endpoint_ip(chain):
     assert sorted(ip for r in records for ip in r.inputs["records"]) == sorted(iot.exports["dataEndpointIps"])
 
 
-def test_single_endpoint_gets_a_simple_record(chain):
+def test_single_endpoint_gets_a_weighted_record_too(chain):
+    # One routing policy for life: the record a single endpoint gets is the first of the
+    # weighted records a grown fleet has, under the same Pulumi name and set identifier.
     iot = render("iot", example_config("iot") | {"expectedDevices": 1000}, network_peers(chain))
     (record,) = records_for(iot, DATA_HOST)
-    assert "weightedRoutingPolicies" not in record.inputs and len(record.inputs["records"]) == 2
+    assert record.name == "gatekeeper-zone-data-a-0" and record.inputs["setIdentifier"] == "endpoint-0"
+    assert record.inputs["weightedRoutingPolicies"] == [{"weight": 1}] and len(record.inputs["records"]) == 2
 
 
 def test_zones_live_in_the_gatekeeper_vpc_and_authorize_the_device_vpc(chain):
