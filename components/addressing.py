@@ -9,7 +9,6 @@ first four addresses and the last one of every subnet.
 from __future__ import annotations
 
 import ipaddress
-import math
 
 from components.config import ConfigError
 
@@ -22,13 +21,26 @@ SLOT_S3 = 8
 SLOT_DATA_BASE = 10
 
 
+# Every VPC range is carved into this many equal slots, one subnet per zone in zone
+# order, whatever the number of zones: adding a zone only takes the next free slot, so
+# existing subnets (and the fixed IPs inside them) keep their ranges for life. Eight
+# slots hold more zones than any region offers to one stack (MAX_AVAILABILITY_ZONES).
+ZONE_SLOT_BITS = 3
+ZONE_SLOTS = 2**ZONE_SLOT_BITS
+
+
 def subnet_cidrs(key: str, vpc_cidr: str, count: int) -> list[str]:
-    """Split the VPC range into equal private subnets, one per AZ."""
+    """The subnets of the first ``count`` zone slots: slot i is the i-th 1/8 of the VPC range.
+
+    The ranges do not depend on ``count`` (a subnet's CIDR forces its replacement, and
+    the replacement would overlap the old subnet, which Pulumi deletes only afterwards).
+    """
     vpc = ipaddress.ip_network(vpc_cidr)
-    bits = max(1, math.ceil(math.log2(count)))
-    if vpc.prefixlen + bits > 28:
-        raise ConfigError(f"{key} {vpc_cidr} is too small for {count} subnets — use a /24 or larger range")
-    return [str(net) for net in list(vpc.subnets(prefixlen_diff=bits))[:count]]
+    if count > ZONE_SLOTS:
+        raise ConfigError(f"{key} {vpc_cidr} has {ZONE_SLOTS} zone slots, not {count} — use at most {ZONE_SLOTS} zones")
+    if vpc.prefixlen + ZONE_SLOT_BITS > 28:
+        raise ConfigError(f"{key} {vpc_cidr} is too small for {ZONE_SLOTS} zone slots — use a /24 or larger range")
+    return [str(net) for net in list(vpc.subnets(prefixlen_diff=ZONE_SLOT_BITS))[:count]]
 
 
 def host(subnet_cidr: str, slot: int) -> str:

@@ -106,7 +106,7 @@ def device_vpc_route_to_on_prem_removed(s):
 
 
 def custom_domain_resolves_to_endpoints(s):
-    resource(s, "iot", "gatekeeper-zone-custom-domain-a").inputs["records"] = ["10.20.0.10", "10.20.128.10"]
+    resource(s, "iot", "gatekeeper-zone-custom-domain-a-0").inputs["records"] = ["10.20.0.10", "10.20.32.10"]
 
 
 def device_vpc_without_dns_hostnames(s):

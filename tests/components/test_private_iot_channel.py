@@ -55,7 +55,7 @@ def resolver_problems(rendered, on_prem):
 def test_resolver_inbound_admits_dns_only_from_on_prem(chain):
     net = chain["network-1"]
     assert resolver_problems(net, ["192.168.0.0/16"]) == []
-    assert net.exports["resolverInboundIps"] == ["10.10.0.10", "10.10.128.10"]
+    assert net.exports["resolverInboundIps"] == ["10.10.0.10", "10.10.32.10"]
 
 
 def test_a_widened_resolver_rule_is_caught(chain):
