@@ -343,7 +343,12 @@ class CustomAuthorizer(pulumi.ComponentResource):
             ),
             tls_config=aws.iot.DomainConfigurationTlsConfigArgs(security_policy=TLS_POLICY),
             status="ENABLED",
-            opts=child,
+            # name, domain_name and server_certificate_arns force a new domain
+            # configuration (terraform-provider-aws iot/domain_configuration.go,
+            # ForceNew), and a domain name belongs to one domain configuration at a
+            # time: a replacement created before the old one is deleted is refused.
+            # Delete first; the custom domain is not served until the new one exists.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
         self.table_name = table.name
         self.authorizer_name = authorizer.name

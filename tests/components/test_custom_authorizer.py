@@ -141,6 +141,9 @@ def test_authorizer_permission_and_domain_configuration(chain):
         "defaultAuthorizerName": authorizer.inputs["name"], "allowAuthorizerOverride": False}
     assert iot.exports["authorizerName"] == authorizer.inputs["name"]
     assert iot.exports["customDomain"] == "iot.plant.example.com"
+    # Its name, domain and certificate force a replacement, and the domain belongs to one
+    # configuration at a time: the old one goes first.
+    assert domain.options == {"deleteBeforeReplace": True}
 
 
 def test_custom_domain_zone_is_associated_like_the_endpoint_zones(chain):
