@@ -40,6 +40,11 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 HTTPS_PORT = 443
 # TLS 1.3 and 1.2 only, forward-secret suites (ELB security policies).
 NLB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+# Time a new proxy needs to boot, install HAProxy from the AL2023 repositories and pass
+# its health check before it counts as in service.
+PROXY_WARMUP_SECONDS = 180
+REFRESH_MIN_HEALTHY_PERCENT = 100
+REFRESH_MAX_HEALTHY_PERCENT = 200
 AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
 
 
@@ -322,12 +327,25 @@ class DeviceAccess(pulumi.ComponentResource):
             # 503 while no iot.data endpoint answers, and an endpoint outage
             # must not make the group recycle the whole fleet.
             health_check_type="EC2",
-            health_check_grace_period=180,
-            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(id=template.id, version="$Latest"),
-            # A changed configuration (user data) rolls through the fleet.
+            health_check_grace_period=PROXY_WARMUP_SECONDS,
+            # A concrete version, never "$Latest": the provider starts an instance
+            # refresh only when the group's launch template reference changes, and
+            # "$Latest" never changes (pulumi-aws Group docs, instance_refresh), so new
+            # endpoint IPs or HAProxy settings would never reach running proxies.
+            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
+            # A new template version rolls through the fleet launching before
+            # terminating: 100% of the desired capacity stays in service, up to 200%
+            # runs while replacements warm up (Auto Scaling user guide, instance
+            # refresh: MinHealthyPercentage / MaxHealthyPercentage).
             instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
                 strategy="Rolling",
-                preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(min_healthy_percentage=50),
+                preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
+                    min_healthy_percentage=REFRESH_MIN_HEALTHY_PERCENT,
+                    max_healthy_percentage=REFRESH_MAX_HEALTHY_PERCENT,
+                    instance_warmup=str(PROXY_WARMUP_SECONDS),
+                ),
             ),
             tags=[aws.autoscaling.GroupTagArgs(key="Name", value=f"{name}-proxy", propagate_at_launch=True)],
             opts=child,

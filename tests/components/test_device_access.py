@@ -95,6 +95,18 @@ def test_proxy_instances_are_hardened_and_carry_the_generated_haproxy_config(mod
     assert ssm == ["ec2messages", "ssm", "ssmmessages"]
 
 
+def test_proxy_group_names_a_template_version_and_refreshes_at_full_capacity(modes):
+    # "$Latest" never changes, so no instance refresh would start for a new template.
+    iot = modes["tls-proxy"]
+    (lt,) = iot.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+    (group,) = iot.of_type("aws:autoscaling/group:Group")
+    assert group.inputs["launchTemplate"] == {"id": lt.id, "version": str(lt.state["latestVersion"])}
+    refresh = group.inputs["instanceRefresh"]
+    assert refresh["strategy"] == "Rolling"
+    assert refresh["preferences"]["minHealthyPercentage"] == 100
+    assert 100 < refresh["preferences"]["maxHealthyPercentage"] <= 200
+
+
 @pytest.mark.parametrize("change,problem", [
     ({"metadataOptions": {"httpTokens": "optional"}}, "IMDSv1"),
     ({"keyName": "ops"}, "SSH key"),
