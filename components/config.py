@@ -248,6 +248,8 @@ class ApplicationHostConfig:
     instance_type: str = "t4g.micro"
     # Public SSM parameter naming the current Amazon Linux 2023 AMI.
     ami_parameter: str = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+    # A pinned AMI: the host is replaced when (and only when) this changes.
+    ami_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -1051,11 +1053,21 @@ def _load_consumer(values: dict[str, Any], common: CommonConfig) -> ConsumerConf
     host = values.get("applicationHost", {})
     if not isinstance(host, dict):
         raise ConfigError(f"applicationHost {host!r} is not a map — like {{enabled: true}}")
-    unknown = sorted(set(host) - {"enabled", "instanceType", "amiParameter"})
+    unknown = sorted(set(host) - {"enabled", "instanceType", "amiParameter", "amiId"})
     if unknown:
         raise ConfigError(
-            f"applicationHost has unknown key(s) {', '.join(unknown)} — known keys: amiParameter, enabled, instanceType"
+            f"applicationHost has unknown key(s) {', '.join(unknown)} — known keys: amiId, amiParameter, enabled, "
+            "instanceType"
         )
+    ami_id = host.get("amiId")
+    if ami_id is not None:
+        if not isinstance(ami_id, str) or not re.match(r"^ami-[0-9a-f]{8}([0-9a-f]{9})?$", ami_id):
+            raise ConfigError(f"applicationHost.amiId {ami_id!r} is not an AMI ID — like ami-0abcdef1234567890")
+        if "amiParameter" in host:
+            raise ConfigError(
+                f"applicationHost.amiId {ami_id} conflicts with applicationHost.amiParameter "
+                f"{host['amiParameter']!r} — pin an AMI or name the parameter it is read from once, not both"
+            )
     instance_type = host.get("instanceType", "t4g.micro")
     if not isinstance(instance_type, str) or not _INSTANCE_TYPE_RE.match(instance_type):
         raise ConfigError(f"applicationHost.instanceType {instance_type!r} is not an EC2 instance type — like t4g.micro")
@@ -1074,6 +1086,7 @@ def _load_consumer(values: dict[str, Any], common: CommonConfig) -> ConsumerConf
             enabled=_as_bool("applicationHost.enabled", host.get("enabled", False)),
             instance_type=instance_type,
             ami_parameter=ami_parameter,
+            ami_id=ami_id,
         ),
     )
 

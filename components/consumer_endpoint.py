@@ -204,9 +204,18 @@ class ConsumerEndpoint(pulumi.ComponentResource):
             tags={"Name": f"{name}-app"},
             opts=child,
         )
-        ami = aws.ssm.get_parameter(
-            name=cfg.application_host.ami_parameter, opts=pulumi.InvokeOptions(provider=provider, parent=self)
-        ).value
+        host = cfg.application_host
+        if host.ami_id:
+            ami, host_opts = host.ami_id, child
+        else:
+            # The parameter names the newest AMI, and an instance's AMI forces its
+            # replacement: read it when the host is created, then ignore it, so a new
+            # Amazon Linux release never replaces the host on the next `pulumi up`.
+            # Set applicationHost.amiId to move to another AMI on purpose.
+            ami = aws.ssm.get_parameter(
+                name=host.ami_parameter, opts=pulumi.InvokeOptions(provider=provider, parent=self)
+            ).value
+            host_opts = pulumi.ResourceOptions(parent=self, ignore_changes=["ami"])
         return aws.ec2.Instance(
             f"{name}-app",
             ami=ami,
@@ -220,5 +229,5 @@ class ConsumerEndpoint(pulumi.ComponentResource):
             ),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_type="gp3"),
             tags={"Name": f"{name}-app"},
-            opts=child,
+            opts=host_opts,
         )

@@ -47,6 +47,11 @@ def test_pulumi_string_forms_are_parsed():
 CONSUMER = {"name": "analytics", "accountId": "333333333333"}
 
 REFUSED = [
+    # a pinned AMI for the application host
+    ("consumer", {"applicationHost": {"enabled": True, "amiId": "ami-xyz"}},
+     r"applicationHost\.amiId 'ami-xyz' is not an AMI ID"),
+    ("consumer", {"applicationHost": {"enabled": True, "amiId": "ami-0123456789abcdef0", "amiParameter": "/a/b"}},
+     r"applicationHost\.amiId ami-0123456789abcdef0 conflicts with applicationHost\.amiParameter"),
     # invalid CIDRs
     ("network", {"deviceVpcCidr": "10.10.0.0/33"}, r"deviceVpcCidr '10\.10\.0\.0/33' is not a valid IPv4 CIDR"),
     ("network", {"deviceVpcCidr": "10.10.0.1/16"}, r"deviceVpcCidr .*host bits set.*network address"),

@@ -174,6 +174,16 @@ def test_a_weakened_application_host_is_caught(chain, change, problem):
     assert host_problems(broken(consumer, "consumer-app", **change)) == [f"consumer-app: {problem}"]
 
 
+def test_application_host_reads_its_ami_once_or_pins_it(chain):
+    # A newer AMI behind the parameter must not replace the host on the next `pulumi up`.
+    (host,) = chain["consumer"].of_type(INSTANCE)
+    assert host.options.get("ignoreChanges") == ["ami"]
+    cfg = example_config("consumer")
+    cfg["applicationHost"] = {**cfg["applicationHost"], "amiId": "ami-0123456789abcdef0"}
+    (pinned,) = render("consumer", cfg, iot_peers(chain)).of_type(INSTANCE)
+    assert pinned.inputs["ami"] == "ami-0123456789abcdef0" and "ignoreChanges" not in pinned.options
+
+
 def test_no_application_host_when_disabled(chain):
     cfg = example_config("consumer") | {"applicationHost": {"enabled": False}}
     rendered = render("consumer", cfg, iot_peers(chain))
