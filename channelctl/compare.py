@@ -24,12 +24,13 @@ Every change gets a verdict:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from channelctl.replacements import (
+    REPLACE_ON_CHANGE,
     UnknownType,
     identity_keys,
     is_logical,
@@ -72,6 +73,7 @@ class Resource:
     options: dict[str, Any]
     outputs: dict[str, Any] = field(default_factory=dict)
     tokens: tuple[str, ...] = ()
+    provider: str = ""
 
     @property
     def label(self) -> str:
@@ -171,7 +173,7 @@ def resources_of_plan(data: Any, where: str) -> dict[str, list[Resource]]:
             resources.append(Resource(stack=name, type=raw["type"], name=raw["name"], urn=raw["urn"],
                                       id=str(raw.get("id") or ""), inputs=dict(raw["inputs"] or {}),
                                       options=dict(raw.get("options") or {}), outputs=dict(outputs),
-                                      tokens=tokens))
+                                      tokens=tokens, provider=str(raw.get("provider") or "")))
         stacks[name] = resources
     return stacks
 
@@ -183,7 +185,7 @@ def resources_of_plan(data: Any, where: str) -> dict[str, list[Resource]]:
 
 def compare(old: Mapping[str, list[Resource]], new: Mapping[str, list[Resource]], old_file: str = "OLD") -> Comparison:
     """Classify every difference between two plans (stack -> resources), stack by stack."""
-    unknown = sorted({r.type for rs in new.values() for r in rs if not is_logical(r.type)} - _known_types())
+    unknown = sorted({r.type for rs in new.values() for r in rs if not is_logical(r.type)} - set(REPLACE_ON_CHANGE))
     if unknown:
         raise CompareInputError(
             f"no replace-on-change properties known for {', '.join(unknown)} — add the type to "
@@ -197,8 +199,8 @@ def compare(old: Mapping[str, list[Resource]], new: Mapping[str, list[Resource]]
     replaced_tokens: set[str] = set()
     while True:
         changes = {s: _diff(old_by[s], new_by[s], replaced_tokens) for s in names}
-        tokens = {t for cs in changes.values() for c in cs if c.kind in (REPLACED,) for t in
-                  old_by[c.stack][c.resource.urn].tokens}
+        tokens = {t for cs in changes.values() for c in cs if c.kind == REPLACED
+                  for t in old_by[c.stack][c.resource.urn].tokens}
         if tokens <= replaced_tokens:
             break
         replaced_tokens |= tokens
@@ -211,12 +213,6 @@ def compare(old: Mapping[str, list[Resource]], new: Mapping[str, list[Resource]]
         old_file=old_file,
         stacks={s: sorted(changes[s], key=lambda c: (order[c.kind], c.resource.type, c.resource.name)) for s in names},
     )
-
-
-def _known_types() -> set[str]:
-    from channelctl.replacements import REPLACE_ON_CHANGE
-
-    return set(REPLACE_ON_CHANGE)
 
 
 def _marked(value: Any, tokens: set[str]) -> Any:
@@ -248,26 +244,26 @@ def _diff(old: Mapping[str, Resource], new: Mapping[str, Resource], tokens: set[
             continue
         after_inputs = _new_inputs(res, tokens)
         ignored = set(res.options.get("ignoreChanges") or [])
+        # Both sides went through JSON (load_plan_json, plan_resources): plain equality holds.
         keys = sorted(k for k in set(before.inputs) | set(after_inputs)
-                      if k not in ignored and _norm(before.inputs.get(k)) != _norm(after_inputs.get(k)))
-        if not keys:
+                      if k not in ignored and before.inputs.get(k) != after_inputs.get(k))
+        # A replaced provider (another region) replaces every resource it manages.
+        provider_replaced = bool(res.provider) and any(token in res.provider for token in tokens)
+        if not keys and not provider_replaced:
             continue
         try:
             forced = replace_properties(res.type, before.inputs, after_inputs, keys)
         except UnknownType as exc:  # pragma: no cover - compare() refuses unknown types first
             raise CompareInputError(f"unknown resource type {exc}") from None
         forced += [k for k in res.options.get("replaceOnChanges") or [] if k in keys and k not in forced]
+        if provider_replaced:
+            keys, forced = [*keys, "provider"], [*forced, "provider"]
         kind = REPLACED if forced else UPDATED
         changes.append(Change(res.stack, kind, res, properties=keys, replace_properties=sorted(forced)))
     for urn, res in old.items():
         if urn not in new:
             changes.append(Change(res.stack, DELETED, res))
     return changes
-
-
-def _norm(value: Any) -> Any:
-    """JSON-equal values compare equal (8883 and 8883.0, tuples and lists)."""
-    return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
 # --------------------------------------------------------------------------- #
@@ -492,7 +488,3 @@ def plan_resources(stacks: Mapping[str, Any]) -> dict[str, list[Resource]]:
     data = {"stacks": [{"name": name, "resources": [resource_json(r) for r in s.rendered.resources]}
                        for name, s in stacks.items()]}
     return resources_of_plan(json.loads(json.dumps(data, default=str)), "the new plan")
-
-
-def changed_stacks(comparison: Comparison) -> Iterable[str]:
-    return [s for s, changes in comparison.stacks.items() if changes]

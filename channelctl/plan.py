@@ -676,6 +676,7 @@ def resource_json(r: RenderedResource) -> dict[str, Any]:
         "id": r.id,
         "urn": r.urn,
         "parent": r.parent,
+        "provider": r.provider,
         "inputs": _jsonable(r.inputs),
         "options": r.options,
         # What other resources' inputs carry of it: a replacement changes these.
@@ -825,10 +826,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from channelctl import compare
 
-    old = None
+    old, load_s = None, 0.0
     try:
         if getattr(args, "compare", None) is not None:
+            started = time.perf_counter()
             old = compare.load_plan_json(args.compare)
+            load_s = time.perf_counter() - started
         plan = build_plan(args.cwd, args.stacks)
     except (ProjectError, PlanInputError, compare.CompareInputError) as exc:
         print(f"channelctl plan: {_one_line(str(exc))}", file=sys.stderr)
@@ -847,7 +850,7 @@ def run(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return EXIT_BAD_INPUT
     if old is not None:
-        return _run_compare(args, plan, old)
+        return _run_compare(args, plan, old, load_s)
     if args.format == "json":
         json.dump(to_json(plan, args.diagram), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
@@ -856,9 +859,10 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK if plan.passed else EXIT_CHECK_FAILED
 
 
-def _run_compare(args: argparse.Namespace, plan: Plan, old) -> int:
+def _run_compare(args: argparse.Namespace, plan: Plan, old, load_s: float) -> int:
     from channelctl import compare
 
+    started = time.perf_counter()
     try:
         comparison = compare.compare(old, compare.plan_resources(plan.stacks), old_file=str(args.compare))
     except compare.CompareInputError as exc:
@@ -867,7 +871,11 @@ def _run_compare(args: argparse.Namespace, plan: Plan, old) -> int:
     comparison.checks_passed = plan.passed
     allow = bool(args.allow_disruptive)
     if args.format == "json":
-        json.dump(compare.to_json(comparison, allow_disruptive=allow), sys.stdout, indent=2, default=str)
+        data = compare.to_json(comparison, allow_disruptive=allow)
+        data["planSeconds"] = round(plan.elapsed_s, 3)
+        # Reading OLD and comparing: what --compare adds to the plan.
+        data["compareSeconds"] = round(load_s + time.perf_counter() - started, 3)
+        json.dump(data, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(compare.to_text(comparison, allow_disruptive=allow))

@@ -320,6 +320,21 @@ def test_replacement_marks_inputs_that_carried_the_old_id():
     assert changes["a"].verdict == cmp.SAFE  # a new VPC: nothing overlaps there
 
 
+def test_a_replaced_provider_replaces_its_resources():
+    provider_type = "pulumi:providers:aws"
+    provider_id = "default-provider-id"
+    old_provider = _res("s", provider_type, "aws", {"region": "us-west-2"}, id_=provider_id)
+    vpc = _res("s", "aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.0.0.0/16"})
+    vpc.provider = f"{old_provider.urn}::{provider_id}"
+    moved = _res("s", provider_type, "aws", {"region": "eu-west-1"}, id_=provider_id)
+    changes = {c.resource.name: c for c in cmp.compare({"s": [old_provider, vpc]}, {"s": [moved, vpc]}).changes}
+    assert changes["aws"].kind == cmp.REPLACED and changes["aws"].replace_properties == ["region"]
+    assert changes["vpc"].kind == cmp.REPLACED and changes["vpc"].replace_properties == ["provider"]
+    tagged = _res("s", provider_type, "aws", {"region": "us-west-2", "defaultTags": {"tags": {"a": "b"}}}, id_=provider_id)
+    changes = {c.resource.name: c for c in cmp.compare({"s": [old_provider, vpc]}, {"s": [tagged, vpc]}).changes}
+    assert changes == {"aws": changes["aws"]} and changes["aws"].kind == cmp.UPDATED
+
+
 # --------------------------------------------------------------------------- #
 # The command
 # --------------------------------------------------------------------------- #
