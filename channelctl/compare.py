@@ -362,7 +362,7 @@ def _surface(resources: Mapping[str, Resource], tokens: set[str], *, after: bool
         if r.type == T_RESOLVER and str(i.get("direction", "")).upper() == "INBOUND":
             for entry in i.get("ipAddresses") or []:
                 add("Resolver inbound IPs (on-premises DNS forwarders point at them)", str(entry.get("ip")), r)
-            add("Resolver inbound endpoint", _marked(r.id, tokens) if after else r.id, r)
+            add("Resolver inbound endpoint (on-premises DNS forwarders)", _marked(r.id, tokens) if after else r.id, r)
         elif r.type == T_ENDPOINT and i.get("vpcEndpointType") == "Interface" and i.get("subnetConfigurations"):
             for entry in i["subnetConfigurations"]:
                 add(f"IPs of endpoint {r.name} (DNS records, NLB targets)", str(entry.get("ipv4")), r)
@@ -411,7 +411,10 @@ def _judge_surface(stack: str, changes: list[Change], old: Mapping[str, Resource
             continue
         for value in lost:
             change = by_urn.get(values[value])
-            reason = f"{item}: {value} goes away" + (f" (now {', '.join(sorted(now))})" if now else "")
+            if f"{value}{REPLACED_MARK}" in now:
+                reason = f"{item}: replaced by a new one"
+            else:
+                reason = f"{item}: {value} goes away" + (f" (now {', '.join(sorted(now))})" if now else "")
             if change is None:  # pragma: no cover - a lost value always comes from a changed resource
                 continue
             change.judge(DISRUPTIVE, reason)

@@ -679,8 +679,9 @@ def resource_json(r: RenderedResource) -> dict[str, Any]:
         "provider": r.provider,
         "inputs": _jsonable(r.inputs),
         "options": r.options,
-        # What other resources' inputs carry of it: a replacement changes these.
-        "outputs": {k: r.state[k] for k in _REFERENCED_OUTPUTS if isinstance(r.state.get(k), str)},
+        # What other resources' inputs carry of it, computed by the provider (not an input
+        # echoed back, like a record's zoneId): a replacement changes these.
+        "outputs": {k: r.state[k] for k in _REFERENCED_OUTPUTS if isinstance(r.state.get(k), str) and k not in r.inputs},
     }
 
 

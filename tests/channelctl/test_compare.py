@@ -215,9 +215,6 @@ def test_changing_the_device_vpc_range_is_disruptive(example, project):
     def cidr(config):
         config["deviceVpcCidr"] = "10.11.0.0/16"
 
-    def iot_side(config):
-        pass
-
     result = _compare(example, _resources(project(network=cidr)))
     resolver = _changes(result, "network")["channel-resolver"]
     assert resolver.kind == cmp.REPLACED and resolver.verdict == cmp.DISRUPTIVE
@@ -226,6 +223,10 @@ def test_changing_the_device_vpc_range_is_disruptive(example, project):
     assert vpc.kind == cmp.REPLACED and vpc.replace_properties == ["cidrBlock"]
     # Subnets follow the VPC into the new range: no overlap with the old VPC's subnets.
     assert not [c for c in result.changes if c.verdict == cmp.REFUSED], cmp.to_text(result)
+    # The iot stack's zones stay: only their authorizations follow the new device VPC.
+    iot = result.stacks["iot"]
+    assert {c.resource.type for c in iot if c.kind == cmp.REPLACED} == {
+        "aws:route53/vpcAssociationAuthorization:VpcAssociationAuthorization"}
     assert result.verdict == cmp.DISRUPTIVE
     assert result.exit_code() == 1 and result.exit_code(allow_disruptive=True) == 0
 
