@@ -250,6 +250,21 @@ def test_switching_tls_proxy_to_tcp_passthrough_is_disruptive_and_lists_the_flee
     assert result.verdict == cmp.DISRUPTIVE
 
 
+def test_moving_the_custom_domain_from_the_nlb_to_the_endpoints_keeps_its_routing_policy(example, project):
+    """tls-proxy -> direct: the custom domain's answer moves from the NLB's IPs (one set) to
+    the two iot.data endpoints' (two sets). Its records stay weighted: the first changes in
+    place, the second is added; devices must follow (disruptive), AWS accepts it."""
+    def direct(config):
+        config["deviceAccess"] = {"mode": "direct"}
+
+    result = _compare(example, _resources(project(iot=direct)))
+    iot = _changes(result, "iot")
+    first, second = iot["gatekeeper-zone-custom-domain-a-0"], iot["gatekeeper-zone-custom-domain-a-1"]
+    assert (first.kind, second.kind) == (cmp.UPDATED, cmp.ADDED)
+    assert first.verdict == cmp.DISRUPTIVE and any("answers for iot.plant.example.com" in r for r in first.reasons)
+    assert not [c for c in result.changes if c.verdict == cmp.REFUSED], cmp.to_text(result)
+
+
 # --------------------------------------------------------------------------- #
 # What the old behaviour did, seen by the comparison (so the verdicts can fail)
 # --------------------------------------------------------------------------- #
