@@ -9,8 +9,13 @@ list them in the iot stack's ``consumers``.
 Usage:
     .venv/bin/python benchmarks/plan_bench.py [--repeat 3] [--consumers 1 10 50] [--append benchmarks/RESULTS.md]
 
+With ``--compare``, each case also runs ``plan --compare OLD.json --format json``
+against the plan JSON its own run wrote (every resource and input compared) and
+reports what the comparison adds to the plan's time.
+
 Targets: under 5 s for the examples; time growing no faster than linearly
-with the number of consumers (the time per added consumer must not grow).
+with the number of consumers (the time per added consumer must not grow);
+``--compare`` adding under 20% to the plan's own time.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from channelctl.render import zone_id_of, zone_name_of  # noqa: E402
 PREFIX = "private-mqtt-channel:"
 TARGET_EXAMPLES_S = 5.0
+TARGET_COMPARE_OVERHEAD = 0.20
 
 
 def copy_project(target: Path) -> Path:
@@ -78,10 +84,10 @@ def generate_consumers(project: Path, count: int) -> None:
     iot_path.write_text(yaml.safe_dump(iot, sort_keys=False))
 
 
-def run_plan(project: Path) -> tuple[float, int, dict]:
+def run_plan(project: Path, *extra: str) -> tuple[float, int, dict]:
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "channelctl", "plan", "--cwd", str(project), "--format", "json"],
+        [sys.executable, "-m", "channelctl", "plan", "--cwd", str(project), "--format", "json", *extra],
         cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     elapsed = time.perf_counter() - started
@@ -90,15 +96,23 @@ def run_plan(project: Path) -> tuple[float, int, dict]:
     return elapsed, done.returncode, json.loads(done.stdout)
 
 
-def measure(label: str, consumers: int | None, repeat: int) -> dict:
+def measure(label: str, consumers: int | None, repeat: int, with_compare: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="plan-bench-") as tmp:
         project = copy_project(Path(tmp))
         if consumers is not None:
             generate_consumers(project, consumers)
         times, code, data = [], 0, {}
+        compare_times: list[float] = []
+        compared: dict = {}
         for _ in range(repeat):
             elapsed, code, data = run_plan(project)
             times.append(elapsed)
+            if with_compare:
+                old = project / "old-plan.json"
+                old.write_text(json.dumps(data))
+                # Alternating with the plan runs, so both see the same machine load.
+                elapsed, _, compared = run_plan(project, "--compare", str(old))
+                compare_times.append(elapsed)
     resources = sum(len(s["resources"]) for s in data["stacks"])
     failed = [c["name"] for c in data["checks"] if not c["passed"]]
     return {
@@ -112,6 +126,10 @@ def measure(label: str, consumers: int | None, repeat: int) -> dict:
         "in_process_s": data["elapsedSeconds"],
         "exit": code,
         "failed_checks": failed,
+        "compare_median_s": statistics.median(compare_times) if compare_times else None,
+        "compare_in_process_s": compared.get("compareSeconds"),
+        "compare_plan_s": compared.get("planSeconds"),
+        "compare_verdict": compared.get("verdict"),
     }
 
 
@@ -150,6 +168,30 @@ def report(rows: list[dict], command: str, repeat: int) -> str:
                          f"({a['consumers']}->{b['consumers']})")
         lines.append(f"Time per added consumer: {', '.join(steps)}; overall {per:.3f} s per consumer. "
                      "Linear growth means these stay flat (or fall as fixed costs spread).")
+    compared = [r for r in rows if r.get("compare_median_s") is not None]
+    if compared:
+        lines += [
+            "",
+            "`--compare` against the plan JSON of the same project (every resource and input compared), "
+            "each run alternating with a plain plan run:",
+            "",
+            "| case | resources | plan median wall s | --compare median wall s | added (wall) | plan itself s | "
+            "comparison itself s | added (in process) | verdict |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        worst_wall = worst = 0.0
+        for r in compared:
+            added_wall = r["compare_median_s"] / r["median_s"] - 1
+            added = r["compare_in_process_s"] / r["compare_plan_s"]
+            worst_wall, worst = max(worst_wall, added_wall), max(worst, added)
+            lines.append(f"| {r['case']} | {r['resources']} | {r['median_s']:.2f} | {r['compare_median_s']:.2f} | "
+                         f"{added_wall:+.1%} | {r['compare_plan_s']:.2f} | {r['compare_in_process_s']:.3f} | "
+                         f"{added:+.1%} | {r['compare_verdict']} |")
+        verdict = "met" if worst < TARGET_COMPARE_OVERHEAD else "NOT met"
+        lines += ["", f"--compare itself (reading OLD, comparing) adds at most {worst:+.1%} to the plan's own time in the "
+                      f"same process, against the {TARGET_COMPARE_OVERHEAD:.0%} target: {verdict}. The wall-time "
+                      f"difference between separate processes (at most {worst_wall:+.1%}) also carries the machine's "
+                      "load changes between runs."]
     return "\n".join(lines) + "\n"
 
 
@@ -158,11 +200,12 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--consumers", type=int, nargs="*", default=[1, 10, 50])
     parser.add_argument("--append", type=Path, help="append the results to this markdown file")
+    parser.add_argument("--compare", action="store_true", help="also time plan --compare against each case's plan")
     args = parser.parse_args()
     command = "python benchmarks/plan_bench.py " + " ".join(sys.argv[1:])
-    rows = [measure("examples", None, args.repeat)]
+    rows = [measure("examples", None, args.repeat, args.compare)]
     for count in args.consumers:
-        rows.append(measure(f"{count} generated", count, args.repeat))
+        rows.append(measure(f"{count} generated", count, args.repeat, args.compare))
     text = report(rows, command.strip(), args.repeat)
     print(text)
     if args.append:
