@@ -8,6 +8,7 @@ difference (create before delete, fixed names and IPs, record sets, overlapping 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -365,6 +366,11 @@ def test_compare_command_text_and_json(tmp_path, capsys, example, project):
     assert code == 0, out
     assert "Stack iot: 7 added, 6 changed in place, 0 replaced, 0 deleted" in out
     assert "+  route53.Record gatekeeper-zone-data-a-1" in out
+    # The README shows this very comparison.
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("Growing the example fleet from 10,000 to 150,000 devices", 1)[1]
+    example = re.search(r"```\n(.*?)```", section, re.S).group(1)
+    assert out.replace(str(old_file), "deployed.json") == example
     code = main(["plan", "--cwd", str(ROOT), "--compare", str(old_file), "--format", "json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["verdict"] == "safe" and data["exitCode"] == 0
