@@ -131,7 +131,7 @@ def test_greengrass_core_devices_get_every_endpoint_of_awss_guide(chain):
     assert s3.inputs["serviceName"] == "com.amazonaws.us-west-2.s3"
     assert s3.inputs["privateDnsEnabled"] is False
     s3_ips = sorted(c["ipv4"] for c in s3.inputs["subnetConfigurations"])
-    assert s3_ips == ["10.20.0.8", "10.20.128.8"]
+    assert s3_ips == ["10.20.0.8", "10.20.32.8"]
     assert interface_endpoints_of(iot, ".iot.credentials") and interface_endpoints_of(iot, ".iot.data")
     zone_id = iot.exports["privateZoneIds"][S3_HOST]
     records = {r.inputs["name"]: sorted(r.inputs["records"]) for r in iot.of_type("aws:route53/record:Record")
