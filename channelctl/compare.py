@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +194,7 @@ def compare(old: Mapping[str, list[Resource]], new: Mapping[str, list[Resource]]
     names = list(dict.fromkeys([*new, *old]))
     old_by = {s: {r.urn: r for r in old.get(s, []) if not is_logical(r.type)} for s in names}
     new_by = {s: {r.urn: r for r in new.get(s, []) if not is_logical(r.type)} for s in names}
+    new_by = _keep_ids(old_by, new_by)
 
     # Replacements change IDs: mark every input that carried a replaced ID, until nothing more changes.
     replaced_tokens: set[str] = set()
@@ -213,6 +214,49 @@ def compare(old: Mapping[str, list[Resource]], new: Mapping[str, list[Resource]]
         old_file=old_file,
         stacks={s: sorted(changes[s], key=lambda c: (order[c.kind], c.resource.type, c.resource.name)) for s in names},
     )
+
+
+def _keep_ids(old: Mapping[str, Mapping[str, Resource]], new: Mapping[str, Mapping[str, Resource]]
+              ) -> dict[str, dict[str, Resource]]:
+    """The new plan with the old IDs of every resource both plans have.
+
+    A resource keeps its ID (and ARN, service name, ...) until it is replaced; a render
+    may derive a different one (the mocks derive IDs from what they are given), which
+    says nothing about the update. Replacements are marked afterwards (``_marked``).
+    """
+    same: dict[str, str] = {}
+    for stack, resources in new.items():
+        for urn, res in resources.items():
+            before = old.get(stack, {}).get(urn)
+            if before is None:
+                continue
+            pairs = [(res.id, before.id)] + [(res.outputs.get(k), before.outputs.get(k)) for k in res.outputs]
+            for now, then in pairs:
+                if isinstance(now, str) and isinstance(then, str) and now != then and len(now) >= MIN_TOKEN_LENGTH:
+                    same[now] = then
+    if not same:
+        return {stack: dict(resources) for stack, resources in new.items()}
+
+    def translate(value: Any) -> Any:
+        if isinstance(value, str):
+            for now, then in same.items():
+                if now in value:
+                    value = value.replace(now, then)
+            return value
+        if isinstance(value, Mapping):
+            return {k: translate(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [translate(v) for v in value]
+        return value
+
+    return {
+        stack: {
+            urn: replace(res, id=translate(res.id), inputs=translate(res.inputs), outputs=translate(res.outputs),
+                         tokens=tuple(translate(t) for t in res.tokens), provider=translate(res.provider))
+            for urn, res in resources.items()
+        }
+        for stack, resources in new.items()
+    }
 
 
 def _marked(value: Any, tokens: set[str]) -> Any:
