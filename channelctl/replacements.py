@@ -109,6 +109,27 @@ _table("aws:iot/policy:Policy", "iot/policy.go", "name")
 _table("aws:iot/authorizer:Authorizer", "iot/authorizer.go", "name", "signingDisabled")
 _table("aws:iot/domainConfiguration:DomainConfiguration", "iot/domain_configuration.go",
        "name", "domainName", "serverCertificateArns", "serviceType", "validationCertificateArn")
+# --- Monitoring and evidence ------------------------------------------------------------
+_table("aws:cloudwatch/dashboard:Dashboard", "cloudwatch/dashboard.go", "dashboardName")
+_table("aws:cloudwatch/metricAlarm:MetricAlarm", "cloudwatch/metric_alarm.go", "name")
+_table("aws:cloudwatch/logMetricFilter:LogMetricFilter", "logs/metric_filter.go", "name", "logGroupName")
+_table("aws:ec2/flowLog:FlowLog", "ec2/vpc_flow_log.go",
+       "vpcId", "subnetId", "eniId", "transitGatewayId", "transitGatewayAttachmentId", "trafficType",
+       "logDestination", "logDestinationType", "iamRoleArn", "logFormat", "maxAggregationInterval",
+       "destinationOptions", "deliverCrossAccountRole")
+_table("aws:iot/loggingOptions:LoggingOptions", "iot/logging_options.go")
+_table("aws:kms/alias:Alias", "kms/alias.go", "name", "namePrefix")
+_table("aws:route53/resolverQueryLogConfig:ResolverQueryLogConfig", "route53resolver/query_log_config.go",
+       "name", "destinationArn")
+_table("aws:route53/resolverQueryLogConfigAssociation:ResolverQueryLogConfigAssociation",
+       "route53resolver/query_log_config_association.go", "resolverQueryLogConfigId", "resourceId")
+_table("aws:sns/topic:Topic", "sns/topic.go", "name", "namePrefix", "fifoTopic")
+_table("aws:sns/topicPolicy:TopicPolicy", "sns/topic_policy.go", "arn")
+_table("aws:sns/topicSubscription:TopicSubscription", "sns/topic_subscription.go", "topic", "protocol", "endpoint")
+# Cloud Control resources (pulumi-aws-native): the CloudFormation schema's createOnlyProperties.
+_table("aws-native:iot:AccountAuditConfiguration", "CloudFormation AWS::IoT::AccountAuditConfiguration", "accountId")
+_table("aws-native:iot:ScheduledAudit", "CloudFormation AWS::IoT::ScheduledAudit", "scheduledAuditName")
+_table("pulumi:providers:aws-native", "pulumi-aws-native provider configuration", "region")
 # The engine replaces an explicit provider when its region changes; other settings
 # (default tags, assumed role) are updated in place.
 _table("pulumi:providers:aws", "pulumi-aws provider configuration", "region")
@@ -230,6 +251,12 @@ _IDENTITY: dict[str, Callable[[Mapping[str, Any]], list[tuple]]] = {
     "aws:autoscaling/group:Group": _named("name"),
     "aws:lb/loadBalancer:LoadBalancer": lambda i: _named("name")(i) + _ips("subnetMappings", "privateIpv4Address")(i),
     "aws:lb/targetGroup:TargetGroup": _named("name"),
+    "aws:cloudwatch/dashboard:Dashboard": _named("dashboardName"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _named("name"),
+    "aws:kms/alias:Alias": _named("name"),
+    "aws:sns/topic:Topic": _named("name"),
+    "aws:route53/resolverQueryLogConfigAssociation:ResolverQueryLogConfigAssociation": lambda i: [
+        ("query-log-association", i.get("resourceId"))],
     "aws:ec2/vpcEndpoint:VpcEndpoint": _ips("subnetConfigurations", "ipv4"),
     "aws:route53/resolverEndpoint:ResolverEndpoint": _ips("ipAddresses", "ip"),
     "aws:ec2/instance:Instance": lambda i: [("ip", i["privateIp"])] if i.get("privateIp") else [],

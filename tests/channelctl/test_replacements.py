@@ -20,14 +20,19 @@ def _camel(name: str) -> str:
 
 def _input_properties(type_: str) -> set[str]:
     """The input properties of the installed pulumi_aws resource class for a type token."""
-    module_path, _, cls = re.match(r"^aws:([\w]+)/(\w+):(\w+)$", type_).groups()
-    package = module_path if module_path != "lambda" else "lambda_"
-    module = importlib.import_module(f"pulumi_aws.{package}")
+    native = re.match(r"^aws-native:(\w+):(\w+)$", type_)
+    if native:
+        module_path, cls = native.groups()
+        module = importlib.import_module(f"pulumi_aws_native.{module_path}")
+    else:
+        module_path, _, cls = re.match(r"^aws:([\w]+)/(\w+):(\w+)$", type_).groups()
+        package = module_path if module_path != "lambda" else "lambda_"
+        module = importlib.import_module(f"pulumi_aws.{package}")
     args = getattr(module, f"{cls}Args")
     return {_camel(p) for p in inspect.signature(args.__init__).parameters if p not in ("self", "__self__")}
 
 
-@pytest.mark.parametrize("type_", sorted(t for t in REPLACE_ON_CHANGE if t.startswith("aws:")))
+@pytest.mark.parametrize("type_", sorted(t for t in REPLACE_ON_CHANGE if t.startswith(("aws:", "aws-native:"))))
 def test_every_replace_property_is_an_input_of_the_installed_resource(type_):
     properties, source = REPLACE_ON_CHANGE[type_]
     inputs = _input_properties(type_)
