@@ -113,7 +113,6 @@ class FleetMonitoring(pulumi.ComponentResource):
 
     topic: aws.sns.Topic
     """The one alarm topic: every alarm, audit finding and Detect violation goes here."""
-    alarm_names: list[pulumi.Output[str]]
 
     def __init__(
         self,
@@ -126,7 +125,6 @@ class FleetMonitoring(pulumi.ComponentResource):
         cfg = args.monitoring
         child = pulumi.ResourceOptions(parent=self)
         account, region = args.account_id, args.region
-        self.alarm_names = []
 
         # --- the alarm topic --------------------------------------------------
         self.topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=args.key.arn, opts=child)
@@ -320,10 +318,20 @@ class FleetMonitoring(pulumi.ComponentResource):
         self.register_outputs({"alarmTopicArn": self.topic.arn})
 
     # ------------------------------------------------------------------------
+    def _register(self, name: str, **args) -> aws.cloudwatch.MetricAlarm:
+        """Every alarm of the channel notifies the one alarm topic when it fires and when it clears."""
+        return aws.cloudwatch.MetricAlarm(
+            name,
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+            opts=pulumi.ResourceOptions(parent=self),
+            **args,
+        )
+
     def _alarm(self, name: str, *, description: str, namespace: str, metric: str, statistic: str, threshold: float,
                dimensions: dict | None = None, operator: str = "GreaterThanThreshold", period: int = PERIOD_SECONDS,
                missing: str = "notBreaching") -> aws.cloudwatch.MetricAlarm:
-        alarm = aws.cloudwatch.MetricAlarm(
+        return self._register(
             name,
             alarm_description=description,
             namespace=namespace,
@@ -335,12 +343,7 @@ class FleetMonitoring(pulumi.ComponentResource):
             threshold=threshold,
             comparison_operator=operator,
             treat_missing_data=missing,
-            alarm_actions=[self.topic.arn],
-            ok_actions=[self.topic.arn],
-            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.alarm_names.append(alarm.name)
-        return alarm
 
     def _expression_alarm(self, name: str, *, description: str, metrics: dict, expression: str,
                           threshold: float) -> aws.cloudwatch.MetricAlarm:
@@ -356,7 +359,7 @@ class FleetMonitoring(pulumi.ComponentResource):
         ]
         queries.append(aws.cloudwatch.MetricAlarmMetricQueryArgs(
             id="result", expression=expression, label=description[:64], return_data=True))
-        alarm = aws.cloudwatch.MetricAlarm(
+        return self._register(
             name,
             alarm_description=description,
             metric_queries=queries,
@@ -364,18 +367,13 @@ class FleetMonitoring(pulumi.ComponentResource):
             threshold=threshold,
             comparison_operator="GreaterThanThreshold",
             treat_missing_data="notBreaching",
-            alarm_actions=[self.topic.arn],
-            ok_actions=[self.topic.arn],
-            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.alarm_names.append(alarm.name)
-        return alarm
 
     def _anomaly_alarm(self, name: str, *, description: str, namespace: str, metric: str,
                        dimensions: dict) -> aws.cloudwatch.MetricAlarm:
         """Above the band CloudWatch anomaly detection learns for the metric (CloudWatch user
         guide, "Using CloudWatch anomaly detection"; the band's width is in standard deviations)."""
-        alarm = aws.cloudwatch.MetricAlarm(
+        return self._register(
             name,
             alarm_description=description,
             metric_queries=[
@@ -393,12 +391,7 @@ class FleetMonitoring(pulumi.ComponentResource):
             comparison_operator="GreaterThanUpperThreshold",
             evaluation_periods=ANOMALY_EVALUATION_PERIODS,
             treat_missing_data="notBreaching",
-            alarm_actions=[self.topic.arn],
-            ok_actions=[self.topic.arn],
-            opts=pulumi.ResourceOptions(parent=self),
         )
-        self.alarm_names.append(alarm.name)
-        return alarm
 
     def _device_defender(self, name: str, args: FleetMonitoringArgs, native: aws_native.Provider | None) -> None:
         cfg, account, region = args.monitoring, args.account_id, args.region

@@ -12,6 +12,7 @@ from channelctl.checks.model import (
     OBSERVABILITY,
     T_ASG,
     T_LB,
+    T_TARGET_GROUP,
     T_VPC,
     Channel,
     CheckResult,
@@ -23,6 +24,7 @@ from channelctl.checks.model import (
     device_access_mode,
 )
 from channelctl.checks.paths import proxy_max_connections
+from components.fleet_monitoring import IOT_LOG_GROUP
 
 T_FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 T_LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -34,9 +36,7 @@ T_IOT_LOGGING = "aws:iot/loggingOptions:LoggingOptions"
 T_QUERY_LOG_ASSOC = "aws:route53/resolverQueryLogConfigAssociation:ResolverQueryLogConfigAssociation"
 T_SECURITY_PROFILE = "aws-native:iot:SecurityProfile"
 T_AUDIT = "aws-native:iot:AccountAuditConfiguration"
-T_TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 
-IOT_LOG_GROUP = "AWSIotLogsV2"
 # The Disconnect record a client-ID conflict produces, as printed in the IoT developer guide,
 # "Security best practices in AWS IoT Core" (Protecting MQTT connections in AWS IoT).
 DOCUMENTED_CONFLICT_RECORD = json.dumps({
