@@ -42,19 +42,13 @@ from channelctl.checks.model import (
     vpc_route,
 )
 from policies.addresses import covers_public_address as is_everywhere
-from policies.rules import (
-    check_endpoint_service_access,
-    check_iot_connect_source_vpce,
-    check_no_internet_path,
-    check_no_public_addresses,
-    check_no_public_entry_points,
-    check_security_group_rules,
-    endpoint_service_restricted,
-    iot_connect_requires_source_vpce,
-    no_any_address_security_group_rules,
-    no_internet_path,
-    no_public_addresses,
-    no_public_entry_points,
+from policies.checks import (
+    ENDPOINT_SERVICE_RESTRICTED,
+    IOT_CONNECT_REQUIRES_SOURCE_VPCE,
+    NO_ANY_ADDRESS_SECURITY_GROUP_RULES,
+    NO_INTERNET_PATH,
+    NO_PUBLIC_ADDRESSES,
+    NO_PUBLIC_ENTRY_POINTS,
 )
 from channelctl.checks.paths import (
     listener_backends,
@@ -104,12 +98,12 @@ def check_isolation(ch: Channel) -> CheckResult:
 # The policy pack's checks that keep the channel private, run over every rendered resource so
 # the plan refuses what `pulumi up --policy-pack policies` would refuse (the same pure functions).
 PACK_CHECKS = (
-    (no_internet_path.name, check_no_internet_path),
-    (no_public_addresses.name, check_no_public_addresses),
-    (no_public_entry_points.name, check_no_public_entry_points),
-    (no_any_address_security_group_rules.name, check_security_group_rules),
-    (endpoint_service_restricted.name, check_endpoint_service_access),
-    (iot_connect_requires_source_vpce.name, check_iot_connect_source_vpce),
+    (NO_INTERNET_PATH.name, NO_INTERNET_PATH.check),
+    (NO_PUBLIC_ADDRESSES.name, NO_PUBLIC_ADDRESSES.check),
+    (NO_PUBLIC_ENTRY_POINTS.name, NO_PUBLIC_ENTRY_POINTS.check),
+    (NO_ANY_ADDRESS_SECURITY_GROUP_RULES.name, NO_ANY_ADDRESS_SECURITY_GROUP_RULES.check),
+    (ENDPOINT_SERVICE_RESTRICTED.name, ENDPOINT_SERVICE_RESTRICTED.check),
+    (IOT_CONNECT_REQUIRES_SOURCE_VPCE.name, IOT_CONNECT_REQUIRES_SOURCE_VPCE.check),
 )
 
 
