@@ -32,7 +32,7 @@ LAMBDA_TIMEOUT_SECONDS = 5  # IoT Core's limit for a custom authorizer
 HASH_SHARE_OF_TIMEOUT = 0.4  # 2 of the 5 s
 FULL_VCPU_MEMORY_MB = 1_769  # Lambda: 1,769 MB = one vCPU
 SAFETY_FACTOR = 2.0  # arm64 cores, not measured here
-DEFAULT_MEMORY_MB = 512  # authorizer.memorySize default (components/config.py)
+DEFAULT_MEMORY_MB = 512  # authorizer.memorySize default (components/config/)
 LAMBDA_MEMORY_RANGE_MB = (128, 10_240)
 
 # Measured: benchmarks/hash_cost_bench.py (RESULTS.md, "hash cost per unit of work").

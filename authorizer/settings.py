@@ -40,8 +40,8 @@ from .scopes import configuration_overlaps
 MIN_SESSION_SECONDS = 300
 MAX_SESSION_SECONDS = 86_400
 DEFAULT_DISCONNECT_AFTER_SECONDS = 86_400
-DEFAULT_REFRESH_AFTER_SECONDS = 900  # components/config.py: authorizer.refreshAfterSeconds
-DEFAULT_THING_TOPIC_PREFIX = "things"  # thingTopicPrefix's default in components/config.py
+DEFAULT_REFRESH_AFTER_SECONDS = 900  # components/config/: authorizer.refreshAfterSeconds
+DEFAULT_THING_TOPIC_PREFIX = "things"  # thingTopicPrefix's default in components/config/
 
 _VPCE_ID = re.compile(r"vpce-[0-9a-f]{8,17}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
