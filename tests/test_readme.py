@@ -1,12 +1,17 @@
-"""The README is the front door: its commands and config reference match the code."""
+"""The README is the front door: its commands, and the docs pages' config reference, diagram and
+capacity table, match the code."""
 
 import re
 from pathlib import Path
 
 from components.config import ROLES, known_keys
+from tests.docs import read_doc
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text()
+README = read_doc("README.md")
+CONFIGURATION = read_doc("docs/configuration.md")
+RELEASE_AND_REVIEW = read_doc("docs/release-and-review.md")
+DEVICE_ACCESS_AND_CAPACITY = read_doc("docs/device-access-and-capacity.md")
 
 
 def quickstart_commands():
@@ -31,7 +36,7 @@ def test_ci_runs_both_readme_commands_verbatim_first_in_a_fresh_virtualenv():
 
 
 def documented_keys():
-    reference = README.split("## Configuration reference", 1)[1]
+    reference = CONFIGURATION.split("# Configuration reference", 1)[1]
     return set(re.findall(r"^\| `([A-Za-z.\[\]]+)`", reference, re.M))
 
 
@@ -39,7 +44,7 @@ def test_every_config_key_is_in_the_reference():
     documented = {k.split(".")[0].split("[")[0] for k in documented_keys()}
     for role in ROLES:
         missing = known_keys(role) - documented
-        assert not missing, f"{role} keys missing from the README's configuration reference: {missing}"
+        assert not missing, f"{role} keys missing from the configuration reference (docs/configuration.md): {missing}"
 
 
 def test_the_reference_names_no_key_the_program_does_not_know():
@@ -52,7 +57,7 @@ def test_the_embedded_diagram_is_the_one_the_plan_generates():
     from channelctl.diagram import render_mermaid
     from channelctl.plan import build_plan
 
-    embedded = re.search(r"```mermaid\n(.*?)```", README, re.S).group(1)
+    embedded = re.search(r"```mermaid\n(.*?)```", RELEASE_AND_REVIEW, re.S).group(1)
     plan = build_plan(ROOT)
     assert render_mermaid(plan.stacks).strip() == embedded.strip()
 
@@ -60,4 +65,4 @@ def test_the_embedded_diagram_is_the_one_the_plan_generates():
 def test_the_capacity_table_is_the_one_the_program_derives():
     from components.proxy_capacity import instance_table
 
-    assert instance_table() in README
+    assert instance_table() in DEVICE_ACCESS_AND_CAPACITY

@@ -19,6 +19,7 @@ from channelctl.cli import main
 from channelctl.plan import EXIT_BAD_INPUT, build_plan, to_json
 from channelctl.render import ChannelMocks
 from tests.channelctl.test_plan_support import ROOT, copy_project
+from tests.docs import read_doc
 
 PREFIX = "private-mqtt-channel:"
 
@@ -379,9 +380,9 @@ def test_compare_command_text_and_json(tmp_path, capsys, example, project):
     assert code == 0, out
     assert re.search(r"^Stack iot: \d+ added, \d+ changed in place, 0 replaced, 0 deleted$", out, re.M)
     assert "+  route53.Record gatekeeper-zone-data-a-1" in out
-    # The README shows this very comparison.
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("Growing the example fleet from 10,000 to 150,000 devices", 1)[1]
+    # docs/release-and-review.md shows this very comparison.
+    page = read_doc("docs/release-and-review.md")
+    section = page.split("Growing the example fleet from 10,000 to 150,000 devices", 1)[1]
     example = re.search(r"```\n(.*?)```", section, re.S).group(1)
     assert out.replace(str(old_file), "deployed.json") == example
     code = main(["plan", "--cwd", str(ROOT), "--compare", str(old_file), "--format", "json"])

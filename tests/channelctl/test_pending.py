@@ -9,9 +9,11 @@ from channelctl.checks import CheckResult
 from channelctl.checks.pending import Completion, settle
 from channelctl.plan import build_plan, to_text
 from channelctl.project import ProjectError
-from tests.channelctl.test_plan_support import ROOT, copy_project
+from tests.channelctl.test_plan_support import copy_project
+from tests.docs import read_doc
 
-README = (ROOT / "README.md").read_text()
+# The page that shows channelctl plan's example verdicts.
+PLAN_DOC = read_doc("docs/release-and-review.md")
 
 PREFIX = "private-mqtt-channel:"
 
@@ -86,7 +88,7 @@ def test_a_consumer_added_before_step_5_is_pending_until_step_5(tmp_path):
     assert plan.passed
     verdict = to_text(plan).splitlines()[-1]
     assert verdict == f"PASS: {len(plan.checks) - 1} of {len(plan.checks)} checks passed, 1 pending until step 5 of the release (consumer-path:consumer-b)"
-    assert f"`{verdict}`" in README  # the README's example verdict is this one
+    assert f"`{verdict}`" in PLAN_DOC  # the example verdict docs/release-and-review.md shows is this one
 
 
 def test_a_broken_channel_in_a_first_deploy_still_fails(tmp_path):

@@ -29,8 +29,10 @@ from channelctl.plan import (
     to_text,
 )
 from tests.channelctl.test_plan_support import ROOT, copy_project, example_plan
+from tests.docs import read_doc
 
-README = (ROOT / "README.md").read_text()
+# The page that shows channelctl plan's bad-input examples.
+PLAN_DOC = read_doc("docs/release-and-review.md")
 
 ACCOUNTS = {"network": "111111111111", "iot": "222222222222", "consumer": "333333333333"}
 PREFIX = "private-mqtt-channel:"
@@ -402,8 +404,7 @@ def test_the_readme_example_of_stack_files_of_different_channels_is_what_the_pla
     _setting("Pulumi.network.yaml", "iotAccountId", "444444444444")(project)
     assert main(["plan", "--cwd", str(project)]) == EXIT_BAD_INPUT
     printed = capsys.readouterr().err.strip()
-    readme = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
-    assert printed in readme
+    assert printed in PLAN_DOC.splitlines()
 
 
 def test_text_lines_fit_160_columns_and_end_with_one_verdict(plan):
@@ -468,7 +469,7 @@ def test_the_diagram_line_says_where_it_wrote(tmp_path, plan):
 
 
 def test_the_readme_bad_input_example_is_what_the_plan_prints(tmp_path, capsys):
-    example = re.search(r"^channelctl plan: Pulumi\.iot\.yaml: .*$", README, re.MULTILINE).group(0)
+    example = re.search(r"^channelctl plan: Pulumi\.iot\.yaml: .*$", PLAN_DOC, re.MULTILINE).group(0)
     project = copy_project(tmp_path)
     _reference_outside_plan(project)
     assert main(["plan", "--cwd", str(project)]) == EXIT_BAD_INPUT

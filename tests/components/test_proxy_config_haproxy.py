@@ -195,9 +195,9 @@ def test_haproxy_2_6_accepts_a_certificate_whose_cn_names_the_domain_when_no_san
 ) -> None:
     """HAProxy's own name check falls back to the CN when no SAN matches (RFC 6125 says it must not).
 
-    The README's tls-proxy section relies on the CA bundle for this case: a publicly trusted CA may
-    only issue a CN that is also one of the SANs (CA/Browser Forum Baseline Requirements 7.1.4.2.2).
-    If this test fails, HAProxy checks SANs only and the README's caveat can go.
+    The tls-proxy section of docs/device-access-and-capacity.md relies on the CA bundle for this case:
+    a publicly trusted CA may only issue a CN that is also one of the SANs (CA/Browser Forum Baseline
+    Requirements 7.1.4.2.2). If this test fails, HAProxy checks SANs only and that page's caveat can go.
     """
     for run in _start_proxied(tmp_path, pki, pki.wrong_san):
         assert _exchange(run.device, run.settings.families[0].port, b"secret-reading") == b"echo:secret-reading"
