@@ -15,15 +15,18 @@ deterministically from the resource's name so that renders are repeatable.
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import json
 import logging
+import os
 import runpy
 import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from collections import OrderedDict
+from typing import Any, Iterator, Mapping
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
@@ -501,7 +504,7 @@ def to_pulumi_config(value: Any) -> str:
     return str(value)
 
 
-def render_stack(
+def _render_uncached(
     project_dir: Path | str,
     stack: str,
     config: Mapping[str, Any],
@@ -582,3 +585,134 @@ def render_stack(
         invokes=mocks.invokes,
         quotas=dict(mocks.quotas),
     )
+
+
+# --------------------------------------------------------------------------- #
+# The render cache: one render per distinct input, shared by whoever asks again
+# --------------------------------------------------------------------------- #
+
+
+@dataclass
+class _CachedRender:
+    rendered: RenderedStack
+    peer_lookups: list[str]
+    """The stack references the render looked up, in order: replayed on a hit, so a caller's
+    peers mapping sees the same look-ups (``channelctl plan`` records unknown ones)."""
+    endpoint_services: dict[str, tuple[str, ...]]
+    """What the render added to ENDPOINT_SERVICE_ZONE_IDS: replayed on a hit, as the region keeps it."""
+
+
+class _RecordingPeers(Mapping[str, Mapping[str, Any]]):
+    def __init__(self, peers: Mapping[str, Mapping[str, Any]]):
+        self.peers = peers
+        self.lookups: list[str] = []
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        self.lookups.append(str(key))
+        return self.peers.get(key, default)
+
+    def __getitem__(self, key: str) -> Mapping[str, Any]:
+        self.lookups.append(str(key))
+        return self.peers[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.peers)
+
+    def __len__(self) -> int:
+        return len(self.peers)
+
+
+class RenderCache:
+    """Renders kept by everything that decides them: the project's files (path, size and
+    modification time), the stack, its config, the peers' exports, preview and the quotas.
+
+    A render takes about a second; many callers (the test suite above all) ask for the same
+    one again. A hit returns a deep copy, so a caller that changes what it got changes nothing
+    for the next. Off unless ``enable()`` is called; at most ``max_entries`` renders are kept,
+    least recently used first out.
+    """
+
+    def __init__(self, max_entries: int = 512):
+        self.enabled = False
+        self.max_entries = max_entries
+        self.entries: OrderedDict[str, _CachedRender] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def enable(self) -> None:
+        self.enabled = True
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.hits = self.misses = 0
+
+    @staticmethod
+    def key(project_dir: Path, stack: str, config: Mapping[str, Any], *, project: str,
+            peers: Mapping[str, Mapping[str, Any]], preview: bool,
+            service_quotas: Mapping[tuple[str, str], float] | None) -> str:
+        exports = {str(name): peers[name] for name in peers}
+        quotas = sorted((f"{s}/{c}", v) for (s, c), v in service_quotas.items()) if service_quotas is not None else None
+        parts = [str(project_dir), _fingerprint(project_dir), project, stack, preview, quotas, config, exports]
+        return hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode()).hexdigest()
+
+
+RENDER_CACHE = RenderCache()
+
+# What the program reads from the project directory; tests, benchmarks and the like are not.
+_FINGERPRINT_SKIP = {".git", ".venv", "__pycache__", "tests", "benchmarks", "docs", ".pytest_cache", ".hypothesis",
+                     "facts", ".github", ".ci"}
+
+
+def _fingerprint(project_dir: Path) -> str:
+    entries: list[str] = []
+    stack = [str(project_dir)]
+    while stack:
+        with os.scandir(stack.pop()) as it:
+            for entry in it:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in _FINGERPRINT_SKIP and not entry.name.endswith(".egg-info"):
+                        stack.append(entry.path)
+                elif entry.name.endswith((".py", ".yaml", ".yml", ".json", ".cfg", ".txt")):
+                    info = entry.stat()
+                    entries.append(f"{entry.path}:{info.st_size}:{info.st_mtime_ns}")
+    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
+
+
+def render_stack(
+    project_dir: Path | str,
+    stack: str,
+    config: Mapping[str, Any],
+    *,
+    project: str = "private-mqtt-channel",
+    peers: Mapping[str, Mapping[str, Any]] | None = None,
+    preview: bool = False,
+    service_quotas: Mapping[tuple[str, str], float] | None = None,
+) -> RenderedStack:
+    """Run the program of ``project_dir`` for ``stack`` under mocks (see ``_render_uncached``),
+    or answer from ``RENDER_CACHE`` when it is enabled and has rendered the same inputs."""
+    peers = peers if peers is not None else {}
+    cache = RENDER_CACHE
+    if not cache.enabled:
+        return _render_uncached(project_dir, stack, config, project=project, peers=peers, preview=preview,
+                                service_quotas=service_quotas)
+    project_dir = Path(project_dir).resolve()
+    key = cache.key(project_dir, stack, config, project=project, peers=peers, preview=preview,
+                    service_quotas=service_quotas)
+    cached = cache.entries.get(key)
+    if cached is not None:
+        cache.hits += 1
+        cache.entries.move_to_end(key)
+        for lookup in cached.peer_lookups:
+            peers.get(lookup, {})
+        ENDPOINT_SERVICE_ZONE_IDS.update(cached.endpoint_services)
+        return copy.deepcopy(cached.rendered)
+    cache.misses += 1
+    recording = _RecordingPeers(peers)
+    services_before = dict(ENDPOINT_SERVICE_ZONE_IDS)
+    rendered = _render_uncached(project_dir, stack, config, project=project, peers=recording, preview=preview,
+                                service_quotas=service_quotas)
+    added = {k: v for k, v in ENDPOINT_SERVICE_ZONE_IDS.items() if services_before.get(k) != v}
+    cache.entries[key] = _CachedRender(copy.deepcopy(rendered), list(recording.lookups), added)
+    if len(cache.entries) > cache.max_entries:
+        cache.entries.popitem(last=False)
+    return rendered

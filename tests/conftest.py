@@ -6,9 +6,21 @@ from pathlib import Path
 
 import pytest
 
+from channelctl.render import RENDER_CACHE
 from tests.support import FQ, example_config, render, render_chain
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+# Each distinct render once per test run: many tests render the same stack with the same config
+# and peers (the example stacks above all). A hit is a deep copy, so no test sees another's changes.
+RENDER_CACHE.enable()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if RENDER_CACHE.hits or RENDER_CACHE.misses:
+        terminalreporter.write_line(
+            f"renders: {RENDER_CACHE.misses} rendered, {RENDER_CACHE.hits} answered from the render cache"
+        )
 
 
 @pytest.fixture(scope="session")

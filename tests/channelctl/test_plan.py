@@ -341,9 +341,10 @@ def test_bad_input_leaves_nothing_for_interpreter_exit(tmp_path, case):
     assert done.stderr.startswith("channelctl plan: Pulumi.") and done.stderr.count("\n") == 1, done.stderr
 
 
-def test_close_runtime_loops_closes_every_loop_a_render_opened(tmp_path, capsys):
+def test_close_runtime_loops_closes_every_loop_a_render_opened(tmp_path, capsys, monkeypatch):
     from channelctl import render
 
+    monkeypatch.setattr(render.RENDER_CACHE, "enabled", False)  # a real render opens the loops
     project = copy_project(tmp_path)
     _iot_config_error(project)  # network renders, then iot fails mid-render
     assert main(["plan", "--cwd", str(project)]) == EXIT_BAD_INPUT
