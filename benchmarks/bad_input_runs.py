@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.plan_bench import copy_project  # noqa: E402
-from tests.channelctl.test_plan import BAD_INPUT  # noqa: E402
+from tests.channelctl.plan.test_plan import BAD_INPUT  # noqa: E402
 
 
 def run_once(project: Path, extra: list[str]) -> tuple[int, str]:

@@ -38,7 +38,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from channelctl.render import zone_id_of, zone_name_of  # noqa: E402
+from channelctl.plan.render import zone_id_of, zone_name_of  # noqa: E402
 PREFIX = "private-mqtt-channel:"
 TARGET_EXAMPLES_S = 5.0
 TARGET_COMPARE_OVERHEAD = 0.20

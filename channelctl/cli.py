@@ -1,7 +1,9 @@
 """Entry point of `channelctl`: one sub-command per module.
 
 Each module in COMMANDS provides ``register(subparsers)``, which adds its
-sub-command and sets ``func`` on it; ``func(args)`` returns the exit code.
+sub-command and sets ``func`` on it; ``func(args)`` returns the exit code. The
+commands are grouped by what they serve: ``devices/`` the device credentials,
+``release/`` the release, ``plan/`` the plan and its checks.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import sys
 EXIT_BROKEN_PIPE = 141
 
 COMMANDS = (
-    "devices",
-    "up",
-    "plan",
+    "channelctl.devices.command",
+    "channelctl.release.up",
+    "channelctl.plan.command",
 )
 
 
@@ -29,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"channelctl.{name}").register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
 
 
@@ -54,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _close_render_runtime() -> None:
     """Close the event loops a rendered plan left open, before the interpreter tears them down."""
-    render = sys.modules.get("channelctl.render")
+    render = sys.modules.get("channelctl.plan.render")
     if render is not None:
         render.close_runtime_loops()
 

@@ -22,7 +22,7 @@ ROLE_KEY = "role"
 # Pulumi's own rule for stack names (letters, digits, '-', '_', '.').
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+\Z")
 
-# The release order (README, "Deploying to real accounts"): (step number, role, what the step does). Steps 3 and 5 exist
+# The release order (README, "The five release steps"): (step number, role, what the step does). Steps 3 and 5 exist
 # because the account that owns a resource must act on IDs that only a later stack creates.
 RELEASE_ORDER: tuple[tuple[int, str, str], ...] = (
     (1, "network", "device VPC, Resolver inbound endpoint, Transit Gateway, RAM share, Direct Connect gateway"),

@@ -1,7 +1,7 @@
 """What AWS refuses although the Pulumi provider accepts it: charsets, lengths and default quotas.
 
 Pure constants and predicates, each with its source. The program's validation
-(``components/``) and the plan's ``deployable`` check (``channelctl/checks/``)
+(``components/``) and the plan's ``deployable`` check (``channelctl/plan/checks/``)
 both read them from here, so a rule is written once.
 
 A predicate returns ``None`` when AWS accepts the value, else the reason it

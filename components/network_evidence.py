@@ -23,7 +23,7 @@ from components.config import MonitoringConfig
 # published: 60 or 600 (CreateFlowLogs, MaxAggregationInterval). A device's MQTT session
 # sends a keep-alive at least every 230 s, so each proxied or endpoint flow yields a record
 # in nearly every interval: 600 s makes the channel's largest log (and cost) ten times
-# smaller than 60 s, at the price of coarser timestamps (README, "Monitoring and alarms").
+# smaller than 60 s, at the price of coarser timestamps (docs/monitoring-and-runbooks.md, "Monitoring and alarms").
 FLOW_LOG_AGGREGATION_SECONDS = 600
 
 

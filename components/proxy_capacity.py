@@ -295,7 +295,7 @@ FIXES = {
 
 
 def instance_table() -> str:
-    """The README's per-type table (a test keeps the two equal)."""
+    """The per-type table of docs/device-access-and-capacity.md (a test keeps the two equal)."""
     rows = [
         "| instance type | vCPUs | memory MiB | devices per instance (HAProxy `maxconn`) | counted per instance for sizing |",
         "|---|---|---|---|---|",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from channelctl.render import RENDER_CACHE
+from channelctl.plan.render import RENDER_CACHE
 from tests.support import FQ, example_config, render, render_chain
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from channelctl.render import RenderedStack, render_stack
+from channelctl.plan.render import RenderedStack, render_stack
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PREFIX = "private-mqtt-channel:"

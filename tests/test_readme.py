@@ -54,8 +54,8 @@ def test_the_reference_names_no_key_the_program_does_not_know():
 
 
 def test_the_embedded_diagram_is_the_one_the_plan_generates():
-    from channelctl.diagram import render_mermaid
-    from channelctl.plan import build_plan
+    from channelctl.plan.diagram import render_mermaid
+    from channelctl.plan.build import build_plan
 
     embedded = re.search(r"```mermaid\n(.*?)```", RELEASE_AND_REVIEW, re.S).group(1)
     plan = build_plan(ROOT)

@@ -20,7 +20,7 @@ ROLES = ("network", "iot", "consumer")
 MIN_AVAILABILITY_ZONES = 2
 MAX_AVAILABILITY_ZONES = 6
 # What makes the stacks one channel (each is refused by the stack that reads the other's exports,
-# components/stacks.py, and by `channelctl plan` before rendering, channelctl/crossstack.py).
+# components/stacks.py, and by `channelctl plan` before rendering, channelctl/plan/crossstack.py).
 # A Transit Gateway is a Regional resource: it connects VPCs of its own Region, and RAM shares it for
 # attachments in that Region (AWS whitepaper "Building a Scalable and Secure Multi-VPC AWS Network
 # Infrastructure", section Transit Gateway).

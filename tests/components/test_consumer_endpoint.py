@@ -2,7 +2,7 @@
 
 import pytest
 
-from channelctl.render import existing_subnet_zone
+from channelctl.plan.render import existing_subnet_zone
 from tests.support import FQ, broken, example_config, open_rules, render
 
 INSTANCE = "aws:ec2/instance:Instance"

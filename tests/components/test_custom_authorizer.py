@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from channelctl.render import render_stack
+from channelctl.plan.render import render_stack
 from components.config import ConfigError, load_config
 from tests.support import FQ, PROJECT_DIR, broken, example_config, render
 

@@ -1,0 +1,1 @@
+"""`channelctl devices`: the device credentials in the authorizer's table — add, import, rotate, unlock, migrate."""

@@ -1,0 +1,53 @@
+"""The iot stack's authorizer settings that `channelctl devices` must honour.
+
+The authorizer applies the stack's ``authorizer.familyTopicPrefixes``,
+``thingTopicPrefix`` and ``authorizer.memorySize`` (its CPU share, so the hash
+cost ceiling) to every CONNECT; the credential tools refuse up front what the
+authorizer would deny, so they read the same values from the stack's file
+(``--stack``/``$CHANNELCTL_STACK``, in ``--cwd``/the current directory).
+Without a stack they use the configuration's defaults, which is what the
+authorizer uses when the keys are not set.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from channelctl.devices.credentials_errors import ConfigError
+
+STACK_VARIABLE = "CHANNELCTL_STACK"
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    family_topic_prefixes: Mapping[str, str] = field(default_factory=dict)
+    thing_topic_prefix: str = "things"
+    memory_size: int = 512
+    source: str = "the configuration's defaults"
+
+
+def load_channel_settings(stack: str | None, directory: str | None) -> ChannelSettings:
+    from components.config import AuthorizerConfig, ConfigError as StackConfigError, IotConfig, load_config
+    from channelctl.project import ProjectError, load_project
+
+    stack = stack or os.environ.get(STACK_VARIABLE) or None
+    if stack is None:
+        defaults = AuthorizerConfig()
+        return ChannelSettings(memory_size=defaults.memory_size)
+    try:
+        project = load_project(Path(directory or "."), [stack])
+        stack_file = project.stacks[stack]
+        config = load_config(stack_file.config, stack=stack)
+    except (ProjectError, StackConfigError) as err:
+        raise ConfigError(f"--stack {stack}: {err}") from None
+    if not isinstance(config, IotConfig):
+        raise ConfigError(f"--stack {stack} is a {stack_file.role} stack — name the iot stack that holds the authorizer")
+    return ChannelSettings(
+        family_topic_prefixes=dict(config.authorizer.family_topic_prefixes),
+        thing_topic_prefix=config.thing_topic_prefix,
+        memory_size=config.authorizer.memory_size,
+        source=f"stack {stack} ({stack_file.path.name})",
+    )

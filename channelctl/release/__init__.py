@@ -1,0 +1,1 @@
+"""`channelctl up`: the ordered release through the Automation API."""

@@ -1,0 +1,1 @@
+"""Tests of channelctl.devices: the device credentials."""

@@ -1,0 +1,1 @@
+"""Tests of channelctl.plan: the plan, its checks, --compare, the diagram and the deployer policy."""

@@ -1,0 +1,1 @@
+"""Tests of channelctl.release: the ordered release."""
