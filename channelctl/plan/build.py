@@ -204,7 +204,8 @@ def _render_release(
             role=project.stacks[name].role,
             account_id=str(project.stacks[name].config.get("accountId", rendered.exports.get("accountId", ""))),
             region=str(project.stacks[name].config.get("region", rendered.exports.get("region", ""))),
-            config=dict(project.stacks[name].config),
+            # Parsed once, here: every check reads the stack's config from the model.
+            config=crossstack.decoded(project.stacks[name].config),
             rendered=rendered,
         )
         for name, rendered in _in_release_order(last, steps)

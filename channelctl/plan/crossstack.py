@@ -87,9 +87,10 @@ def references(project: Project) -> list[Reference]:
 
 
 def reference_key(role: str, config: Mapping[str, Any], value: str) -> str | None:
-    """The key (``consumers[0].stack``) of a stack of this role that holds the reference ``value``."""
+    """The key (``consumers[0].stack``) of a stack of this role that holds the reference ``value``
+    (``config`` as the program reads it: decoded, see ``decoded``)."""
     for key, _ in REFERENCE_KEYS.get(role, ()):
-        for path, found in _values(decoded(config), key):
+        for path, found in _values(config, key):
             if found == value:
                 return path
     return None
@@ -156,6 +157,82 @@ def same_cidr(a: Any, b: Any) -> bool | None:
         return None
 
 
+
+# --------------------------------------------------------------------------- #
+# The cross-stack rules, each once: what must agree and how to fix it. ``validate`` applies them to
+# the stack files before anything renders; the plan's ``coherence`` check applies the same functions
+# to what was rendered (providers' regions and accounts, the resources that cross stacks). Each
+# returns the problem (value, what it differs from, the fix) or None; the caller says where.
+# --------------------------------------------------------------------------- #
+
+
+def region_problem(value: Any, other_file: str, other_value: Any, *, kind: str) -> str | None:
+    """Two stacks that attach (``network-iot``) or connect (``consumer-iot``) are in one Region."""
+    if not (isinstance(value, str) and isinstance(other_value, str)) or value == other_value:
+        return None
+    rule = TGW_REGION_RULE if kind == "network-iot" else PRIVATELINK_REGION_RULE
+    return f"{value} differs from {other_file}'s region {other_value} — {rule}: deploy both stacks to one region"
+
+
+def shared_account_problem(shared_with: Any, account: Any, iot_file: str) -> str | None:
+    """The network stack shares its Transit Gateway with the iot stack's account, no other."""
+    if shared_with is None or account is None or str(shared_with) == str(account):
+        return None
+    return (f"{shared_with} is not the account of the iot stack ({iot_file} accountId {account}) — the Transit "
+            f"Gateway would be shared with account {shared_with}: set iotAccountId to {account}")
+
+
+def gatekeeper_range_problem(routed: Any, built: Any, iot_file: str) -> str | None:
+    """The network stack routes and advertises the gatekeeper VPC's own range."""
+    if same_cidr(routed, built) is not False:
+        return None
+    return (f"{routed} differs from {iot_file}'s gatekeeperVpcCidr {built} — the network stack routes and "
+            f"advertises the gatekeeper VPC's range: set the same range in both files")
+
+
+def same_organization_problem(shares_inside: bool | None, accepts_inside: bool | None, network_file: str) -> str | None:
+    """The iot stack accepts the Transit Gateway share the way the network stack shares it."""
+    if shares_inside is None or accepts_inside is None or shares_inside == accepts_inside:
+        return None
+    return (f"{str(accepts_inside).lower()} differs from {network_file}'s sameOrganization "
+            f"{str(shares_inside).lower()} — {SAME_ORGANIZATION_RULE}: set the same value in both files")
+
+
+def entry_account_problem(entry: Mapping[str, Any], account: str, consumer_file: str, matched_by: str) -> str | None:
+    """A ``consumers`` entry that names a consumer stack carries that stack's account."""
+    if str(entry.get("accountId", "")) == account:
+        return None
+    how = "its 'stack' key names" if matched_by == "stack" else "it matches"
+    return (f"{entry.get('accountId')} is not the account of the stack {how} ({consumer_file} accountId {account}) — "
+            f"set the entry's accountId to {account}, or point its stack at the consumer stack of account "
+            f"{entry.get('accountId')}")
+
+
+def entry_range_problem(entry: Mapping[str, Any], key: str, cidr: Any, consumer_file: str) -> str | None:
+    """A ``consumers`` entry's ``vpcCidr`` is its consumer stack's VPC range."""
+    if entry.get("vpcCidr") is None or same_cidr(entry.get("vpcCidr"), cidr) is not False:
+        return None
+    return f"{entry.get('vpcCidr')} differs from {consumer_file}'s {key} {cidr} — set the consumer VPC's range in the entry"
+
+
+def unlisted_account_problem(account: str, iot_config: Mapping[str, Any], iot_file: str, project: str) -> str | None:
+    """A consumer stack's account is allowed by an entry of the iot stack's ``consumers``."""
+    if listed(iot_config, account):
+        return None
+    return (f"account {account} is in no entry of {iot_file} key '{project}:consumers' — add {{name: <name>, "
+            f"accountId: \"{account}\", vpcCidr: <its range>}} there (the endpoint service allows only those "
+            f"accounts), or point iotStack at the iot stack that serves this consumer")
+
+
+def reference_project_problem(value: str, org: str | None, named_project: str | None, name: str,
+                              project: str) -> str | None:
+    """A stack reference names this project (the name in Pulumi.yaml)."""
+    if named_project is None or named_project == project:
+        return None
+    return (f"stack reference {value!r} names project {named_project!r}, not this project {project!r} (the name in "
+            f"Pulumi.yaml) — write it as '{org}/{project}/{name}'")
+
+
 def validate(project: Project) -> None:
     """Refuse stack files that do not describe one channel; the message names the file and the key."""
     refs = references(project)
@@ -168,12 +245,9 @@ def validate(project: Project) -> None:
 def _one_organization_and_project(project: Project, refs: list[Reference]) -> None:
     first: Reference | None = None
     for ref in refs:
-        if ref.project is not None and ref.project != project.name:
-            raise ProjectError(
-                f"{_where(project, ref.stack, ref.key)}: stack reference {ref.value!r} names project {ref.project!r}, "
-                f"not this project {project.name!r} (the name in Pulumi.yaml) — write it as "
-                f"'{ref.org}/{project.name}/{ref.name}'"
-            )
+        problem = reference_project_problem(ref.value, ref.org, ref.project, ref.name, project.name)
+        if problem:
+            raise ProjectError(f"{_where(project, ref.stack, ref.key)}: {problem}")
         if ref.org is None:
             continue
         if first is None:
@@ -218,68 +292,38 @@ def _pairs(project: Project, refs: list[Reference]) -> Iterator[tuple[StackFile,
 
 def _agree(project: Project, stack: StackFile, iot: StackFile, what: str) -> None:
     own, other = config_of(stack), config_of(iot)
-    region, iot_region = own.get("region"), other.get("region")
-    if isinstance(region, str) and isinstance(iot_region, str) and region != iot_region:
-        # The stack that attaches to (iot) or connects to (consumer) the other one's resource is blamed.
-        if what == "network-iot":
-            blamed, value, other_file, other_value, rule = iot, iot_region, stack.path.name, region, TGW_REGION_RULE
-        else:
-            blamed, value, other_file, other_value = stack, region, iot.path.name, iot_region
-            rule = PRIVATELINK_REGION_RULE
-        raise ProjectError(
-            f"{_where(project, blamed, 'region')}: {value} differs from {other_file}'s region {other_value} — "
-            f"{rule}: deploy both stacks to one region"
-        )
+    # The stack that attaches to (iot) or connects to (consumer) the other one's resource is blamed.
     if what == "network-iot":
-        shared_with, account = own.get("iotAccountId"), other.get("accountId")
-        if shared_with is not None and account is not None and str(shared_with) != str(account):
-            raise ProjectError(
-                f"{_where(project, stack, 'iotAccountId')}: {shared_with} is not the account of the iot stack "
-                f"({iot.path.name} accountId {account}) — the Transit Gateway would be shared with account "
-                f"{shared_with}: set iotAccountId to {account}"
-            )
-        cidr, iot_cidr = own.get("gatekeeperVpcCidr"), other.get("gatekeeperVpcCidr")
-        if same_cidr(cidr, iot_cidr) is False:
-            raise ProjectError(
-                f"{_where(project, stack, 'gatekeeperVpcCidr')}: {cidr} differs from {iot.path.name}'s "
-                f"gatekeeperVpcCidr {iot_cidr} — the network stack routes and advertises the gatekeeper VPC's "
-                f"range: set the same range in both files"
-            )
-        shares_inside, accepts_inside = as_flag(own.get("sameOrganization")), as_flag(other.get("sameOrganization"))
-        if shares_inside is not None and accepts_inside is not None and shares_inside != accepts_inside:
-            raise ProjectError(
-                f"{_where(project, iot, 'sameOrganization')}: {str(accepts_inside).lower()} differs from "
-                f"{stack.path.name}'s sameOrganization {str(shares_inside).lower()} — {SAME_ORGANIZATION_RULE}: "
-                f"set the same value in both files"
-            )
+        blamed, problem = iot, region_problem(other.get("region"), stack.path.name, own.get("region"), kind=what)
+    else:
+        blamed, problem = stack, region_problem(own.get("region"), iot.path.name, other.get("region"), kind=what)
+    _refuse(project, blamed, "region", problem)
+    if what == "network-iot":
+        _refuse(project, stack, "iotAccountId",
+                shared_account_problem(own.get("iotAccountId"), other.get("accountId"), iot.path.name))
+        _refuse(project, stack, "gatekeeperVpcCidr",
+                gatekeeper_range_problem(own.get("gatekeeperVpcCidr"), other.get("gatekeeperVpcCidr"), iot.path.name))
+        _refuse(project, iot, "sameOrganization",
+                same_organization_problem(as_flag(own.get("sameOrganization")), as_flag(other.get("sameOrganization")),
+                                          stack.path.name))
         return
     account = str(own.get("accountId", ""))
     found = entry_for(other, stack.name, account)
     if found is not None and found[2] == "stack":
         # The iot stack reads this consumer stack at step 5 and refuses both disagreements.
-        index, entry, _ = found
-        if str(entry.get("accountId", "")) != account:
-            raise ProjectError(
-                f"{_where(project, iot, f'consumers[{index}].accountId')}: {entry.get('accountId')} is not the "
-                f"account of the stack its 'stack' key names ({stack.path.name} accountId {account}) — set the "
-                f"entry's accountId to {account}, or point its stack at the consumer stack of account "
-                f"{entry.get('accountId')}"
-            )
+        index, entry, matched_by = found
+        _refuse(project, iot, f"consumers[{index}].accountId",
+                entry_account_problem(entry, account, stack.path.name, matched_by))
         key, cidr = consumer_cidr(own)
-        if entry.get("vpcCidr") is not None and same_cidr(entry.get("vpcCidr"), cidr) is False:
-            raise ProjectError(
-                f"{_where(project, iot, f'consumers[{index}].vpcCidr')}: {entry.get('vpcCidr')} differs from "
-                f"{stack.path.name}'s {key} {cidr} — set the consumer VPC's range in the entry"
-            )
-    if not listed(other, account):
-        # The iot stack exports its consumerAccountIds and the consumer stack refuses to run without its own.
-        raise ProjectError(
-            f"{_where(project, stack, 'accountId')}: account {account} is in no entry of {iot.path.name} key "
-            f"'{project.name}:consumers' — add {{name: <name>, accountId: \"{account}\", vpcCidr: <its range>}} "
-            f"there (the endpoint service allows only those accounts), or point iotStack at the iot stack that "
-            f"serves this consumer"
-        )
+        _refuse(project, iot, f"consumers[{index}].vpcCidr", entry_range_problem(entry, key, cidr, stack.path.name))
+    # The iot stack exports its consumerAccountIds and the consumer stack refuses to run without its own.
+    _refuse(project, stack, "accountId", unlisted_account_problem(account, other, iot.path.name, project.name))
     # An entry matched by account alone: the program reads no consumer stack for it, the coherence check compares.
+
+
+def _refuse(project: Project, stack: StackFile, key: str, problem: str | None) -> None:
+    if problem:
+        raise ProjectError(f"{_where(project, stack, key)}: {problem}")
 
 
 def _where(project: Project, stack: StackFile, key: str) -> str:

@@ -2,10 +2,11 @@
 accounts, and the values one stack repeats from another are the same in both.
 
 The stack files are compared before rendering (``channelctl.plan.crossstack`` refuses what the program
-would refuse); this check proves the same facts on what was rendered — the providers' regions and
-accounts, the resources that cross stacks — and reports what the program cannot see: a consumer stack
-whose VPC range differs from the entry that lists it by account (an entry without ``stack:``). Each
-problem names the stack file and the key to change.
+would refuse); this check applies the same rules (the functions of ``crossstack``, so each rule exists
+once) to what was rendered — the providers' regions and accounts, the resources that cross stacks — and
+reports what the program cannot see: a consumer stack whose VPC range differs from the entry that lists
+it by account (an entry without ``stack:``). Each problem names the stack file and the key to change.
+Each stack's config is read from the model (``PlannedStack.config``, parsed once when the plan is built).
 """
 
 from __future__ import annotations
@@ -25,14 +26,18 @@ from channelctl.plan.checks.model import (
 )
 from channelctl.plan.crossstack import (
     consumer_cidr,
-    decoded,
+    entry_account_problem,
     entry_for,
-    listed,
+    entry_range_problem,
+    gatekeeper_range_problem,
     parse_reference,
     reference_key,
-    same_cidr,
+    reference_project_problem,
+    region_problem,
+    same_organization_problem,
+    shared_account_problem,
+    unlisted_account_problem,
 )
-from components.config import PRIVATELINK_REGION_RULE, SAME_ORGANIZATION_RULE, TGW_REGION_RULE
 
 T_PROVIDER = "pulumi:providers:aws"
 T_RAM_PRINCIPAL = "aws:ram/principalAssociation:PrincipalAssociation"
@@ -89,9 +94,9 @@ def _references(ch: Channel, iot: PlannedStack, f: Findings) -> None:
         value = str(ref.r.state.get("name") or ref.id)
         org, named_project, name = parse_reference(value)
         key = reference_key(ref.stack.role, ref.stack.config, value) or "(a stack reference)"
-        if named_project is not None and named_project != project:
-            f.bad(f"{where(ref.stack, key)}: stack reference {value!r} names project {named_project!r}, not "
-                  f"{project!r} (the name in Pulumi.yaml)", ref.label)
+        problem = reference_project_problem(value, org, named_project, name, project)
+        if problem:
+            f.bad(f"{where(ref.stack, key)}: {problem}", ref.label)
         if org is not None:
             orgs.setdefault(org, f"{where(ref.stack, key)} ({value})")
     if len(orgs) > 1:
@@ -104,91 +109,87 @@ def _references(ch: Channel, iot: PlannedStack, f: Findings) -> None:
 
 def _network(ch: Channel, network: PlannedStack, iot: PlannedStack, iot_region: str, f: Findings) -> None:
     region = region_of(network)
-    attachments = ch.of_type(T_TGW_ATTACHMENT, iot)
-    for attachment in attachments:
+    network_file, iot_file = f"Pulumi.{network.name}.yaml", f"Pulumi.{iot.name}.yaml"
+    for attachment in ch.of_type(T_TGW_ATTACHMENT, iot):
         tgw = ch.by_id(attachment.get("transitGatewayId"))
         if tgw is not None and tgw.stack is not network:
             continue
-        if region != iot_region:
-            f.bad(f"{where(iot, 'region')}: {iot_region} differs from Pulumi.{network.name}.yaml's region {region}, "
-                  f"where {attachment.label} attaches to the Transit Gateway — {TGW_REGION_RULE}",
+        problem = region_problem(iot_region, network_file, region, kind="network-iot")
+        if problem:
+            f.bad(f"{where(iot, 'region')}: {problem} ({attachment.label} attaches to its Transit Gateway)",
                   attachment.label)
         else:
             f.ok(f"{attachment.label} and the Transit Gateway are both in {region}", attachment.label)
-    config = decoded(network.config)
+    config = network.config
     iot_account = account_of(iot)
-    shared_with = config.get("iotAccountId")
-    if shared_with is not None and str(shared_with) != iot_account:
-        f.bad(f"{where(network, 'iotAccountId')}: {shared_with} is not the iot stack's account {iot_account} "
-              f"(Pulumi.{iot.name}.yaml accountId): the Transit Gateway is shared with the wrong account")
+    problem = shared_account_problem(config.get("iotAccountId"), iot_account, iot_file)
+    if problem:
+        f.bad(f"{where(network, 'iotAccountId')}: {problem}")
     for share in ch.of_type(T_RAM_PRINCIPAL, network):
-        principal = str(share.get("principal"))
-        if principal != iot_account:
-            f.bad(f"{where(network, 'iotAccountId')}: {share.label} shares the Transit Gateway with {principal}, "
-                  f"not the iot stack's account {iot_account}", share.label)
+        problem = shared_account_problem(share.get("principal"), iot_account, iot_file)
+        if problem:
+            f.bad(f"{where(network, 'iotAccountId')}: {problem} ({share.label} shares it with "
+                  f"{share.get('principal')})", share.label)
         else:
             f.ok(f"{share.label} shares the Transit Gateway with the iot stack's account {iot_account}", share.label)
-    shares = ch.of_type(T_RAM_SHARE, network)
     accepters = ch.of_type(T_RAM_ACCEPTER, iot)
-    for share in shares:
-        inside = not as_flag(share.get("allowExternalPrincipals"), True)
-        if inside and accepters:
-            f.bad(f"{where(iot, 'sameOrganization')}: {accepters[0].label} waits for an invitation, but {share.label} "
-                  f"shares inside the organization (Pulumi.{network.name}.yaml sameOrganization true), which sends "
-                  f"none — {SAME_ORGANIZATION_RULE}", share.label, accepters[0].label)
-        elif not inside and not accepters:
-            f.bad(f"{where(iot, 'sameOrganization')}: {share.label} allows external principals "
-                  f"(Pulumi.{network.name}.yaml sameOrganization false), but nothing in {iot.name} accepts its "
-                  f"invitation — {SAME_ORGANIZATION_RULE}", share.label)
+    for share in ch.of_type(T_RAM_SHARE, network):
+        shares_inside = not as_flag(share.get("allowExternalPrincipals"), True)
+        # An accepter waits for an invitation: the iot stack accepts as outside the organization.
+        problem = same_organization_problem(shares_inside, not accepters, network_file)
+        if problem:
+            how = (f"{share.label} shares inside the organization, which sends no invitation, but "
+                   f"{accepters[0].label} waits for one" if shares_inside else
+                   f"{share.label} allows external principals, but nothing in {iot.name} accepts its invitation")
+            f.bad(f"{where(iot, 'sameOrganization')}: {problem} ({how})", share.label, *[a.label for a in accepters[:1]])
         else:
             f.ok(f"{share.label} is accepted the way it is shared "
-                 f"({'inside the organization' if inside else 'by ' + accepters[0].label})", share.label)
+                 f"({'inside the organization' if shares_inside else 'by ' + accepters[0].label})", share.label)
     gatekeeper = ch.vpc(iot.rendered.exports.get("gatekeeperVpcId"))
-    built = gatekeeper.get("cidrBlock") if gatekeeper else decoded(iot.config).get("gatekeeperVpcCidr")
+    built = gatekeeper.get("cidrBlock") if gatekeeper else iot.config.get("gatekeeperVpcCidr")
     routed = config.get("gatekeeperVpcCidr")
-    if same_cidr(routed, built) is False:
-        f.bad(f"{where(network, 'gatekeeperVpcCidr')}: {routed} differs from the gatekeeper VPC's range {built} "
-              f"(Pulumi.{iot.name}.yaml gatekeeperVpcCidr): the network stack routes and advertises the wrong range",
-              *([gatekeeper.label] if gatekeeper else []))
+    problem = gatekeeper_range_problem(routed, built, iot_file)
+    if problem:
+        f.bad(f"{where(network, 'gatekeeperVpcCidr')}: {problem}", *([gatekeeper.label] if gatekeeper else []))
     elif routed is not None:
         f.ok(f"the network stack routes the gatekeeper VPC's range {built}")
 
 
 def _consumer(ch: Channel, consumer: PlannedStack, iot: PlannedStack, iot_region: str, f: Findings) -> None:
     region = region_of(consumer)
+    consumer_file, iot_file = f"Pulumi.{consumer.name}.yaml", f"Pulumi.{iot.name}.yaml"
     services = {s.get("serviceName") for s in ch.of_type(T_ENDPOINT_SERVICE, iot)}
     for endpoint in ch.endpoints(consumer, "privatelink"):
         if endpoint.get("serviceName") not in services:
             continue
-        if region != iot_region:
-            f.bad(f"{where(consumer, 'region')}: {region} differs from Pulumi.{iot.name}.yaml's region {iot_region}, "
-                  f"where {endpoint.label}'s endpoint service is — {PRIVATELINK_REGION_RULE}", endpoint.label)
+        problem = region_problem(region, iot_file, iot_region, kind="consumer-iot")
+        if problem:
+            f.bad(f"{where(consumer, 'region')}: {problem} ({endpoint.label} connects to its endpoint service)",
+                  endpoint.label)
         else:
             f.ok(f"{endpoint.label} and its endpoint service are both in {region}", endpoint.label)
     account = account_of(consumer)
-    iot_config = decoded(iot.config)
+    iot_config = iot.config
     found = entry_for(iot_config, consumer.name, account)
     if found is None:
-        if listed(iot_config, account):
+        problem = unlisted_account_problem(account, iot_config, iot_file, iot.rendered.project)
+        if problem:
+            f.bad(f"{where(consumer, 'accountId')}: {problem}")
+        else:
             f.ok(f"account {account} of stack {consumer.name} is listed in consumers (by an entry bound to "
                  f"another stack)")
-        else:
-            f.bad(f"{where(consumer, 'accountId')}: account {account} is in no entry of Pulumi.{iot.name}.yaml key "
-                  f"'{iot.rendered.project}:consumers' — add {{name: <name>, accountId: \"{account}\", "
-                  f"vpcCidr: <its range>}} there, or point iotStack at the iot stack that serves this consumer")
         return
     index, entry, matched_by = found
     how = f"by its stack reference {entry.get('stack')!r}" if matched_by == "stack" else f"by account {account}"
-    if str(entry.get("accountId", "")) != account:
-        f.bad(f"{where(iot, f'consumers[{index}].accountId')}: {entry.get('accountId')} is not the account of stack "
-              f"{consumer.name} ({account}), which the entry names {how}")
+    problem = entry_account_problem(entry, account, consumer_file, matched_by)
+    if problem:
+        f.bad(f"{where(iot, f'consumers[{index}].accountId')}: {problem}")
     else:
         f.ok(f"consumers[{index}] ({entry.get('name')}) is stack {consumer.name}, matched {how}")
-    key, cidr = consumer_cidr(decoded(consumer.config))
+    key, cidr = consumer_cidr(consumer.config)
     cidr = consumer.rendered.exports.get("consumerVpcCidr") or cidr
-    entry_cidr = entry.get("vpcCidr")
-    if entry_cidr is not None and same_cidr(entry_cidr, cidr) is False:
-        f.bad(f"{where(iot, f'consumers[{index}].vpcCidr')}: {entry_cidr} differs from Pulumi.{consumer.name}.yaml's "
-              f"{key} {cidr} — the iot stack checks the consumer's range against the channel's with the wrong value")
-    elif entry_cidr is not None:
-        f.ok(f"consumers[{index}].vpcCidr {entry_cidr} is stack {consumer.name}'s VPC range")
+    problem = entry_range_problem(entry, key, cidr, consumer_file)
+    if problem:
+        f.bad(f"{where(iot, f'consumers[{index}].vpcCidr')}: {problem}")
+    elif entry.get("vpcCidr") is not None:
+        f.ok(f"consumers[{index}].vpcCidr {entry.get('vpcCidr')} is stack {consumer.name}'s VPC range")

@@ -118,8 +118,10 @@ HAPROXY_SERVER = re.compile(r"^\s*server\s+\S+\s+(\d{1,3}(?:\.\d{1,3}){3}):(\d+)
 class PlannedStack:
     """One stack as the plan rendered it last (its final state in the release).
 
-    ``config`` holds the project-namespace keys without prefix, as the stack
-    file has them; ``rendered`` is the last render of the stack.
+    ``config`` holds the project-namespace keys without prefix as the program reads them, parsed
+    once when the plan is built (structured values that ``pulumi config set`` stored as JSON
+    strings decoded); every check reads a stack's config here, never from its file.
+    ``rendered`` is the last render of the stack.
     """
 
     name: str

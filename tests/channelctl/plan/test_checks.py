@@ -669,25 +669,30 @@ COHERENCE_PROBLEMS = [
     (network_in_another_region, r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:region': us-west-2 differs from "
                                 r"Pulumi\.network\.yaml's region eu-west-1.*Transit Gateway of its own Region"),
     (tgw_shared_with_another_account, r"^Pulumi\.network\.yaml: key 'private-mqtt-channel:iotAccountId': "
-                                      r"999999999999 is not the iot stack's account 222222222222"),
+                                      r"999999999999 is not the account of the iot stack \(Pulumi\.iot\.yaml accountId "
+                                      r"222222222222\)"),
     (network_routes_another_gatekeeper_range, r"^Pulumi\.network\.yaml: key 'private-mqtt-channel:gatekeeperVpcCidr': "
-                                              r"10\.21\.0\.0/16 differs from the gatekeeper VPC's range 10\.20\.0\.0/16"),
+                                              r"10\.21\.0\.0/16 differs from Pulumi\.iot\.yaml's gatekeeperVpcCidr "
+                                              r"10\.20\.0\.0/16"),
     (consumer_account_not_listed, r"^Pulumi\.consumer\.yaml: key 'private-mqtt-channel:accountId': account "
                                   r"333333333333 is in no entry of Pulumi\.iot\.yaml key 'private-mqtt-channel:consumers'"),
     (consumer_listed_by_account_with_another_range, r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:consumers\[0\]\."
                                                     r"vpcCidr': 10\.31\.0\.0/16 differs from Pulumi\.consumer\.yaml's "
                                                     r"vpcCidr 10\.30\.0\.0/16"),
     (consumer_entry_names_the_stack_with_another_account, r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:consumers"
-                                                          r"\[0\]\.accountId': 444444444444 is not the account of stack "
-                                                          r"consumer \(333333333333\)"),
+                                                          r"\[0\]\.accountId': 444444444444 is not the account of the "
+                                                          r"stack its 'stack' key names \(Pulumi\.consumer\.yaml "
+                                                          r"accountId 333333333333\)"),
     (reference_to_another_organization, r"more than one organization: 'acme' in .*; 'acme2' in Pulumi\.consumer\.yaml: "
                                         r"key 'private-mqtt-channel:iotStack'"),
     (tgw_shared_inside_the_organization_but_accepted_as_invitation,
-     r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:sameOrganization': iot:gatekeeper-tgw-share waits for an "
-     r"invitation, but network:channel-tgw-share shares inside the organization"),
+     r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:sameOrganization': false differs from Pulumi\.network\.yaml's "
+     r"sameOrganization true .* \(network:channel-tgw-share shares inside the organization, which sends no "
+     r"invitation, but iot:gatekeeper-tgw-share waits for one\)"),
     (tgw_share_invitation_never_accepted,
-     r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:sameOrganization': network:channel-tgw-share allows external "
-     r"principals .* but nothing in iot accepts its invitation"),
+     r"^Pulumi\.iot\.yaml: key 'private-mqtt-channel:sameOrganization': true differs from Pulumi\.network\.yaml's "
+     r"sameOrganization false .* \(network:channel-tgw-share allows external principals, but nothing in iot "
+     r"accepts its invitation\)"),
     (reference_to_another_project, r"^Pulumi\.consumer\.yaml: key 'private-mqtt-channel:iotStack': stack reference "
                                    r"'acme/other-project/iot' names project 'other-project'"),
 
