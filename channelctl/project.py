@@ -16,6 +16,9 @@ from pathlib import Path
 import yaml
 
 PROJECT_FILE = "Pulumi.yaml"
+# The top-level keys of a Pulumi.<stack>.yaml file (Pulumi's ProjectStack: config, the ESC environments it
+# imports, and the secrets provider's settings); every setting of the program is under ``config:``.
+STACK_FILE_KEYS = ("config", "environment", "secretsprovider", "encryptedkey", "encryptionsalt")
 ROLES = ("network", "iot", "consumer")
 ROLE_KEY = "role"
 
@@ -185,9 +188,7 @@ def load_project(cwd: Path, stack_names: list[str] | None = None) -> Project:
     directory = Path(cwd)
     project_path = directory / PROJECT_FILE
     if not project_path.is_file():
-        raise ProjectError(
-            f"{PROJECT_FILE}: not found in {directory} — run from the project directory or pass --cwd"
-        )
+        raise ProjectError(_no_project_file(directory))
     document = _read_mapping(project_path)
     name = document.get("name")
     if not isinstance(name, str) or not name:
@@ -205,6 +206,41 @@ def load_project(cwd: Path, stack_names: list[str] | None = None) -> Project:
         for stack in names
     }
     return Project(name=name, directory=directory, stacks=stacks)
+
+
+def _no_project_file(directory: Path) -> str:
+    """Why ``directory`` is not a project directory, and how to make it one or find the right one."""
+    if not directory.exists():
+        return (f"{directory}: no such directory — point --cwd at the project directory (the one holding "
+                f"{PROJECT_FILE} and the Pulumi.<stack>.yaml files)")
+    if not directory.is_dir():
+        return f"{directory}: is not a directory — point --cwd at the project directory (the one holding {PROJECT_FILE})"
+    stack_files = sorted(p.name for p in directory.glob("Pulumi.*.yaml"))
+    if not stack_files:
+        return (f"{PROJECT_FILE}: not found in {directory} — run from the project directory or point --cwd at it "
+                f"(the directory holding {PROJECT_FILE} and the Pulumi.<stack>.yaml files)")
+    # The stack files' keys name the project (``<project>:<key>``): suggest that name for the project file.
+    name = _namespace_of(directory / stack_files[0]) or "<project name>"
+    return (f"{PROJECT_FILE}: not found in {directory}, which holds stack files ({', '.join(stack_files)}) but no "
+            f"project file — point --cwd at the project directory, or create {PROJECT_FILE} there with "
+            f"'name: {name}' and 'runtime: python'")
+
+
+def _namespace_of(path: Path) -> str | None:
+    """The namespace of the first ``<namespace>:<key>`` config key of a stack file (None if there is none)."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    if not isinstance(document, Mapping):
+        return None
+    config = document.get("config")
+    keys = list(config) if isinstance(config, Mapping) else list(document)
+    for key in keys:
+        namespace = str(key).partition(":")[0] if ":" in str(key) else ""
+        if namespace and namespace not in ("aws", "pulumi"):
+            return namespace
+    return None
 
 
 def deployment_steps(project: Project) -> list[Step]:
@@ -237,6 +273,7 @@ def _load_stack(
             f"create it with 'pulumi stack init {stack}' or pick one of: {', '.join(known) or 'none found'}"
         )
     document, leading_zeros = _read_mapping_noting_leading_zeros(path)
+    _refuse_top_level_keys(file_name, document, project_name)
     raw_config = document.get("config", {})
     if raw_config is None:
         raw_config = {}
@@ -264,6 +301,25 @@ def _load_stack(
         unquoted_leading_zeros=tuple(
             (key.removeprefix("config."), text) for key, text in leading_zeros if key.startswith("config.")
         ),
+    )
+
+
+def _refuse_top_level_keys(file_name: str, document: Mapping[object, object], project_name: str) -> None:
+    """A stack file holds only the keys Pulumi reads there; a setting written beside ``config:`` is never read."""
+    stray = [key for key in document if key not in STACK_FILE_KEYS]
+    if not stray:
+        return
+    key = next((k for k in stray if isinstance(k, str) and ":" in k), stray[0])
+    others = len(stray) - 1
+    is_ = f" and {others} other key{'s' if others > 1 else ''} are" if others else " is"
+    if isinstance(key, str) and ":" in key:
+        raise ProjectError(
+            f"{file_name}: key '{key}'{is_} at the top level of the file, outside 'config:', so Pulumi never reads "
+            f"{'them' if others else 'it'} — stack settings go under 'config:': add a line 'config:' above them and indent each key under it"
+        )
+    raise ProjectError(
+        f"{file_name}: top-level key {key!r}{is_} not a stack-file key (Pulumi reads only "
+        f"{', '.join(STACK_FILE_KEYS)} there) — write a setting under 'config:' as '{project_name}:{key}', or remove it"
     )
 
 

@@ -177,7 +177,7 @@ def test_malformed_yaml_reports_the_right_line(tmp_path: Path) -> None:
 
 
 def test_missing_project_file_says_where_to_run(tmp_path: Path) -> None:
-    with pytest.raises(ProjectError, match=r"^Pulumi\.yaml: not found in .* pass --cwd$"):
+    with pytest.raises(ProjectError, match=r"^Pulumi\.yaml: not found in .* point --cwd at it"):
         load_project(tmp_path)
 
 
