@@ -2,8 +2,9 @@
 
 The authorizer applies the stack's ``authorizer.familyTopicPrefixes``,
 ``thingTopicPrefix`` and ``authorizer.memorySize`` (its CPU share, so the hash
-cost ceiling) to every CONNECT; the credential tools refuse up front what the
-authorizer would deny, so they read the same values from the stack's file
+cost ceiling) to every CONNECT, and devices reach it on the ports of the
+stack's ``deviceAccess.families``; the credential tools refuse up front what the
+authorizer would deny or no port serves, so they read the same values from the stack's file
 (``--stack``/``$CHANNELCTL_STACK``, in ``--cwd``/the current directory).
 Without a stack they use the configuration's defaults, which is what the
 authorizer uses when the keys are not set.
@@ -27,6 +28,10 @@ class ChannelSettings:
     thing_topic_prefix: str = "things"
     memory_size: int = 512
     source: str = "the configuration's defaults"
+    # The device families the stack serves (``deviceAccess.families``: each has its own port on the
+    # NLB); None when they cannot be known: no stack, no deviceAccess, or mode direct (any family
+    # reaches the custom domain on 443).
+    families: tuple[str, ...] | None = None
 
 
 def load_channel_settings(stack: str | None, directory: str | None) -> ChannelSettings:
@@ -45,9 +50,11 @@ def load_channel_settings(stack: str | None, directory: str | None) -> ChannelSe
         raise ConfigError(f"--stack {stack}: {err}") from None
     if not isinstance(config, IotConfig):
         raise ConfigError(f"--stack {stack} is a {stack_file.role} stack — name the iot stack that holds the authorizer")
+    access = config.device_access
     return ChannelSettings(
         family_topic_prefixes=dict(config.authorizer.family_topic_prefixes),
         thing_topic_prefix=config.thing_topic_prefix,
         memory_size=config.authorizer.memory_size,
         source=f"stack {stack} ({stack_file.path.name})",
+        families=tuple(f.name for f in access.families) if access is not None and access.families else None,
     )

@@ -190,7 +190,7 @@ def cmd_add(args: argparse.Namespace, table: CredentialTable) -> int:
     username = _username(args.username)
     family = _checked(validate_family, args.family, "--family")
     settings = _settings(args)
-    _refuse_overlap(settings, family)
+    _refuse_family(settings, family)
     _refuse_costly_scrypt(settings)
     options = _field_values(args)
     if table.get(username) is not None:
@@ -221,7 +221,7 @@ def cmd_update(args: argparse.Namespace, table: CredentialTable) -> int:
     set_values = _field_values(args, existing.get("access_window"))
     if args.family is not None:
         set_values["family"] = _checked(validate_family, args.family, "--family")
-        _refuse_overlap(_settings(args), set_values["family"])
+        _refuse_family(_settings(args), set_values["family"])
     remove = tuple(dict.fromkeys(args.clear))
     both = set(remove) & set(set_values)
     if both:
@@ -299,7 +299,7 @@ def cmd_list(args: argparse.Namespace, table: CredentialTable) -> int:
 def cmd_import(args: argparse.Namespace, table: CredentialTable) -> int:
     family = _checked(validate_family, args.family, "--family")
     settings = _settings(args)
-    _refuse_overlap(settings, family)
+    _refuse_family(settings, family)
     try:
         with open(args.file, "rb") as handle:
             data = handle.read()
@@ -490,6 +490,23 @@ def _refuse_overlap(settings: ChannelSettings, family: str) -> None:
     problem = family_overlap(family, settings.family_topic_prefixes, settings.thing_topic_prefix)
     if problem:
         raise ScopeOverlap(f"{problem} (settings from {settings.source})")
+
+
+def _refuse_unknown_family(settings: ChannelSettings, family: str) -> None:
+    """A family the stack does not serve: no NLB listener carries its devices (deviceAccess.families)."""
+    if settings.families is None or family in settings.families:
+        return
+    raise UsageError(
+        f"--family {family!r} is not a family of {settings.source}: its deviceAccess.families are "
+        f"{', '.join(settings.families)} — use one of them, or add the family (name and port) to "
+        "deviceAccess.families and update the stack first"
+    )
+
+
+def _refuse_family(settings: ChannelSettings, family: str) -> None:
+    """Everything that makes a family unusable: overlapping topic scopes (exit 1), not served (exit 2)."""
+    _refuse_overlap(settings, family)
+    _refuse_unknown_family(settings, family)
 
 
 def _client_ids(table: CredentialTable) -> dict[str, str]:

@@ -74,10 +74,10 @@ def test_a_stack_that_is_not_the_iot_stack_is_refused(table, run):
 
 
 def test_update_refuses_moving_a_device_into_an_overlapping_family(table, run):
-    assert run("add", "family1", "--family", "meters", "--password-stdin", *IOT_STACK, stdin=b"pw\n")[0] == 0
+    assert run("add", "family1", "--family", "family2", "--password-stdin", *IOT_STACK, stdin=b"pw\n")[0] == 0
     code, _, err = run("update", "family1", "--family", "plant", *IOT_STACK)
     assert code == 1 and "plant/family1" in err
-    assert items(table)["family1"]["family"] == "meters"
+    assert items(table)["family1"]["family"] == "family2"
 
 
 def test_import_refuses_an_overlapping_family_and_writes_nothing(table, run, tmp_path):
@@ -101,7 +101,7 @@ def pbkdf2_line(username: str, iterations: int) -> str:
 
 def test_import_refuses_a_hash_over_the_ceiling_of_the_stacks_memory(table, run, tmp_path):
     path = write(tmp_path, ALICE, pbkdf2_line("slow", 900_000))
-    code, _, err = run("import-mosquitto", path, "--family", "meters", *IOT_STACK)
+    code, _, err = run("import-mosquitto", path, "--family", "family1", *IOT_STACK)
     assert code == 1 and ":2: user 'slow':" in err and "ceiling" in err and "512 MB" in err
     assert items(table) == {}
 
@@ -121,7 +121,7 @@ def copy_project(tmp_path, memory: int) -> str:
 def test_a_larger_memory_size_raises_the_ceiling(table, run, tmp_path):
     project = copy_project(tmp_path, 1769)
     path = write(tmp_path, pbkdf2_line("slow", 700_000))
-    code, out, err = run("import-mosquitto", path, "--family", "meters", "--stack", "iot", "--cwd", project)
+    code, out, err = run("import-mosquitto", path, "--family", "family1", "--stack", "iot", "--cwd", project)
     assert code == 0, err
     assert items(table)["slow"]["password_hash"].startswith("$7$700000$")
 
@@ -130,7 +130,7 @@ def test_the_tables_schemes_together_stay_within_the_ceiling(table, run, tmp_pat
     # Each fits alone at 1769 MB (1 s), but every CONNECT verifies one hash of each scheme in the table.
     project = copy_project(tmp_path, 1769)
     path = write(tmp_path, pbkdf2_line("slow", 900_000))
-    code, _, err = run("import-mosquitto", path, "--family", "meters", "--stack", "iot", "--cwd", project)
+    code, _, err = run("import-mosquitto", path, "--family", "family1", "--stack", "iot", "--cwd", project)
     assert code == 1 and "per CONNECT" in err and "mosquitto-pbkdf2:900000" in err
     assert items(table) == {}
 
