@@ -1,4 +1,5 @@
-"""Which address ranges reach outside: one rule for the policy pack and `channelctl plan`'s isolation check.
+"""Which address ranges reach outside: one rule for the policy pack, `channelctl plan`'s isolation check
+and the stack configuration's network ranges.
 
 A rule or route is public if its range holds any address outside the private
 ranges, not only when it is ``/0``: ``0.0.0.0/1`` plus ``128.0.0.0/1`` is the
@@ -28,6 +29,31 @@ PRIVATE_RANGES = tuple(
         "::1/128",
     )
 )
+
+
+# The ranges a network of the channel (a VPC, an on-premises range) may be numbered from: the IPv4 ranges
+# above that hold networks — RFC 1918 and the shared address space of RFC 6598, which a VPC also accepts
+# (Amazon VPC user guide, "VPC CIDR blocks"). Loopback and link-local are private but number no network.
+# The stack configuration refuses any other range (components/config/shared.py); to allow another
+# private range on purpose, add it here and to PRIVATE_RANGES.
+NETWORK_RANGES = tuple(
+    ipaddress.ip_network(cidr) for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
+)
+
+
+def network_range_problem(cidr: Any) -> str:
+    """Why cidr cannot number a network of the channel ("" if it lies inside one of ``NETWORK_RANGES``).
+
+    The public part of the rule is ``public_range_problem``, the one the isolation check and the pack
+    apply to the rendered rules and routes.
+    """
+    problem = public_range_problem(cidr)
+    if problem:
+        return problem
+    network = ipaddress.ip_network(cidr.strip(), strict=False)
+    if not any(network.version == allowed.version and network.subnet_of(allowed) for allowed in NETWORK_RANGES):
+        return "a loopback or link-local range, which numbers no network"
+    return ""
 
 
 def public_range_problem(cidr: Any) -> str:

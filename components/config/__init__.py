@@ -10,7 +10,7 @@ Where things live (every name below is also importable from ``components.config`
 
 - ``shared``: ``PROJECT``, ``ROLES``, ``ConfigError``, the cross-stack rules
   (``TGW_REGION_RULE``, ``PRIVATELINK_REGION_RULE``, ``SAME_ORGANIZATION_RULE``),
-  the formats, the validators each usable on its own (``validate_cidr``,
+  the formats, the validators each usable on its own (``validate_cidr``, ``validate_private_cidr``,
   ``validate_account_id``, ``validate_domain`` ...), ``parse_raw`` and the small
   coercions. It imports no other module of this package.
 - ``monitoring``: the ``monitoring`` map every stack has (``MonitoringConfig``).
@@ -117,6 +117,7 @@ from components.config.shared import (  # noqa: F401
     validate_cidr,
     validate_disjoint,
     validate_domain,
+    validate_private_cidr,
     validate_role,
     validate_stack_name,
     validate_vpc_cidr,

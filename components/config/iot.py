@@ -225,10 +225,14 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
     others = gatekeeper_interface_endpoints(credentials=credentials, greengrass=greengrass, access=access)
     devices = validate_expected_devices("expectedDevices", values.get("expectedDevices", 10_000), az_count, others)
     consumers = _load_consumers(values.get("consumers", []), common)
-    ranges = [("gatekeeperVpcCidr", gatekeeper)] + [
-        (f"consumers[{i}].vpcCidr", c.vpc_cidr) for i, c in enumerate(consumers) if c.vpc_cidr
-    ]
-    validate_disjoint(ranges)
+    # Each consumer's VPC apart from the gatekeeper VPC (the consumer stack refuses the same overlap,
+    # components/stacks.py); consumers' ranges may repeat each other's: each consumer reaches the
+    # endpoint service through an interface endpoint in its own VPC, the NLB sees its own addresses
+    # as the source (PrivateLink does not preserve the consumer's), and nothing of the channel routes
+    # or admits a consumer's range.
+    for i, consumer in enumerate(consumers):
+        if consumer.vpc_cidr:
+            validate_disjoint([("gatekeeperVpcCidr", gatekeeper), (f"consumers[{i}].vpcCidr", consumer.vpc_cidr)])
     prefix = values.get("thingTopicPrefix", "things")
     if not isinstance(prefix, str) or not _TOPIC_SEGMENT_RE.match(prefix):
         raise ConfigError(

@@ -17,8 +17,8 @@ from components.config.shared import (
     validate_account_id,
     validate_asn,
     validate_availability_zones,
-    validate_cidr,
     validate_disjoint,
+    validate_private_cidr,
     validate_stack_name,
     validate_vpc_cidr,
 )
@@ -53,7 +53,7 @@ def _load_network(values: dict[str, Any], common: CommonConfig) -> NetworkConfig
     device = validate_vpc_cidr("deviceVpcCidr", _require(values, "deviceVpcCidr"))
     gatekeeper = validate_vpc_cidr("gatekeeperVpcCidr", _require(values, "gatekeeperVpcCidr"))
     on_prem = tuple(
-        validate_cidr(f"onPremCidrs[{i}]", c)
+        validate_private_cidr(f"onPremCidrs[{i}]", c)
         for i, c in enumerate(_as_list("onPremCidrs", _require(values, "onPremCidrs"), "CIDRs like [192.168.0.0/16]"))
     )
     if not on_prem:
@@ -115,8 +115,20 @@ def _load_direct_connect(value: Any) -> DirectConnectConfig:
     mtu = _as_int("directConnect.mtu", value.get("mtu", 1500))
     if mtu not in (1500, 8500):
         raise ConfigError(f"directConnect.mtu {mtu} is not supported on a transit VIF — use 1500 or 8500")
+    gateway_asn = validate_asn("directConnect.gatewayAsn", value.get("gatewayAsn", 64513))
+    if customer_asn is not None and customer_asn == gateway_asn:
+        # The transit VIF's BGP session runs between the customer router (customerAsn) and the Direct Connect
+        # gateway (its Amazon side ASN, gatewayAsn): an external BGP session needs two autonomous systems
+        # (AWS Direct Connect User Guide, virtual interfaces: the ASN of the customer side must differ from the
+        # Amazon side), and each side would drop the other's routes, which carry its own ASN in the AS path
+        # (RFC 4271, 9.1.2, AS loop detection).
+        raise ConfigError(
+            f"directConnect.customerAsn {customer_asn} equals directConnect.gatewayAsn {gateway_asn} (the Direct "
+            "Connect gateway's Amazon side ASN) — BGP needs a different ASN on each side: give the on-premises "
+            "router's own ASN as customerAsn, or choose another private ASN for gatewayAsn"
+        )
     return DirectConnectConfig(
-        gateway_asn=validate_asn("directConnect.gatewayAsn", value.get("gatewayAsn", 64513)),
+        gateway_asn=gateway_asn,
         connection_id=connection,
         vlan=vlan,
         customer_asn=customer_asn,

@@ -2,7 +2,8 @@
 ``ConfigError``, the formats (regular expressions), the validators each usable
 on its own, JSON decoding of structured values, and the small coercions.
 
-Nothing here imports another module of ``components.config``.
+Nothing here imports another module of ``components.config``; the private ranges come from
+``policies.addresses`` (standard library only), the rule the plan's isolation check applies.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import re
 from typing import Any, Mapping
 
+from policies.addresses import NETWORK_RANGES, network_range_problem
 
 PROJECT = "private-mqtt-channel"
 ROLES = ("network", "iot", "consumer")
@@ -85,8 +87,26 @@ def validate_cidr(key: str, value: Any) -> str:
     return str(net)
 
 
-def validate_vpc_cidr(key: str, value: Any) -> str:
+def validate_private_cidr(key: str, value: Any) -> str:
+    """A network of the channel (a VPC, an on-premises range) is numbered from a private range.
+
+    An allow-list, the one the isolation check holds the rendered rules and routes to
+    (``policies/addresses.py``): a public range would put public addresses in the channel's
+    security groups and routes.
+    """
     cidr = validate_cidr(key, value)
+    problem = network_range_problem(cidr)
+    if problem:
+        allowed = [str(net) for net in NETWORK_RANGES]
+        raise ConfigError(
+            f"{key} {cidr} is {problem} — the channel is private: use a private range, inside "
+            f"{', '.join(allowed[:-1])} or {allowed[-1]}"
+        )
+    return cidr
+
+
+def validate_vpc_cidr(key: str, value: Any) -> str:
+    cidr = validate_private_cidr(key, value)
     prefix = ipaddress.ip_network(cidr).prefixlen
     if not 16 <= prefix <= 24:
         raise ConfigError(f"{key} {cidr} has prefix /{prefix} — a VPC CIDR must be between /16 and /24")

@@ -66,9 +66,6 @@ REFUSED = [
      r"gatekeeperVpcCidr 10\.20\.0\.0/16 overlaps onPremCidrs\[1\] 10\.20\.5\.0/24"),
     ("iot", {"consumers": [dict(CONSUMER, vpcCidr="10.20.0.0/20")]},
      r"gatekeeperVpcCidr 10\.20\.0\.0/16 overlaps consumers\[0\]\.vpcCidr 10\.20\.0\.0/20"),
-    ("iot", {"consumers": [dict(CONSUMER, vpcCidr="10.30.0.0/16"),
-                           {"name": "ops", "accountId": "444444444444", "vpcCidr": "10.30.0.0/17"}]},
-     r"consumers\[0\]\.vpcCidr 10\.30\.0\.0/16 overlaps consumers\[1\]\.vpcCidr"),
     # fewer than 2 availability zones
     ("network", {"availabilityZones": ["us-west-2a"]}, r"availabilityZones \['us-west-2a'\] names 1 availability zone"),
     ("consumer", {"availabilityZones": []}, r"availabilityZones \[\] names 0 availability zone"),

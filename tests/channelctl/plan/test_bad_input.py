@@ -1,0 +1,113 @@
+"""`channelctl plan` on bad input: one line on stderr naming the file and the key, the bad value and
+the fix, exit 2, nothing on stdout — and the input next to it that the plan accepts."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from benchmarks.plan_bench import copy_project, generate_consumers
+from channelctl.cli import main
+from channelctl.plan.build import EXIT_BAD_INPUT, EXIT_OK
+from tests.channelctl.plan.test_plan_support import ROOT
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, (old, path)
+    path.write_text(text.replace(old, new))
+
+
+def bad_input(capsys, directory: Path) -> str:
+    code = main(["plan", "--cwd", str(directory)])
+    captured = capsys.readouterr()
+    assert code == EXIT_BAD_INPUT, captured.err
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1, captured.err
+    return lines[0].removeprefix("channelctl plan: ")
+
+
+# --- 1. the project directory -------------------------------------------------------------------
+
+
+def test_stack_files_without_pulumi_yaml(tmp_path, capsys):
+    for path in ROOT.glob("Pulumi.*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+
+    assert bad_input(capsys, tmp_path) == (
+        f"Pulumi.yaml: not found in {tmp_path}, which holds stack files (Pulumi.consumer.yaml, Pulumi.iot.yaml, "
+        "Pulumi.network.yaml) but no project file — point --cwd at the project directory, or create Pulumi.yaml "
+        "there with 'name: private-mqtt-channel' and 'runtime: python'")
+
+
+def test_a_directory_that_does_not_exist(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+
+    assert bad_input(capsys, missing) == (
+        f"{missing}: no such directory — point --cwd at the project directory (the one holding Pulumi.yaml and the "
+        "Pulumi.<stack>.yaml files)")
+
+
+# --- 2. private ranges --------------------------------------------------------------------------
+
+
+def test_a_public_device_vpc_range(tmp_path, capsys):
+    project = copy_project(tmp_path)
+    edit(project / "Pulumi.network.yaml", "deviceVpcCidr: 10.10.0.0/16", "deviceVpcCidr: 100.10.0.0/16")
+
+    message = bad_input(capsys, project)
+
+    assert message == (
+        "Pulumi.network.yaml: configuration error: deviceVpcCidr 100.10.0.0/16 is a range holding public addresses "
+        "— the channel is private: use a private range, inside 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or "
+        "100.64.0.0/10")
+
+
+# --- 3. settings outside config: ----------------------------------------------------------------
+
+
+def test_stack_keys_without_the_config_wrapper(tmp_path, capsys):
+    project = copy_project(tmp_path)
+    path = project / "Pulumi.network.yaml"
+    lines = [line for line in path.read_text().splitlines() if line != "config:"]
+    path.write_text("\n".join(line[2:] if line.startswith("  ") else line for line in lines) + "\n")
+    assert path.read_text().splitlines()[2] == 'private-mqtt-channel:accountId: "111111111111"'
+
+    message = bad_input(capsys, project)
+
+    assert message.startswith("Pulumi.network.yaml: key 'private-mqtt-channel:accountId' and 11 other keys are at "
+                              "the top level of the file, outside 'config:'")
+    assert message.endswith("add a line 'config:' above them and indent each key under it")
+
+
+# --- 4. Direct Connect ASNs ---------------------------------------------------------------------
+
+
+def test_a_customer_asn_equal_to_the_dx_gateway_asn(tmp_path, capsys):
+    project = copy_project(tmp_path)
+    edit(project / "Pulumi.network.yaml", "customerAsn: 65010", "customerAsn: 64513")
+
+    assert bad_input(capsys, project) == (
+        "Pulumi.network.yaml: configuration error: directConnect.customerAsn 64513 equals directConnect.gatewayAsn "
+        "64513 (the Direct Connect gateway's Amazon side ASN) — BGP needs a different ASN on each side: give the "
+        "on-premises router's own ASN as customerAsn, or choose another private ASN for gatewayAsn")
+
+
+# --- 6. consumers sharing a VPC range -----------------------------------------------------------
+
+
+def test_two_consumer_stacks_with_the_same_vpc_range_plan_and_pass(tmp_path, capsys):
+    project = copy_project(tmp_path)
+    generate_consumers(project, 2)
+    for path in project.glob("Pulumi.*.yaml"):
+        path.write_text(path.read_text().replace("10.102.0.0/16", "10.101.0.0/16"))
+    assert (project / "Pulumi.iot.yaml").read_text().count("vpcCidr: 10.101.0.0/16") == 2
+
+    code = main(["plan", "--cwd", str(project)])
+    captured = capsys.readouterr()
+
+    assert code == EXIT_OK, captured.out[-2000:] + captured.err
+    assert captured.out.rstrip().endswith("PASS: all 9 checks passed")
