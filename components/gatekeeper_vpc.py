@@ -18,7 +18,7 @@ import pulumi_aws as aws
 
 from components import addressing
 from components import aws_limits
-from components.config import ConfigError, IotConfig, validate_reserved_concurrency
+from components.config import ConfigError, IotConfig, authorizer_sizing, validate_reserved_concurrency
 from components.custom_authorizer import CustomAuthorizer, CustomAuthorizerArgs
 from components.device_access import DeviceAccess, DeviceAccessArgs, nlb_rules, proxy_user_data, uses_nlb
 from components.endpoint_targets import forward_to_endpoints
@@ -109,7 +109,13 @@ class GatekeeperVpc(pulumi.ComponentResource):
                 quota_code=aws_limits.LAMBDA_CONCURRENCY_QUOTA_CODE,
                 opts=invoke,
             ).value
-            validate_reserved_concurrency("authorizer.reservedConcurrency", cfg.authorizer.reserved_concurrency, quota)
+            validate_reserved_concurrency(
+                "authorizer.reservedConcurrency", cfg.authorizer.reserved_concurrency, quota,
+                needed=authorizer_sizing(
+                    cfg.expected_devices, cfg.authorizer, reconnect_target_seconds=cfg.capacity.reconnect_target_seconds,
+                    iot_connects_per_second=cfg.capacity.iot_connects_per_second,
+                ),
+            )
         subnet_ranges = addressing.subnet_cidrs("gatekeeperVpcCidr", cfg.gatekeeper_vpc_cidr, len(self.zones))
         # Sized for 100,000 connections per endpoint and 55,000 per NLB target.
         data_count = cfg.data_endpoint_count

@@ -246,13 +246,21 @@ def proxy_stage(instances: int, type_name: str) -> Stage:
     )
 
 
-def authorizer_stage(reserved_concurrency: int, memory_mb: int, scheme: str) -> Stage:
+AUTHORIZER_STAGE = "custom authorizer"
+
+
+def authorizer_decision_seconds(memory_mb: int, scheme: str) -> tuple[float, float, bool, float]:
+    """(seconds per decision at this memory size, CPU ms on one vCPU, whether measured, vCPU share)."""
     cpu_ms, measured = authorizer_decision_ms(scheme)
     share = min(memory_mb, LAMBDA_MB_PER_VCPU) / LAMBDA_MB_PER_VCPU
-    decision_s = cpu_ms / 1000 / share
+    return cpu_ms / 1000 / share, cpu_ms, measured, share
+
+
+def authorizer_stage(reserved_concurrency: int, memory_mb: int, scheme: str) -> Stage:
+    decision_s, cpu_ms, measured, share = authorizer_decision_seconds(memory_mb, scheme)
     rate = reserved_concurrency / decision_s
     return Stage(
-        name="custom authorizer",
+        name=AUTHORIZER_STAGE,
         per_second=rate,
         how=(f"reserved concurrency {reserved_concurrency} / {decision_s * 1000:.2f} ms per decision "
              f"({scheme}: {cpu_ms:.3f} ms on one vCPU, {'measured' if measured else 'derived from the measured rows'}; "
@@ -260,6 +268,50 @@ def authorizer_stage(reserved_concurrency: int, memory_mb: int, scheme: str) -> 
              "is an upper bound)"),
         source="benchmarks/authorizer_bench.py; Lambda developer guide, configuration-memory",
     )
+
+
+@dataclass(frozen=True)
+class AuthorizerSizing:
+    """The reserved concurrency the authorizer needs for a fleet, and how that number was computed."""
+
+    concurrency: int
+    invocations_per_second: float
+    decision_s: float
+    how: str
+
+
+def authorizer_sizing(
+    devices: int,
+    *,
+    reconnect_target_seconds: int,
+    iot_connects_per_second: int,
+    refresh_after_seconds: int,
+    memory_mb: int,
+    scheme: str,
+) -> AuthorizerSizing:
+    """The reserved concurrency the authorizer needs to serve a fleet's reconnect storm and its policy refreshes.
+
+    Lambda's concurrency is requests per second x the average duration (Lambda developer guide,
+    "Understanding Lambda function scaling"). The requests: the CONNECTs the storm needs
+    (``devices / reconnect_target_seconds``; IoT Core passes at most ``iot_connects_per_second``) plus the
+    policy refreshes of live sessions (each asks the authorizer again every ``refresh_after_seconds``).
+    The duration: the measured CPU time of one decision for ``scheme``, scaled by the memory's vCPU share,
+    as ``authorizer_stage`` counts it; DynamoDB and invocation latency are not in it, so the number is a
+    lower bound. With it, ``authorizer_stage`` serves at least the storm's CONNECT rate.
+    """
+    decision_s, _, measured, _ = authorizer_decision_seconds(memory_mb, scheme)
+    connects = min(devices / reconnect_target_seconds, float(iot_connects_per_second))
+    refreshes = devices / refresh_after_seconds
+    per_second = connects + refreshes
+    # Rounded before the ceiling so that float noise (51.000000001) does not add one.
+    concurrency = max(1, math.ceil(round(per_second * decision_s, 6)))
+    capped = " (capacity.iotConnectsPerSecond)" if connects < devices / reconnect_target_seconds else ""
+    how = (f"{per_second:,.1f} invocations/s x {decision_s * 1000:.2f} ms per decision: {connects:,.1f} CONNECT/s "
+           f"= expectedDevices {devices:,} / capacity.reconnectTargetSeconds {reconnect_target_seconds:,}{capped}, "
+           f"+ {refreshes:,.1f} policy refreshes/s = expectedDevices / authorizer.refreshAfterSeconds "
+           f"{refresh_after_seconds:,}; {scheme} at {memory_mb} MB, "
+           f"{'measured' if measured else 'derived from the measured rows'}, DynamoDB latency not included")
+    return AuthorizerSizing(concurrency=concurrency, invocations_per_second=per_second, decision_s=decision_s, how=how)
 
 
 def iot_connect_stage(per_second: int) -> Stage:
@@ -288,7 +340,7 @@ class Storm:
 FIXES = {
     "IoT Core CONNECT quota": "ask AWS to raise the account's 'Connect requests per second per account' quota "
     "(Service Quotas, AWS IoT Core) and set capacity.iotConnectsPerSecond to the granted value",
-    "custom authorizer": "raise authorizer.reservedConcurrency (or authorizer.memorySize up to 1769 MB), or "
+    AUTHORIZER_STAGE: "raise authorizer.reservedConcurrency (or authorizer.memorySize up to 1769 MB), or "
     "migrate records to a cheaper hash",
     "proxy TLS handshakes": "raise deviceAccess.proxyMinSize or choose a deviceAccess.proxyInstanceType with more vCPUs",
 }

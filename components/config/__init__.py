@@ -20,7 +20,8 @@ Where things live (every name below is also importable from ``components.config`
   endpoint counting (``data_endpoint_count``, ``validate_expected_devices``,
   ``validate_nlb_targets`` ...).
 - ``iot_access``: the iot stack's ``authorizer`` and ``deviceAccess`` sections
-  (``AuthorizerConfig``, ``DeviceAccessConfig``, ``validate_reserved_concurrency``).
+  (``AuthorizerConfig``, ``DeviceAccessConfig``, ``validate_reserved_concurrency``,
+  ``authorizer_sizing``).
 - ``consumer``: the consumer stack (``ConsumerConfig``, ``ExistingVpc``,
   ``ApplicationHostConfig``).
 - this module: ``load_config``, the keys of each role (``known_keys``) and ``StackConfig``.
@@ -63,6 +64,7 @@ from components.config.iot_access import (  # noqa: F401
     DeviceFamily,
     _load_authorizer,
     _load_device_access,
+    authorizer_sizing,
     validate_reserved_concurrency,
 )
 from components.config.monitoring import (  # noqa: F401

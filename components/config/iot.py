@@ -252,7 +252,14 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
             f"customDomainCertificateArn {cert!r} is not in this stack's region {common.region} and account "
             f"{common.account_id} — import or request the certificate there"
         )
-    authorizer = _load_authorizer(values.get("authorizer", {}))
+    # Before the authorizer: a refused reservedConcurrency suggests the value the fleet's reconnect storm needs.
+    capacity = load_capacity(values.get("capacity", {}))
+    authorizer = _load_authorizer(
+        values.get("authorizer", {}),
+        devices=devices,
+        reconnect_target_seconds=capacity.reconnect_target_seconds,
+        iot_connects_per_second=capacity.iot_connects_per_second,
+    )
     overlaps = configuration_overlaps(authorizer.family_topic_prefixes, prefix)
     if overlaps:
         # authorizer/scopes.py: a device <prefix>/<user> could otherwise own another family's or a thing's topics.
@@ -295,7 +302,6 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
         except CapacityError as exc:
             raise ConfigError(str(exc)) from None
     validate_nlb_targets(access, data_endpoint_count(devices, az_count) * az_count)
-    capacity = load_capacity(values.get("capacity", {}))
     if access is not None:
         if domain is None:
             raise ConfigError(f"deviceAccess.mode {access.mode} needs customDomain — set the devices' host name")

@@ -25,10 +25,14 @@ from components.config.shared import (
     _require,
 )
 from components.proxy_capacity import (
+    DEFAULT_IOT_CONNECTS_PER_SECOND,
     DEFAULT_PROXY_INSTANCE_TYPE,
+    DEFAULT_RECONNECT_TARGET_SECONDS,
+    AuthorizerSizing,
     CapacityError,
     instance_type as proxy_instance_type_spec,
 )
+from components.proxy_capacity import authorizer_sizing as proxy_authorizer_sizing
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -80,24 +84,67 @@ class DeviceAccessConfig:
     proxy_max_size: int = 4
 
 
-def validate_reserved_concurrency(key: str, value: int | None, account_quota: float) -> int | None:
-    """A reservation must leave 100 of the account's concurrent executions unreserved (aws_limits)."""
+def validate_reserved_concurrency(
+    key: str, value: int | None, account_quota: float | None, needed: AuthorizerSizing | None = None
+) -> int | None:
+    """A reservation of at least 1 that leaves 100 of the account's concurrent executions unreserved
+    (aws_limits); ``account_quota`` None checks the lower bound only. ``needed`` (``authorizer_sizing``)
+    is what the fleet needs: the refusal suggests it."""
     if value is None:
         return None
+    need = f"{needed.concurrency} ({needed.how})" if needed is not None else None
+    if value < 1:
+        # 0 would stop every invocation.
+        raise ConfigError(
+            f"{key} {value} is below 1 — it would throttle every connection; "
+            + (f"set it to at least {need}, " if need else "give a positive number ")
+            + "or unset the key (no reservation)"
+        )
+    if account_quota is None:
+        return value
     quota = int(account_quota)
     largest = aws_limits.max_reserved_concurrency(quota)
     if value > largest:
+        if needed is not None and needed.concurrency <= largest:
+            fix = (f"lower {key} to {need}, at most {largest}; request a quota increase; or unset it "
+                   "(no reservation)")
+        else:
+            fix = (f"request a quota increase, lower {key} to at most {largest}, or unset it (no reservation)"
+                   if largest >= 1 else f"request a quota increase, or unset {key} (no reservation)")
+            if needed is not None:
+                fix += (f"; the fleet needs at least {need}, so ask for a quota of at least "
+                        f"{needed.concurrency + aws_limits.LAMBDA_UNRESERVED_MIN:,}")
         raise ConfigError(
             f"{key} {value} would leave {max(quota - value, 0)} of the account's {quota:,} Lambda concurrent "
             f"executions unreserved, and Lambda keeps at least {aws_limits.LAMBDA_UNRESERVED_MIN} for functions without a "
             f"reservation (Service Quotas {aws_limits.LAMBDA_QUOTA_SERVICE_CODE}/{aws_limits.LAMBDA_CONCURRENCY_QUOTA_CODE}) "
-            + (f"— request a quota increase, lower {key} to at most {largest}, or unset it (no reservation)"
-               if largest >= 1 else f"— request a quota increase, or unset {key} (no reservation)")
+            f"— {fix}"
         )
     return value
 
 
-def _load_authorizer(value: Any) -> AuthorizerConfig:
+def authorizer_sizing(
+    devices: int, authorizer: AuthorizerConfig, *, reconnect_target_seconds: int, iot_connects_per_second: int
+) -> AuthorizerSizing:
+    """The reserved concurrency the fleet needs of this authorizer (``components.proxy_capacity.authorizer_sizing``)."""
+    return proxy_authorizer_sizing(
+        devices,
+        reconnect_target_seconds=reconnect_target_seconds,
+        iot_connects_per_second=iot_connects_per_second,
+        refresh_after_seconds=authorizer.refresh_after_seconds,
+        memory_mb=authorizer.memory_size,
+        scheme=authorizer.unknown_user_hash,
+    )
+
+
+def _load_authorizer(
+    value: Any,
+    *,
+    devices: int | None = None,
+    reconnect_target_seconds: int = DEFAULT_RECONNECT_TARGET_SECONDS,
+    iot_connects_per_second: int = DEFAULT_IOT_CONNECTS_PER_SECOND,
+) -> AuthorizerConfig:
+    """The ``authorizer`` map; ``devices`` and the capacity figures size the reserved concurrency a refusal suggests."""
     if not isinstance(value, dict):
         raise ConfigError(f"authorizer {value!r} is not a map — like {{enabled: true}}")
     allowed = {
@@ -109,14 +156,9 @@ def _load_authorizer(value: Any) -> AuthorizerConfig:
     defaults = AuthorizerConfig()
     concurrency = value.get("reservedConcurrency", defaults.reserved_concurrency)
     if concurrency is not None:
+        # Its bounds (at least 1; the account's quota, read by the program) are checked by
+        # validate_reserved_concurrency, which knows the fleet the authorizer serves.
         concurrency = _as_int("authorizer.reservedConcurrency", concurrency)
-        # 0 would stop every invocation; the upper bound is the account's quota,
-        # read by the program (validate_reserved_concurrency).
-        if concurrency < 1:
-            raise ConfigError(
-                f"authorizer.reservedConcurrency {concurrency} is below 1 — it would throttle every connection; "
-                "give a positive number or unset the key (no reservation)"
-            )
     sessions = {}
     for key, default in (("disconnectAfterSeconds", defaults.disconnect_after_seconds),
                          ("refreshAfterSeconds", defaults.refresh_after_seconds)):
@@ -179,13 +221,7 @@ def _load_authorizer(value: Any) -> AuthorizerConfig:
     if not 60 <= lockout <= 86_400:
         raise ConfigError(f"authorizer.lockoutSeconds {lockout} is out of range — use 60-86400")
     enabled = _as_bool("authorizer.enabled", value.get("enabled", False))
-    if enabled and not roles["operatorRoleArns"]:
-        raise ConfigError(
-            "authorizer.operatorRoleArns is empty — the credentials table's key lets only the authorizer and these "
-            "roles use it; list the role(s) operators run `channelctl devices` with, like "
-            "[arn:aws:iam::222222222222:role/mqtt-operators]"
-        )
-    return AuthorizerConfig(
+    config = AuthorizerConfig(
         enabled=enabled,
         max_failed_attempts=max_failed,
         lockout_seconds=lockout,
@@ -199,6 +235,19 @@ def _load_authorizer(value: Any) -> AuthorizerConfig:
         memory_size=memory,
         log_retention_days=retention,
     )
+    if concurrency is not None:
+        needed = None if devices is None else authorizer_sizing(
+            devices, config, reconnect_target_seconds=reconnect_target_seconds,
+            iot_connects_per_second=iot_connects_per_second,
+        )
+        validate_reserved_concurrency("authorizer.reservedConcurrency", concurrency, None, needed=needed)
+    if enabled and not roles["operatorRoleArns"]:
+        raise ConfigError(
+            "authorizer.operatorRoleArns is empty — the credentials table's key lets only the authorizer and these "
+            "roles use it; list the role(s) operators run `channelctl devices` with, like "
+            "[arn:aws:iam::222222222222:role/mqtt-operators]"
+        )
+    return config
 
 
 def _load_device_access(value: Any) -> DeviceAccessConfig | None:

@@ -40,16 +40,20 @@ from channelctl.plan.checks.paths import (
 from components.config import (
     CONNECTIONS_PER_DATA_ENDPOINT,
     CONNECTIONS_PER_NLB_TARGET,
+    AuthorizerConfig,
     CapacityConfig,
     ConfigError,
     load_capacity,
 )
 from components.proxy_capacity import (
+    AUTHORIZER_STAGE,
     FIXES,
     INSTANCE_TYPES,
+    AuthorizerSizing,
     CapacityError,
     Stage,
     Storm,
+    authorizer_sizing,
     authorizer_stage,
     devices_per_instance,
     iot_connect_stage,
@@ -245,6 +249,7 @@ def authorizer_functions(ch: Channel, c: Core) -> list[Res]:
 def reconnect_storm(ch: Channel, c: Core, expected: int, settings: CapacityConfig, f: Findings) -> Storm:
     """Every device reconnecting at once after an outage: each stage's rate, the slowest one decides."""
     stages: list[Stage] = []
+    sizing: AuthorizerSizing | None = None
     for fleet in proxy_fleets(ch, c):
         type_name = fleet_instance_type(ch, fleet)
         size = fleet_size(fleet)
@@ -258,15 +263,23 @@ def reconnect_storm(ch: Channel, c: Core, expected: int, settings: CapacityConfi
         memory = as_int(function.get("memorySize")) or 128
         variables = (function.get("environment") or {}).get("variables") or {}
         scheme = variables.get("UNKNOWN_USER_HASH") or "scrypt"
+        refresh = as_int(variables.get("REFRESH_AFTER_SECONDS")) or AuthorizerConfig().refresh_after_seconds
         f.involve(function.label)
-        if concurrency is None or concurrency < 1:
-            f.bad(f"{function.label} has no reserved concurrency: the authorizer's share of a reconnect storm is "
-                  "unbounded and unknown — set authorizer.reservedConcurrency", function.label)
-            continue
         try:
-            stages.append(authorizer_stage(concurrency, memory, scheme))
+            sizing = authorizer_sizing(
+                expected, reconnect_target_seconds=settings.reconnect_target_seconds,
+                iot_connects_per_second=settings.iot_connects_per_second, refresh_after_seconds=refresh,
+                memory_mb=memory, scheme=scheme,
+            )
         except CapacityError as exc:
             f.bad(f"{function.label}: {exc}", function.label)
+            continue
+        if concurrency is None or concurrency < 1:
+            f.bad(f"{function.label} has no reserved concurrency: the authorizer's share of a reconnect storm is "
+                  f"unbounded and unknown — set authorizer.reservedConcurrency to at least {sizing.concurrency} "
+                  f"({sizing.how})", function.label)
+            continue
+        stages.append(authorizer_stage(concurrency, memory, scheme))
     stages.append(iot_connect_stage(settings.iot_connects_per_second))
     storm = Storm(devices=expected, stages=tuple(stages))
     for stage in stages:
@@ -278,7 +291,11 @@ def reconnect_storm(ch: Channel, c: Core, expected: int, settings: CapacityConfi
                f"{settings.reconnect_target_seconds:,})")
     if storm.seconds > settings.reconnect_target_seconds:
         need = expected / settings.reconnect_target_seconds
-        f.bad(f"{verdict} — too slow: {slow.name} needs {need:,.0f}/s; {FIXES[slow.name]}")
+        fix = FIXES[slow.name]
+        if slow.name == AUTHORIZER_STAGE and sizing is not None:
+            fix = (f"raise authorizer.reservedConcurrency to at least {sizing.concurrency} ({sizing.how}) (or "
+                   "authorizer.memorySize up to 1769 MB), or migrate records to a cheaper hash")
+        f.bad(f"{verdict} — too slow: {slow.name} needs {need:,.0f}/s; {fix}")
     else:
         f.ok(verdict)
     return storm

@@ -3,6 +3,7 @@ the fix, exit 2, nothing on stdout — and the input next to it that the plan ac
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -94,6 +95,32 @@ def test_a_customer_asn_equal_to_the_dx_gateway_asn(tmp_path, capsys):
         "Pulumi.network.yaml: configuration error: directConnect.customerAsn 64513 equals directConnect.gatewayAsn "
         "64513 (the Direct Connect gateway's Amazon side ASN) — BGP needs a different ASN on each side: give the "
         "on-premises router's own ASN as customerAsn, or choose another private ASN for gatewayAsn")
+
+
+# --- 7. the authorizer's reserved concurrency ----------------------------------------------------
+
+
+@pytest.mark.parametrize("value,pattern", [
+    (0, r"^Pulumi\.iot\.yaml: configuration error: authorizer\.reservedConcurrency 0 is below 1 — it would throttle "
+        r"every connection; set it to at least 100 \(333\.3 invocations/s x 299\.60 ms per decision: .*\), or unset "
+        r"the key \(no reservation\)$"),
+    # The account's quota is read at render (1,000 by default): at most 900 may be reserved.
+    (5000, r"^Pulumi\.iot\.yaml: configuration error: authorizer\.reservedConcurrency 5000 would leave 0 of the "
+           r"account's 1,000 Lambda concurrent executions unreserved.* — lower authorizer\.reservedConcurrency to "
+           r"100 \(333\.3 invocations/s x 299\.60 ms per decision: .*\), at most 900; request a quota increase; or "
+           r"unset it \(no reservation\)$"),
+])
+def test_a_reserved_concurrency_out_of_bounds_suggests_the_sized_value(tmp_path, capsys, value, pattern):
+    project = copy_project(tmp_path)
+    iot = project / "Pulumi.iot.yaml"
+    edit(iot, "reservedConcurrency: 100", f"reservedConcurrency: {value}")
+    edit(iot, "unknownUserHash: mosquitto-pbkdf2:101", "unknownUserHash: scrypt")
+
+    message = bad_input(capsys, project)
+
+    assert re.search(pattern, message), message
+    if value == 5000:  # docs/configuration.md shows this refusal
+        assert message in (ROOT / "docs" / "configuration.md").read_text().splitlines()
 
 
 # --- 6. consumers sharing a VPC range -----------------------------------------------------------
