@@ -34,6 +34,8 @@ _SG_DESCRIPTION_RE = re.compile(r"^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$")
 # https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html#vpc-limits-security-groups
 SG_RULES_PER_DIRECTION = 60
 SG_RULES_QUOTA_CODE = "L-0EA8095F"
+# The Service Quotas service code of both VPC quotas here.
+VPC_QUOTA_SERVICE_CODE = "vpc"
 
 # AWS PrivateLink quotas, "Interface and Gateway Load Balancer endpoints per
 # VPC": 50 by default (Service Quotas code L-29B6F2EB). Every interface
@@ -114,6 +116,22 @@ LAMBDA_QUOTA_SERVICE_CODE = "lambda"
 LAMBDA_CONCURRENCY_QUOTA_CODE = "L-B99A9384"
 LAMBDA_UNRESERVED_MIN = 100
 LAMBDA_DEFAULT_CONCURRENCY = 1_000
+
+# --------------------------------------------------------------------------- #
+# IoT Core connect rate
+# --------------------------------------------------------------------------- #
+
+# "Connect requests per second per account" (AWS General Reference, "AWS IoT Core endpoints and
+# quotas", message broker: regional, adjustable) is read from Service Quotas, never assumed. AWS's
+# pages name the quota but not its code; service "iotcore", code L-AEA1E176 is what a Service
+# Quotas listing of the iotcore service shows for that name (a public snapshot of ListServiceQuotas
+# output, 2025-11-02, found through the code search; not an AWS document). So whoever reads it
+# checks the QuotaName that comes back against IOT_CONNECT_QUOTA_NAME and uses the value only when
+# they agree.
+# https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits
+IOT_CONNECT_QUOTA_SERVICE_CODE = "iotcore"
+IOT_CONNECT_QUOTA_CODE = "L-AEA1E176"
+IOT_CONNECT_QUOTA_NAME = "Connect requests per second per account"
 
 # --------------------------------------------------------------------------- #
 # Names the provider generates

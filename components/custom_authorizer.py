@@ -52,6 +52,12 @@ class CustomAuthorizerArgs:
     """The role deploying the stack; the credentials key's default administrator."""
 
 
+def authorizer_function_name(stack: str) -> str:
+    """The authorizer's Lambda function name (and so its log group, ``/aws/lambda/<name>``): one
+    per stack, within CreateFunction's 64 characters."""
+    return f"mqtt-authorizer-{stack}"[:64]
+
+
 def lambda_code() -> pulumi.AssetArchive:
     """The package ``authorizer/`` at the archive root: runtime files only."""
     files = sorted(p for p in AUTHORIZER_DIR.glob("*.py"))
@@ -274,7 +280,7 @@ class CustomAuthorizer(pulumi.ComponentResource):
             opts=child,
         )
 
-        function_name = f"mqtt-authorizer-{args.stack}"[:64]
+        function_name = authorizer_function_name(args.stack)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             name=f"/aws/lambda/{function_name}",
