@@ -17,7 +17,7 @@ from channelctl.plan.build import (
     _one_line,
     build_plan,
 )
-from channelctl.plan.output import to_json, to_text
+from channelctl.plan.output import to_json, to_text, width_from_environment
 from channelctl.project import ProjectError
 
 
@@ -36,6 +36,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--stacks", nargs="+", metavar="STACK", help="stacks to plan (default: every Pulumi.<stack>.yaml)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
     parser.add_argument("--diagram", type=Path, metavar="PATH", help="also write a Mermaid flowchart of the channel")
+    parser.add_argument(
+        "--verbose", action="store_true",
+        help="text output: also list each account's resources by type, each step's long 'adds' list and the "
+             "exports no resource carries (by default counted); lines fit $COLUMNS, else 100 columns",
+    )
     from channelctl.plan import deployer_policy
 
     deployer_policy.add_arguments(parser)
@@ -81,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(to_json(plan, args.diagram), sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(to_text(plan, args.diagram))
+        sys.stdout.write(to_text(plan, args.diagram, width=width_from_environment(), verbose=args.verbose))
     return EXIT_OK if plan.passed else EXIT_CHECK_FAILED
 
 

@@ -1,0 +1,252 @@
+"""`channelctl plan` reads well in a terminal: its text fits $COLUMNS (else 100) and the long lists
+wait for --verbose."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+from collections import Counter
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from channelctl.cli import main
+from channelctl.plan import command
+from channelctl.plan.build import EXIT_OK, counted
+from channelctl.plan.checks import CheckResult, short_type
+from channelctl.plan.describe import verdict
+from channelctl.plan.output import (
+    DEFAULT_WIDTH,
+    VERBOSE_HINT,
+    _items,
+    _text,
+    to_json,
+    to_text,
+    width_from_environment,
+)
+from tests.channelctl.plan.test_plan_support import ROOT, example_plan
+from tests.docs import read_doc
+
+HINT = VERBOSE_HINT.replace("\u00a0", " ")
+PLAN_DOC = read_doc("docs/release-and-review.md")
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return example_plan()
+
+
+@pytest.fixture
+def cli(plan, monkeypatch, capsys):
+    """`channelctl plan ARGS` on the module's plan (rendered once), with $COLUMNS as given: (exit code, stdout)."""
+    monkeypatch.setattr(command, "build_plan", lambda directory, stacks=None: plan)
+
+    def run(*args: str, columns: str | None = None) -> tuple[int, str]:
+        if columns is None:
+            monkeypatch.delenv("COLUMNS", raising=False)
+        else:
+            monkeypatch.setenv("COLUMNS", columns)
+        code = main(["plan", "--cwd", str(ROOT), *args])
+        return code, capsys.readouterr().out
+
+    return run
+
+
+def assert_fits(text: str, width: int) -> None:
+    wide = [line for line in text.splitlines() if len(line) > width]
+    assert not wide, f"{len(wide)} lines wider than {width} columns, the first: {wide[0]!r}"
+
+
+def no_space(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+# --------------------------------------------------------------------------- #
+# The width
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize(
+    "environ, width",
+    [({}, 100), ({"COLUMNS": ""}, 100), ({"COLUMNS": "80"}, 80), ({"COLUMNS": " 132 "}, 132), ({"COLUMNS": "1"}, 1),
+     ({"COLUMNS": "0"}, 100), ({"COLUMNS": "-80"}, 100), ({"COLUMNS": "wide"}, 100), ({"COLUMNS": "80.5"}, 100)],
+)
+def test_the_width_is_COLUMNS_when_a_positive_integer_else_100(environ, width):
+    assert DEFAULT_WIDTH == 100
+    assert width_from_environment(environ) == width
+
+
+@pytest.mark.parametrize("columns, width", [(None, 100), ("100", 100), ("80", 80)],
+                         ids=["COLUMNS-unset", "COLUMNS=100", "COLUMNS=80"])
+def test_the_command_fits_the_width(cli, columns, width):
+    code, out = cli(columns=columns)
+    assert code == EXIT_OK
+    assert_fits(out, width)
+    assert out.splitlines()[-1] == "PASS: all 8 checks passed"
+    assert max(len(line) for line in out.splitlines()) > width - 10  # the width is used, not just respected
+    # The counterparts: the same check fails on a line one column too wide, and on this very
+    # output at ten columns less.
+    with pytest.raises(AssertionError, match=f"1 lines wider than {width} columns"):
+        assert_fits(out + "x" * (width + 1) + "\n", width)
+    with pytest.raises(AssertionError, match="lines wider than"):
+        assert_fits(out, width - 10)
+
+
+def test_the_text_of_a_fixed_160_columns_would_not_fit_100(plan):
+    """What `plan` printed before it read $COLUMNS: the width check is not trivially met."""
+    with pytest.raises(AssertionError, match="lines wider than 100 columns"):
+        assert_fits(to_text(plan, width=160, verbose=True), 100)
+
+
+@pytest.mark.parametrize("width", [1, 2, 7, 20, 40, 60, 80, 100, 120, 160])
+@pytest.mark.parametrize("verbose", [False, True], ids=["default", "verbose"])
+def test_every_line_fits_any_width_and_nothing_is_lost(plan, width, verbose):
+    text = to_text(plan, width=width, verbose=verbose)
+    assert_fits(text, width)
+    if verbose:  # (without it, a step's "adds" list gives way to a count once it takes 3 lines)
+        # Breaking lines loses no character: the same text as at a width that breaks nothing.
+        assert no_space(text) == no_space(to_text(plan, width=10_000, verbose=True))
+    if width >= len(verdict(plan)):
+        assert text.splitlines()[-1] == verdict(plan)
+
+
+def test_long_identifiers_break_at_a_dot_slash_or_space_and_continue_deeper():
+    head = "    transitGatewayAttachmentId = tgw-attach-8cb4560f79ed8b577 ->"
+    item = "ec2transitgateway.VpcAttachmentAccepter channel-gatekeeper-accepter.transitGatewayAttachmentId"
+    assert _items(head, [item], 100, " " * 8) == [
+        head,
+        "        ec2transitgateway.VpcAttachmentAccepter channel-gatekeeper-accepter",
+        "          .transitGatewayAttachmentId",
+    ]
+    arn = "    resourceShareArn = arn:aws:ram:us-west-2:111111111111:resource-share/425708c745822343334034ca1e679458"
+    assert _text(arn, 80, " " * 8) == [
+        "    resourceShareArn = arn:aws:ram:us-west-2:111111111111:resource-share/",
+        "        425708c745822343334034ca1e679458",
+    ]
+    # Nothing to break at: cut at the width.
+    assert _text("  id " + "0123456789" * 6, 30, "    ") == [
+        "  id 0123456789012345678901234",
+        "    56789012345678901234567890",
+        "    123456789",
+    ]
+    # An item that fits a line of its own starts one rather than breaking.
+    assert _items("  resources:", ["a:b", "network:channel-route-onprem-192-168-0-0-16"], 50, " " * 4) == [
+        "  resources: a:b,",
+        "    network:channel-route-onprem-192-168-0-0-16",
+    ]
+
+
+@given(
+    words=st.lists(st.text(alphabet="ab.-/:= ", min_size=1, max_size=70), min_size=1, max_size=12),
+    width=st.integers(min_value=1, max_value=120),
+    indent=st.integers(min_value=0, max_value=14),
+    lead=st.integers(min_value=0, max_value=10),
+)
+def test_any_text_fits_and_keeps_every_character(words, width, indent, lead):
+    text = " " * lead + " ".join(words)
+    for lines in (_text(text, width, " " * indent), _items(" " * lead + "head:", words, width, " " * indent)):
+        assert all(len(line) <= width for line in lines)
+    assert no_space("".join(_text(text, width, " " * indent))) == no_space(text)
+
+
+def test_check_problem_lines_fit(plan):
+    broken = copy.copy(plan)
+    long_problem = ("on-premises 192.168.0.0/16 cannot reach iot:gatekeeper-iot-data-0 (10.20.0.10): "
+                    "route53.ZoneAssociation channel-zone-c1d2e3f4a5b6c7-credentials-iot-us-west-2.zoneId "
+                    "names arn:aws:ram:us-west-2:111111111111:resource-share/425708c745822343334034ca1e679458")
+    broken.checks = [CheckResult(name="devices-path", passed=False, detail="on-premises reaches nothing",
+                                 problems=(long_problem, "short")), *plan.checks[1:]]
+    for width in (100, 80, 60):
+        text = to_text(broken, width=width)
+        assert_fits(text, width)
+        problem = text.split("  FAIL devices-path: on-premises reaches nothing\n", 1)[1].split("\n  PASS ", 1)[0]
+        assert problem.startswith("       - on-premises 192.168.0.0/16 cannot reach")
+        assert no_space(long_problem) in no_space(problem)
+    assert len(long_problem) > 100  # the counterpart: unbroken, it would not fit
+
+
+# --------------------------------------------------------------------------- #
+# The verdict stays one line, the last
+# --------------------------------------------------------------------------- #
+
+
+def _pending(plan, steps: dict[str, str]):
+    """The plan with these checks pending until these steps."""
+    pending = copy.copy(plan)
+    pending.checks = [CheckResult(name=c.name, passed=False, detail="waits", pending=f"{steps[c.name]} (again)")
+                      if c.name in steps else c for c in plan.checks]
+    return pending
+
+
+def test_a_verdict_wider_than_the_text_names_fewer_checks(plan):
+    pending = _pending(plan, {"devices-path": "step 3", "devices-dns": "step 3", "consumer-path:consumer": "step 5"})
+    full = verdict(pending)
+    assert full == ("PASS: 5 of 8 checks passed, 3 pending until step 3 and step 5 of the release "
+                    "(devices-path, devices-dns, consumer-path:consumer)")
+    assert len(full) > 100  # the counterpart: in full, it would not fit
+    assert to_json(pending)["verdict"] == full
+    lines = to_text(pending).splitlines()
+    assert lines[-1] == "PASS: 5 of 8 checks passed, 3 pending until step 3 and step 5 of the release (devices-path, +2 more)"
+    assert sum(line.startswith(("PASS:", "FAIL:")) for line in lines) == 1
+    assert to_text(pending, width=80).splitlines()[-1] == (
+        "PASS: 5 of 8 checks passed, 3 pending until step 3 and step 5 of the release")
+    assert to_text(pending, width=200).splitlines()[-1] == full
+
+
+# --------------------------------------------------------------------------- #
+# --verbose
+# --------------------------------------------------------------------------- #
+
+
+def test_verbose_lists_the_resources_and_unused_exports_and_the_default_counts_them(cli, plan):
+    _, default = cli()
+    code, verbose = cli("--verbose")
+    assert code == EXIT_OK
+    assert_fits(verbose, 100)
+    for stack in plan.stacks.values():
+        counts = Counter(short_type(r.type) for r in counted(stack.rendered.resources))
+        total, (first, n) = sum(counts.values()), min(counts.items())
+        assert f"  {total} resources: {len(counts)} types {HINT}" in default.splitlines()
+        assert re.search(rf"^  {total} resources: {re.escape(first)} x{n}, ", verbose, re.M)
+        for type_, count in counts.items():
+            assert f"{type_} x{count}" in verbose
+    assert not re.search(r"^  \d+ resources: \S+ x\d", default, re.M)
+    assert re.search(r"^    also exported, carried by no resource input: alarmTopicArn, authorizerName,", verbose, re.M)
+    assert re.search(rf"^    also exported, carried by no resource input: 20 exports {re.escape(HINT)}$", default, re.M)
+    assert "carried by no resource input: alarmTopicArn" not in default
+    # The rest is the same, line for line: important resources, wiring, checks, the verdict last.
+    kept = [line for line in default.splitlines() if HINT not in line]
+    assert _subsequence(kept, verbose.splitlines())
+    assert default.splitlines()[-1] == verbose.splitlines()[-1] == "PASS: all 8 checks passed"
+    assert len(default.splitlines()) < len(verbose.splitlines())
+
+
+def _subsequence(short: list[str], long: list[str]) -> bool:
+    rest = iter(long)
+    return all(any(line == other for other in rest) for line in short)
+
+
+def test_a_long_adds_list_waits_for_verbose_and_a_short_one_stays(plan):
+    many = copy.copy(plan)
+    third = plan.steps[2]
+    added = tuple(f"ec2.Type{n}Of{'Something' * 3} name-{n}" for n in range(12))
+    many.steps = [*plan.steps[:2], dataclasses.replace(third, added=added), *plan.steps[3:]]
+    default, verbose = to_text(many), to_text(many, verbose=True)
+    assert f"       adds 12 resources: 12 types {HINT}" in default.splitlines()
+    assert "ec2.Type11OfSomethingSomethingSomething" not in default
+    assert re.search(r"^       adds ec2.Type0Of\w+, ", verbose, re.M) and "ec2.Type11OfSomethingSomethingSomething" in verbose
+    # The example's own adds lists are short: shown without --verbose.
+    assert "       adds ec2.Route x2, ec2.VpcEndpointConnectionAccepter" in to_text(plan).splitlines()
+
+
+# --------------------------------------------------------------------------- #
+# The docs
+# --------------------------------------------------------------------------- #
+
+
+def test_the_default_output_the_docs_show_is_what_the_plan_prints(plan):
+    shown = re.search(r"What the network account looks like[^\n]*\n\n```\n(.*?)```", PLAN_DOC, re.S).group(1)
+    assert shown in to_text(plan)
+    assert_fits(shown, 100)
