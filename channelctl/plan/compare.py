@@ -482,8 +482,14 @@ def _judge_surface(stack: str, changes: list[Change], old: Mapping[str, Resource
 _SYMBOL = {ADDED: "+", UPDATED: "~", REPLACED: "+-", DELETED: "-"}
 
 
+# The shape of to_json's output, described in docs/plan-compare.schema.json: raised when a key
+# changes meaning or goes away (added keys keep it).
+SCHEMA_VERSION = 1
+
+
 def to_json(comparison: Comparison, *, allow_disruptive: bool = False) -> dict[str, Any]:
     return {
+        "schemaVersion": SCHEMA_VERSION,
         "old": comparison.old_file,
         "verdict": comparison.verdict,
         "checksPassed": comparison.checks_passed,

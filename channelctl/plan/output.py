@@ -16,8 +16,14 @@ from channelctl.plan.describe import device_access, important, resource_json, ve
 # Logs of one step shown in the text output; the JSON output has them all.
 MAX_NOTES_PER_STEP = 4
 
+# The shape of to_json's output, described in docs/plan.schema.json: raised when a key changes
+# meaning or goes away (added keys keep it).
+SCHEMA_VERSION = 1
+
+
 def to_json(plan: Plan, diagram: Path | None = None) -> dict[str, Any]:
     return {
+        "schemaVersion": SCHEMA_VERSION,
         "project": plan.project,
         "passed": plan.passed,
         "verdict": verdict(plan),

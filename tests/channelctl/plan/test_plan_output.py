@@ -1,16 +1,18 @@
-"""`channelctl plan` reads well in a terminal: its text fits $COLUMNS (else 100) and the long lists
-wait for --verbose."""
+"""`channelctl plan` reads well in a terminal: its text fits $COLUMNS (else 100), the long lists wait
+for --verbose, and its JSON (and --compare's) follows the schema under docs/."""
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import re
 from collections import Counter
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from channelctl.cli import main
 from channelctl.plan import command
@@ -30,6 +32,8 @@ from tests.channelctl.plan.test_plan_support import ROOT, example_plan
 from tests.docs import read_doc
 
 HINT = VERBOSE_HINT.replace("\u00a0", " ")
+PLAN_SCHEMA = json.loads((ROOT / "docs" / "plan.schema.json").read_text())
+COMPARE_SCHEMA = json.loads((ROOT / "docs" / "plan-compare.schema.json").read_text())
 PLAN_DOC = read_doc("docs/release-and-review.md")
 
 
@@ -242,8 +246,122 @@ def test_a_long_adds_list_waits_for_verbose_and_a_short_one_stays(plan):
 
 
 # --------------------------------------------------------------------------- #
+# JSON and its schema
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize("schema", [PLAN_SCHEMA, COMPARE_SCHEMA], ids=["plan", "compare"])
+def test_the_schemas_are_draft_2020_12_and_describe_every_property(schema):
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+    undescribed = []
+
+    def walk(node: dict, where: str) -> None:
+        for name, sub in (node.get("properties") or {}).items():
+            if "description" not in sub:
+                undescribed.append(f"{where}.{name}")
+            walk(sub, f"{where}.{name}")
+        for name, sub in (node.get("$defs") or {}).items():
+            walk(sub, f"{where}.$defs.{name}")
+        for keyword in ("items", "additionalProperties"):
+            if isinstance(node.get(keyword), dict):
+                walk(node[keyword], f"{where}.{keyword}")
+
+    walk(schema, "$")
+    assert not undescribed
+
+
+def _errors(schema, data) -> list[str]:
+    return [error.message for error in Draft202012Validator(schema).iter_errors(data)]
+
+
+def test_the_json_follows_the_schema_schema_version_first(cli, plan):
+    code, out = cli("--format", "json")
+    data = json.loads(out)
+    assert code == EXIT_OK
+    assert list(data)[:3] == ["schemaVersion", "project", "passed"] and data["schemaVersion"] == 1
+    assert _errors(PLAN_SCHEMA, data) == []
+    assert list(PLAN_SCHEMA["properties"]) == list(data)  # the schema names the keys in the order they come
+    # A failing plan, with a diagram, follows it too.
+    broken = copy.copy(plan)
+    broken.checks = [CheckResult(name="devices-dns", passed=False, detail="broken", problems=("x",)), *plan.checks[1:]]
+    assert _errors(PLAN_SCHEMA, json.loads(json.dumps(to_json(broken, ROOT / "channel.mmd"), default=str))) == []
+
+
+@pytest.mark.parametrize(
+    "breaks, message",
+    [
+        (lambda d: d.pop("schemaVersion"), "'schemaVersion' is a required property"),
+        (lambda d: d.update(schemaVersion=2), "1 was expected"),
+        (lambda d: d["stacks"][0].pop("accountId"), "'accountId' is a required property"),
+        (lambda d: d["stacks"][1]["resources"][0].pop("inputs"), "'inputs' is a required property"),
+        (lambda d: d["checks"][0].update(status="MAYBE"), "'MAYBE' is not one of"),
+        (lambda d: d.update(undocumented=True), "Additional properties are not allowed"),
+    ],
+    ids=["no-schemaVersion", "schemaVersion-2", "stack-without-accountId", "resource-without-inputs",
+         "unknown-check-status", "undocumented-key"],
+)
+def test_json_that_breaks_the_schema_fails_validation(plan, breaks, message):
+    data = json.loads(json.dumps(to_json(plan), default=str))
+    breaks(data)
+    assert any(message in error for error in _errors(PLAN_SCHEMA, data)), _errors(PLAN_SCHEMA, data)
+
+
+def test_the_schema_names_the_roles_the_program_knows():
+    from components.config import ROLES
+
+    assert PLAN_SCHEMA["$defs"]["stack"]["properties"]["role"]["enum"] == list(ROLES)
+    assert PLAN_SCHEMA["$defs"]["step"]["properties"]["role"]["enum"] == list(ROLES)
+
+
+def _old_plan_with_every_kind_of_change(plan) -> dict:
+    """The example plan's JSON as if deployed before four changes: one resource more in the iot
+    stack, one input changed, the consumer VPC's range changed (replacements) and one resource fewer."""
+    old = json.loads(json.dumps(to_json(plan), default=str))
+    stacks = {s["name"]: s for s in old["stacks"]}
+    record = next(r for r in stacks["iot"]["resources"] if r["type"] == "aws:route53/record:Record")
+    stacks["iot"]["resources"].remove(record)
+    next(r for r in stacks["iot"]["resources"] if r["type"] == "aws:lambda/function:Function")["inputs"]["memorySize"] = 1
+    next(r for r in stacks["consumer"]["resources"] if r["type"] == "aws:ec2/vpc:Vpc")["inputs"]["cidrBlock"] = "10.31.0.0/16"
+    gone = copy.deepcopy(next(r for r in stacks["consumer"]["resources"] if r["type"] == "aws:kms/alias:Alias"))
+    gone["name"], gone["urn"] = gone["name"] + "-old", gone["urn"] + "-old"
+    stacks["consumer"]["resources"].append(gone)
+    return old
+
+
+def test_the_compare_json_follows_its_schema(cli, plan, tmp_path):
+    old_file = tmp_path / "deployed.json"
+    old_file.write_text(json.dumps(_old_plan_with_every_kind_of_change(plan)))
+    code, out = cli("--compare", str(old_file), "--format", "json")
+    data = json.loads(out)
+    assert code == 1 and data["verdict"] != "safe"
+    assert list(data)[0] == "schemaVersion" and data["schemaVersion"] == 1
+    assert _errors(COMPARE_SCHEMA, data) == []
+    changes = [c for s in data["stacks"] for kind in ("added", "changed", "replaced", "deleted") for c in s[kind]]
+    assert {key for c in changes for key in c} == set(COMPARE_SCHEMA["$defs"]["change"]["properties"])
+    assert all(any(s[kind] for s in data["stacks"]) for kind in ("added", "changed", "replaced", "deleted"))
+    for breaks, message in ((lambda d: d.pop("schemaVersion"), "'schemaVersion' is a required property"),
+                            (lambda d: d["stacks"][0].pop("deleted"), "'deleted' is a required property"),
+                            (lambda d: d.update(verdict="fine"), "'fine' is not one of")):
+        broken = copy.deepcopy(data)
+        breaks(broken)
+        assert any(message in error for error in _errors(COMPARE_SCHEMA, broken))
+
+
+# --------------------------------------------------------------------------- #
 # The docs
 # --------------------------------------------------------------------------- #
+
+
+def test_the_docs_name_every_top_level_key_and_link_the_schemas():
+    section = PLAN_DOC.split("### JSON output", 1)[1].split("\n### ", 1)[0]
+    for key in PLAN_SCHEMA["properties"]:
+        assert f"`{key}`" in section, key
+    assert "(../docs/plan.schema.json)" in section or "(plan.schema.json)" in section
+    compare_section = PLAN_DOC.split("### `channelctl plan --compare`", 1)[1].split("\n### ", 1)[0]
+    for key in COMPARE_SCHEMA["properties"]:
+        assert f"`{key}`" in compare_section, key
+    assert "(plan-compare.schema.json)" in compare_section
 
 
 def test_the_default_output_the_docs_show_is_what_the_plan_prints(plan):
