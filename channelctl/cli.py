@@ -3,7 +3,8 @@
 Each module in COMMANDS provides ``register(subparsers)``, which adds its
 sub-command and sets ``func`` on it; ``func(args)`` returns the exit code. The
 commands are grouped by what they serve: ``devices/`` the device credentials,
-``release/`` the release, ``plan/`` the plan and its checks.
+``release/`` the release, ``accounts/`` what the accounts already are (discover),
+``plan/`` the plan and its checks.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ EXIT_BROKEN_PIPE = 141
 COMMANDS = (
     "channelctl.devices.command",
     "channelctl.release.up",
+    "channelctl.accounts.discover",
     "channelctl.plan.command",
 )
 
