@@ -214,8 +214,7 @@ def test_a_consumer_range_unlike_its_entry_without_stack_fails_coherence(tmp_pat
     checks = {c["name"]: c for c in data["checks"]}
     assert checks["coherence"]["problems"] == [
         "Pulumi.iot.yaml: key 'private-mqtt-channel:consumers[0].vpcCidr': 10.31.0.0/16 differs from "
-        "Pulumi.consumer.yaml's vpcCidr 10.30.0.0/16 — the iot stack checks the consumer's range against the "
-        "channel's with the wrong value"
+        "Pulumi.consumer.yaml's vpcCidr 10.30.0.0/16 — set the consumer VPC's range in the entry"
     ]
 
 
