@@ -22,6 +22,7 @@ COMMANDS = (
     "channelctl.devices.command",
     "channelctl.release.up",
     "channelctl.accounts.discover",
+    "channelctl.accounts.verify",
     "channelctl.plan.command",
 )
 
