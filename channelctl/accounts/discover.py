@@ -98,8 +98,12 @@ class DiscoverInputError(Exception):
 
 
 def discover(stack_file: StackFile, session_factory: SessionFactory = default_session_factory, *,
-             endpoint_service: str | None = None, now: datetime | None = None) -> Facts:
-    """Read the facts of ``stack_file``'s account, read-only, through ``session_factory``'s clients."""
+             endpoint_service: str | None = None, now: datetime | None = None, assume_role: bool = True) -> Facts:
+    """Read the facts of ``stack_file``'s account, read-only, through ``session_factory``'s clients.
+
+    ``assume_role=False`` reads with the caller's own credentials even when the stack names an
+    ``assumeRoleArn`` (a pull request's read-only role, already in the stack's account, may not
+    assume the deployer role); the credentials must still be for the stack's account."""
     config = stack_config(stack_file)
     common = config.common
     if endpoint_service is not None:
@@ -111,7 +115,7 @@ def discover(stack_file: StackFile, session_factory: SessionFactory = default_se
                 f"--endpoint-service {endpoint_service!r} is not an endpoint service name — give the iot stack's "
                 "endpointServiceName export, like com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0")
     clients = _Clients(session_factory, common.region)
-    account = clients.connect(common.assume_role_arn, common.account_id)
+    account = clients.connect(common.assume_role_arn if assume_role else None, common.account_id)
     read = clients.read
     facts: dict[str, Fact] = {
         FACT_ZONES: read("ec2:DescribeAvailabilityZones", lambda: reads.zones(clients("ec2"))),
@@ -331,6 +335,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="consumer stacks: the iot stack's endpointServiceName (it exists once the iot stack "
                              "is deployed); without it the consumer's serviceZones fact is unknown")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="what to print (default: text)")
+    parser.add_argument("--no-assume-role", action="store_true",
+                        help="read with the caller's own credentials, not the stack's assumeRoleArn (a read-only role "
+                             "already in the stack's account, as in a pull request's workflow); they must be for "
+                             "the stack's account")
     parser.add_argument("--policy", action="store_true",
                         help="print the read-only IAM policy discover needs in STACK's account, and exit")
     parser.set_defaults(func=run)
@@ -347,7 +355,8 @@ def run(args: argparse.Namespace, *, session_factory: SessionFactory = default_s
             json.dump(policy_for(stack_config(stack_file)), sys.stdout, indent=2)
             sys.stdout.write("\n")
             return EXIT_OK
-        facts = discover(stack_file, session_factory, endpoint_service=args.endpoint_service)
+        facts = discover(stack_file, session_factory, endpoint_service=args.endpoint_service,
+                         assume_role=not args.no_assume_role)
         path = args.output if args.output is not None else default_path(args.cwd, args.stack)
         try:
             write_facts(facts, path)

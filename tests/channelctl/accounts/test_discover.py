@@ -351,3 +351,16 @@ def test_the_command_is_registered_before_plan():
 
     assert COMMANDS.index("channelctl.accounts.discover") < COMMANDS.index("channelctl.plan.command")
     assert isinstance(build_parser(), argparse.ArgumentParser)
+
+
+def test_no_assume_role_reads_with_the_callers_own_credentials(project, moto_url, capsys):
+    # The iot stack names an assumeRoleArn; with --no-assume-role it is not assumed, and the caller's
+    # own account (moto's default, not the stack's) is refused as any other account would be.
+    aws = Aws(moto_url)
+    assert run(aws, "iot", "--cwd", str(project), "--no-assume-role", "--output", "unused.json") == 2
+    assert "the credentials are for account 123456789012, the stack's accountId is 222222222222" in \
+        capsys.readouterr().err
+    assert aws.actions == ["sts:GetCallerIdentity"]
+    assumed = Aws(moto_url)
+    run(assumed, "iot", "--cwd", str(project), "--output", str(project / "assumed.json"))
+    assert assumed.actions[0] == "sts:AssumeRole"
