@@ -8,23 +8,16 @@ module docstring gives the sources and the scoping rules.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-# --------------------------------------------------------------------------- #
-# Limits
-# --------------------------------------------------------------------------- #
-
-# IAM and AWS STS quotas (docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html):
-# "The size of each managed policy cannot exceed 6,144 characters"; IAM does not count
-# white space. Managed policies attached to a role: 10 by default (adjustable).
-MANAGED_POLICY_MAX_CHARS = 6144
-MANAGED_POLICIES_PER_ROLE_DEFAULT = 10
-
-# `service:Action`: the service prefix is lower case letters, digits and hyphens; the action
-# name is CamelCase letters and digits (Service Authorization Reference). No wildcards here:
-# every action is named.
-ACTION_PATTERN = re.compile(r"^[a-z0-9-]+:[A-Z][A-Za-z0-9]+$")
+from channelctl.plan.deployer_scope import (  # noqa: F401 -- offered here as before
+    ACTION_PATTERN,
+    MANAGED_POLICIES_PER_ROLE_DEFAULT,
+    MANAGED_POLICY_MAX_CHARS,
+    PEER_RESOURCES,
+    _UNSCOPED,
+    _UNSCOPED_PREFIXES,
+)
 
 # Resource types that need no AWS permission: the program's own components and Pulumi's
 # built-ins (providers, stack references) are never sent to AWS.
@@ -90,6 +83,11 @@ RESOURCE_ACTIONS: dict[str, Actions] = {
         # Delete waits for the subnet's ENIs (endpoints, NLB, Lambda) to go.
         delete=("ec2:DeleteSubnet",) + _ENI_CHECK,
         tag=_EC2_TAGS,
+    ),
+    "aws:ec2/subnetCidrReservation:SubnetCidrReservation": Actions(
+        create=("ec2:CreateSubnetCidrReservation",),
+        read=("ec2:GetSubnetCidrReservations",),
+        delete=("ec2:DeleteSubnetCidrReservation",),
     ),
     "aws:ec2/routeTable:RouteTable": Actions(
         create=("ec2:CreateRouteTable", "ec2:CreateRoute"),
@@ -297,7 +295,7 @@ RESOURCE_ACTIONS: dict[str, Actions] = {
         # Listener attributes are read with their own call (findListenerAttributesByARN).
         read=("elasticloadbalancing:DescribeListeners", "elasticloadbalancing:DescribeListenerAttributes",
               "elasticloadbalancing:DescribeTags"),
-        update=("elasticloadbalancing:ModifyListener",),
+        update=("elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyListenerAttributes"),
         delete=("elasticloadbalancing:DeleteListener",),
         tag=_ELB_TAGS,
     ),
@@ -317,13 +315,20 @@ RESOURCE_ACTIONS: dict[str, Actions] = {
     "aws:autoscaling/group:Group": Actions(
         # A group launched from a launch template runs instances with the caller's
         # ec2:RunInstances and iam:PassRole (EC2 Auto Scaling user guide, launch template support).
+        # Create waits for the instances to be healthy in their target groups.
         create=("autoscaling:CreateAutoScalingGroup", "autoscaling:AttachLoadBalancerTargetGroups",
-                "ec2:RunInstances", "ec2:DescribeLaunchTemplateVersions"),
+                "ec2:RunInstances", "ec2:DescribeLaunchTemplateVersions",
+                "elasticloadbalancing:DescribeTargetHealth"),
         read=("autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeScalingActivities",
               "autoscaling:DescribeLoadBalancerTargetGroups", "autoscaling:DescribeTrafficSources"),
+        # A new launch template version starts an instance refresh; one already running is
+        # cancelled and waited for first (provider_calls: internal/service/autoscaling/group.go).
         update=("autoscaling:UpdateAutoScalingGroup", "autoscaling:DetachLoadBalancerTargetGroups",
-                "autoscaling:AttachTrafficSources", "autoscaling:DetachTrafficSources"),
-        delete=("autoscaling:DeleteAutoScalingGroup",),
+                "autoscaling:AttachTrafficSources", "autoscaling:DetachTrafficSources",
+                "autoscaling:StartInstanceRefresh", "autoscaling:DescribeInstanceRefreshes",
+                "autoscaling:CancelInstanceRefresh"),
+        # Delete drains the group: scale-in protection off, capacity to 0.
+        delete=("autoscaling:DeleteAutoScalingGroup", "autoscaling:SetInstanceProtection"),
         tag=("autoscaling:CreateOrUpdateTags", "autoscaling:DeleteTags"),
         service_linked_roles=("autoscaling.amazonaws.com",),
     ),
@@ -396,7 +401,8 @@ RESOURCE_ACTIONS: dict[str, Actions] = {
     "aws:cloudwatch/logGroup:LogGroup": Actions(
         create=("logs:CreateLogGroup", "logs:PutRetentionPolicy"),
         read=("logs:DescribeLogGroups", "logs:ListTagsForResource"),
-        update=("logs:DeleteRetentionPolicy",),
+        # A changed kms_key_id is associated (or removed) in place.
+        update=("logs:DeleteRetentionPolicy", "logs:AssociateKmsKey", "logs:DisassociateKmsKey"),
         delete=("logs:DeleteLogGroup",),
         tag=("logs:TagResource", "logs:UntagResource"),
     ),
@@ -404,8 +410,9 @@ RESOURCE_ACTIONS: dict[str, Actions] = {
         # A table encrypted with a customer managed key: DynamoDB creates a grant on the key
         # with the caller's permissions (DynamoDB developer guide, encryption at rest).
         create=("dynamodb:CreateTable", "dynamodb:UpdateContinuousBackups", "kms:DescribeKey", "kms:CreateGrant"),
+        # Read compares the table's key with DynamoDB's AWS managed key (kms:DescribeKey).
         read=("dynamodb:DescribeTable", "dynamodb:DescribeContinuousBackups", "dynamodb:DescribeTimeToLive",
-              "dynamodb:ListTagsOfResource"),
+              "dynamodb:ListTagsOfResource", "kms:DescribeKey"),
         update=("dynamodb:UpdateTable", "dynamodb:UpdateTimeToLive"),
         delete=("dynamodb:DeleteTable",),
         tag=("dynamodb:TagResource", "dynamodb:UntagResource"),
@@ -416,7 +423,8 @@ RESOURCE_ACTIONS: dict[str, Actions] = {
         update=("kms:PutKeyPolicy", "kms:DisableKeyRotation", "kms:UpdateKeyDescription"),
         delete=("kms:ScheduleKeyDeletion",),
         tag=("kms:TagResource", "kms:UntagResource"),
-    ),    "aws:kms/alias:Alias": Actions(
+    ),
+    "aws:kms/alias:Alias": Actions(
         create=("kms:CreateAlias",),
         read=("kms:ListAliases",),
         update=("kms:UpdateAlias",),
@@ -525,69 +533,4 @@ INVOKE_ACTIONS: dict[str, tuple[str, ...]] = {
     ),
     # Rendered by the provider itself, no AWS call.
     "aws:iam/getPolicyDocument:getPolicyDocument": (),
-}
-
-# Actions that take no resource ARN (Service Authorization Reference: no resource type
-# listed), so only "*" grants them. Every EC2 Describe* is among them.
-_UNSCOPED_PREFIXES = ("ec2:Describe",)
-_UNSCOPED = frozenset({
-    "sts:GetCallerIdentity",
-    "iot:DescribeEndpoint",
-    "kms:CreateKey",
-    "route53:CreateHostedZone",
-    "route53:ListHostedZonesByVPC",
-    "route53:ListVPCAssociationAuthorizations",
-    "ram:GetResourceShareInvitations",
-    "ram:GetResourceShares",
-    "ram:GetResourceShareAssociations",
-    "ram:ListResources",
-    "elasticloadbalancing:DescribeLoadBalancers",
-    "elasticloadbalancing:DescribeLoadBalancerAttributes",
-    "elasticloadbalancing:DescribeListeners",
-    "elasticloadbalancing:DescribeListenerAttributes",
-    "elasticloadbalancing:DescribeTargetGroups",
-    "elasticloadbalancing:DescribeTargetGroupAttributes",
-    "elasticloadbalancing:DescribeTargetHealth",
-    "elasticloadbalancing:DescribeTags",
-    "autoscaling:DescribeAutoScalingGroups",
-    "autoscaling:DescribeScalingActivities",
-    "autoscaling:DescribeLoadBalancerTargetGroups",
-    "autoscaling:DescribeTrafficSources",
-    "directconnect:DescribeDirectConnectGateways",
-    "directconnect:DescribeDirectConnectGatewayAssociations",
-    "directconnect:DescribeVirtualInterfaces",
-    "directconnect:CreateDirectConnectGateway",
-    "servicequotas:GetAWSDefaultServiceQuota",
-    "logs:DescribeLogGroups",
-    "logs:CreateLogDelivery",
-    "logs:GetLogDelivery",
-    "logs:UpdateLogDelivery",
-    "logs:DeleteLogDelivery",
-    "logs:ListLogDeliveries",
-    "logs:PutResourcePolicy",
-    "logs:DescribeResourcePolicies",
-    "kms:ListAliases",
-    "iot:SetV2LoggingOptions",
-    "iot:GetV2LoggingOptions",
-    "iot:UpdateAccountAuditConfiguration",
-    "iot:DescribeAccountAuditConfiguration",
-    "iot:DeleteAccountAuditConfiguration",
-    "cloudwatch:DescribeAlarms",
-    "cloudformation:CreateResource",
-    "cloudformation:GetResource",
-    "cloudformation:UpdateResource",
-    "cloudformation:DeleteResource",
-    "cloudformation:GetResourceRequestStatus",
-})
-
-# Resources in a referenced stack's account that this stack's actions name, by (this
-# stack's role, the referenced stack's role): the iot stack attaches to the network
-# account's Transit Gateway and accepts its RAM invitation; the network stack accepts
-# (and routes to) the iot account's attachment; a consumer connects to the iot account's
-# endpoint service. Nothing else of another account is granted.
-PEER_RESOURCES: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {
-    ("iot", "network"): (("ec2", "transit-gateway/*"), ("ram", "resource-share/*"),
-                         ("ram", "resource-share-invitation/*")),
-    ("network", "iot"): (("ec2", "transit-gateway-attachment/*"),),
-    ("consumer", "iot"): (("ec2", "vpc-endpoint-service/*"),),
 }
