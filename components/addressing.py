@@ -9,6 +9,7 @@ first four addresses and the last one of every subnet.
 from __future__ import annotations
 
 import ipaddress
+from typing import Sequence
 
 from components.config import ConfigError
 
@@ -48,3 +49,60 @@ def host(subnet_cidr: str, slot: int) -> str:
     if not RESERVED_LOW <= slot < net.num_addresses - 1:
         raise ConfigError(f"address slot {slot} does not fit in subnet {subnet_cidr} — use a larger VPC range")
     return str(net.network_address + slot)
+
+
+# Subnet CIDR reservations of type "explicit" hold every fixed address: AWS never
+# assigns an address of an explicit reservation itself ("Explicit — AWS does not use
+# the IP addresses. You manually assign the IP addresses to resources that reside in
+# your subnet", Amazon VPC user guide, "Subnet CIDR reservations"), so an ENI that
+# AWS addresses (the Transit Gateway attachment, Lambda, the SSM endpoints, proxy
+# instances) can never take an address this plan fixes. The same guide: several
+# ranges per subnet are allowed, ranges in one VPC must not overlap, and removing a
+# reservation leaves assigned addresses as they are. The EC2 API
+# (CreateSubnetCidrReservation) takes one CIDR per reservation and names no size
+# limit; the provider (terraform-provider-aws internal/service/ec2/
+# vpc_subnet_cidr_reservation.go) wants a network address and replaces the
+# reservation when cidr_block, description, reservation_type or subnet_id change.
+# A replacement is created before the old one is deleted and would overlap it, so
+# the blocks below are a fixed grid: a block, once reserved, never changes, and a
+# growing fleet only adds the next block. Not confirmed: whether AWS accepts a
+# reservation over the four addresses it keeps at a subnet's start and the one at
+# its end; the grid never includes them.
+RESERVED_GRID = ((4, 30), (8, 29))  # host offset, prefix length: .4-.7 and .8-.15
+RESERVED_GRID_STEP = 16  # then /28 blocks: .16-.31, .32-.47, ...
+
+
+def reservation_blocks(subnet_cidr: str, slots: Sequence[int]) -> list[str]:
+    """The grid blocks of ``subnet_cidr`` that hold one of the fixed ``slots``, in address order.
+
+    The last block of a subnet is cut so that it leaves the subnet's last address out.
+    """
+    net = ipaddress.ip_network(subnet_cidr)
+    last = net.num_addresses - 1
+    wanted = sorted(set(slots))
+    for slot in wanted:
+        if not RESERVED_LOW <= slot < last:
+            raise ConfigError(f"address slot {slot} does not fit in subnet {subnet_cidr} — use a larger VPC range")
+    grid: list[tuple[int, int]] = [(off, 32 - plen) for off, plen in RESERVED_GRID]
+    offset = RESERVED_GRID_STEP
+    while offset < last:
+        grid.append((offset, 4))
+        offset += RESERVED_GRID_STEP
+    blocks: list[str] = []
+    for start, bits in grid:
+        end = start + 2**bits  # exclusive
+        if start >= last or not any(start <= s < end for s in wanted):
+            continue
+        if end <= last:
+            blocks.append(f"{net.network_address + start}/{32 - bits}")
+            continue
+        # Holds the subnet's last address: the aligned blocks of [start, last).
+        for piece in ipaddress.summarize_address_range(net.network_address + start, net.network_address + last - 1):
+            blocks.append(str(piece))
+    return blocks
+
+
+def reserved(blocks: Sequence[str], ip: str) -> bool:
+    """Whether ``ip`` lies in one of ``blocks``."""
+    address = ipaddress.ip_address(ip)
+    return any(address in ipaddress.ip_network(b) for b in blocks)

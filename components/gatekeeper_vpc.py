@@ -149,10 +149,20 @@ class GatekeeperVpc(pulumi.ComponentResource):
             accepter = aws.ram.ResourceShareAccepter(f"{name}-tgw-share", share_arn=net.resource_share_arn, opts=child)
 
         # --- VPC, private subnets only ------------------------------------
+        fixed_slots = [addressing.SLOT_NLB, *(addressing.SLOT_DATA_BASE + j for j in range(data_count))]
+        if credentials_host:
+            fixed_slots.append(addressing.SLOT_CREDENTIALS)
+        if cfg.enable_greengrass_endpoint:
+            fixed_slots += [addressing.SLOT_GREENGRASS, addressing.SLOT_S3]
         network = private_vpc(
-            name, cidr=cfg.gatekeeper_vpc_cidr, zones=self.zones, subnet_ranges=subnet_ranges, label=name, parent=self
+            name, cidr=cfg.gatekeeper_vpc_cidr, zones=self.zones, subnet_ranges=subnet_ranges, label=name, parent=self,
+            reserved_blocks=[addressing.reservation_blocks(cidr, fixed_slots) for cidr in subnet_ranges],
         )
         self.vpc, self.subnets, self.route_table = network.vpc, network.subnets, network.route_table
+        self.reservations = network.reservations
+        # What holds a fixed address waits for its reservation; what AWS addresses itself
+        # waits too, so that it cannot take a fixed address first.
+        after_reservations = pulumi.ResourceOptions(parent=self, depends_on=list(self.reservations))
         self.attachment = aws.ec2transitgateway.VpcAttachment(
             f"{name}-tgw-attachment",
             transit_gateway_id=net.transit_gateway_id,
@@ -160,7 +170,9 @@ class GatekeeperVpc(pulumi.ComponentResource):
             subnet_ids=[s.id for s in self.subnets],
             dns_support="enable",
             tags={"Name": f"{name}-gatekeeper"},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[accepter] if accepter else []),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*self.reservations, *([accepter] if accepter else [])]
+            ),
         )
         # Routes to a Transit Gateway through an attachment that is still
         # pendingAcceptance are reported to fail (the TGW is in another
@@ -230,7 +242,7 @@ class GatekeeperVpc(pulumi.ComponentResource):
                 ],
                 security_group_ids=[sg.id],
                 tags={"Name": f"{name}-{role}"},
-                opts=child,
+                opts=after_reservations,
             )
             return endpoint, ips
 
@@ -351,7 +363,7 @@ class GatekeeperVpc(pulumi.ComponentResource):
             enforce_security_group_inbound_rules_on_private_link_traffic="off",
             enable_cross_zone_load_balancing=True,
             tags={"Name": f"{name}-nlb"},
-            opts=child,
+            opts=after_reservations,
         )
         self.nlb_ips = nlb_ips
         self.endpoint_target_groups = []
@@ -409,7 +421,7 @@ class GatekeeperVpc(pulumi.ComponentResource):
                     endpoints=self.data_endpoints,
                     user_data=proxy_user_data_text,
                 ),
-                opts=child,
+                opts=after_reservations,
             )
         self.authorizer = None
         if cfg.authorizer.enabled:
@@ -429,7 +441,7 @@ class GatekeeperVpc(pulumi.ComponentResource):
                     thing_topic_prefix=cfg.thing_topic_prefix,
                     deployer_role_arn=cfg.common.assume_role_arn,
                 ),
-                opts=child,
+                opts=after_reservations,
             )
         else:
             pulumi.log.info("authorizer.enabled is false: no custom authorizer", resource=self)

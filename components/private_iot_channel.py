@@ -63,8 +63,10 @@ class PrivateIotChannel(pulumi.ComponentResource):
         network = private_vpc(
             name, cidr=cfg.device_vpc_cidr, zones=cfg.availability_zones, subnet_ranges=subnet_ranges,
             label=f"{name}-device", parent=self,
+            reserved_blocks=[addressing.reservation_blocks(cidr, [addressing.SLOT_RESOLVER]) for cidr in subnet_ranges],
         )
         self.vpc, self.subnets, self.route_table = network.vpc, network.subnets, network.route_table
+        self.reservations = network.reservations
 
         # --- DNS for devices: Resolver inbound endpoint, fixed IPs ---------
         # Only inbound rules: security groups are stateful, so answers need no
@@ -97,7 +99,7 @@ class PrivateIotChannel(pulumi.ComponentResource):
                 aws.route53.ResolverEndpointIpAddressArgs(subnet_id=subnet.id, ip=ip)
                 for subnet, ip in zip(self.subnets, self.resolver_inbound_ips)
             ],
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.reservations)),
         )
 
         # --- Transit Gateway, shared with the IoT account ----------------
@@ -141,7 +143,8 @@ class PrivateIotChannel(pulumi.ComponentResource):
             transit_gateway_default_route_table_association=False,
             transit_gateway_default_route_table_propagation=False,
             tags={"Name": f"{name}-device"},
-            opts=child,
+            # AWS addresses the attachment's ENIs itself: after the reservations, never in them.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self.reservations)),
         )
         self._route_vpc_attachment(name, "device", self.device_attachment.id, cfg.device_vpc_cidr)
 

@@ -19,13 +19,21 @@ class PrivateNetwork:
     vpc: aws.ec2.Vpc
     subnets: list[aws.ec2.Subnet]
     route_table: aws.ec2.RouteTable
+    reservations: list[aws.ec2.SubnetCidrReservation]
+    """The explicit reservations that hold the fixed addresses, every subnet's: a resource
+    with a fixed address depends on them, and so does every ENI AWS addresses itself
+    (it must find them in place, components/addressing.py)."""
 
 
 def private_vpc(
-    name: str, *, cidr: str, zones: Sequence[str], subnet_ranges: Sequence[str], label: str, parent: pulumi.Resource
+    name: str, *, cidr: str, zones: Sequence[str], subnet_ranges: Sequence[str], label: str, parent: pulumi.Resource,
+    reserved_blocks: Sequence[Sequence[str]] = (),
 ) -> PrivateNetwork:
     """A VPC with one private subnet per AZ and one route table: no internet
-    gateway, no NAT gateway, no public IP on launch."""
+    gateway, no NAT gateway, no public IP on launch.
+
+    ``reserved_blocks``: per subnet, the CIDR blocks that hold the addresses this stack
+    assigns itself (``addressing.reservation_blocks``); each becomes an explicit reservation."""
     child = pulumi.ResourceOptions(parent=parent)
     vpc = aws.ec2.Vpc(
         f"{name}-vpc",
@@ -47,10 +55,22 @@ def private_vpc(
         )
         for az, subnet_cidr in zip(zones, subnet_ranges)
     ]
+    reservations = [
+        aws.ec2.SubnetCidrReservation(
+            f"{name}-reserved-{az}-{block.replace('/', '-')}",
+            subnet_id=subnet.id,
+            cidr_block=block,
+            reservation_type="explicit",
+            description=f"{label} fixed addresses",
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=[subnet]),
+        )
+        for az, subnet, blocks in zip(zones, subnets, reserved_blocks)
+        for block in blocks
+    ]
     route_table = aws.ec2.RouteTable(f"{name}-rt", vpc_id=vpc.id, tags={"Name": f"{label}-private"}, opts=child)
     for az, subnet in zip(zones, subnets):
         aws.ec2.RouteTableAssociation(f"{name}-rt-{az}", route_table_id=route_table.id, subnet_id=subnet.id, opts=child)
-    return PrivateNetwork(vpc=vpc, subnets=subnets, route_table=route_table)
+    return PrivateNetwork(vpc=vpc, subnets=subnets, route_table=route_table, reservations=reservations)
 
 
 def ssm_endpoints(

@@ -30,6 +30,8 @@ def _table(type_: str, source: str, *properties: str) -> None:
 _table("aws:ec2/vpc:Vpc", "ec2/vpc_.go", "cidrBlock", "ipv4IpamPoolId", "ipv4NetmaskLength")
 _table("aws:ec2/subnet:Subnet", "ec2/vpc_subnet.go",
        "vpcId", "cidrBlock", "availabilityZone", "availabilityZoneId", "outpostArn", "ipv6Native")
+_table("aws:ec2/subnetCidrReservation:SubnetCidrReservation", "ec2/vpc_subnet_cidr_reservation.go",
+       "cidrBlock", "description", "reservationType", "subnetId")
 _table("aws:ec2/routeTable:RouteTable", "ec2/vpc_route_table.go", "vpcId")
 _table("aws:ec2/routeTableAssociation:RouteTableAssociation", "ec2/vpc_route_table_association.go",
        "subnetId", "gatewayId")
@@ -257,6 +259,9 @@ _IDENTITY: dict[str, Callable[[Mapping[str, Any]], list[tuple]]] = {
     "aws:sns/topic:Topic": _named("name"),
     "aws:route53/resolverQueryLogConfigAssociation:ResolverQueryLogConfigAssociation": lambda i: [
         ("query-log-association", i.get("resourceId"))],
+    # Reservations of one VPC must not overlap (Amazon VPC user guide, "Subnet CIDR reservations").
+    "aws:ec2/subnetCidrReservation:SubnetCidrReservation": lambda i: [
+        ("reservation", i.get("subnetId"), i.get("cidrBlock"))],
     "aws:ec2/vpcEndpoint:VpcEndpoint": _ips("subnetConfigurations", "ipv4"),
     "aws:route53/resolverEndpoint:ResolverEndpoint": _ips("ipAddresses", "ip"),
     "aws:ec2/instance:Instance": lambda i: [("ip", i["privateIp"])] if i.get("privateIp") else [],

@@ -31,3 +31,35 @@ def test_too_many_zones_or_too_small_a_range_is_refused():
         addressing.subnet_cidrs("vpcCidr", "10.0.0.0/16", 9)
     with pytest.raises(ConfigError, match=r"vpcCidr 10\.0\.0\.0/26 is too small"):
         addressing.subnet_cidrs("vpcCidr", "10.0.0.0/26", 2)
+
+
+@pytest.mark.parametrize(
+    "subnet, slots, blocks",
+    [
+        # The gatekeeper's slots: NLB .5, credentials .6, Greengrass .7, S3 .8, iot.data from .10.
+        ("10.20.0.0/19", [5, 6, 7, 8, 10, 11], ["10.20.0.4/30", "10.20.0.8/29"]),
+        # The device VPC's Resolver address.
+        ("10.10.32.0/19", [10], ["10.10.32.8/29"]),
+        # More iot.data endpoints add /28 blocks of the grid; the blocks already there stay.
+        ("10.20.0.0/19", [5, *range(10, 20)], ["10.20.0.4/30", "10.20.0.8/29", "10.20.0.16/28"]),
+        # A subnet's last address (AWS keeps it) stays out: the last grid block is cut.
+        ("10.20.0.0/27", [5, *range(10, 31)],
+         ["10.20.0.4/30", "10.20.0.8/29", "10.20.0.16/29", "10.20.0.24/30", "10.20.0.28/31", "10.20.0.30/32"]),
+    ],
+)
+def test_reservation_blocks(subnet, slots, blocks):
+    assert addressing.reservation_blocks(subnet, slots) == blocks
+    assert all(addressing.reserved(blocks, addressing.host(subnet, s)) for s in slots)
+
+
+def test_reservation_blocks_grow_without_changing_a_block():
+    small = addressing.reservation_blocks("10.20.0.0/19", [5, 10])
+    large = addressing.reservation_blocks("10.20.0.0/19", [5, *range(10, 60)])
+    assert large[: len(small)] == small
+
+
+def test_reservation_blocks_refuse_an_address_aws_keeps():
+    with pytest.raises(ConfigError, match=r"address slot 3 does not fit in subnet 10.20.0.0/27"):
+        addressing.reservation_blocks("10.20.0.0/27", [3])
+    with pytest.raises(ConfigError, match=r"address slot 31 does not fit"):
+        addressing.reservation_blocks("10.20.0.0/27", [31])
