@@ -240,13 +240,13 @@ class CustomAuthorizer(pulumi.ComponentResource):
         )
 
         # ENIs in the VPC and its own log stream; nothing else but the table.
-        aws.iam.RolePolicyAttachment(
+        vpc_access = aws.iam.RolePolicyAttachment(
             f"{name}-vpc-access",
             role=role.name,
             policy_arn="arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole",
             opts=child,
         )
-        aws.iam.RolePolicy(
+        read_credentials = aws.iam.RolePolicy(
             f"{name}-read-credentials",
             role=role.id,
             policy=pulumi.Output.all(table.arn, key.arn).apply(
@@ -315,7 +315,9 @@ class CustomAuthorizer(pulumi.ComponentResource):
             vpc_config=aws.lambda_.FunctionVpcConfigArgs(subnet_ids=list(args.subnet_ids), security_group_ids=[sg.id]),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=environment),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+            # The role's permissions (ENIs in the VPC, the table) exist before the function:
+            # role=role.arn alone orders it after the role, not after its policies.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, vpc_access, read_credentials]),
         )
         authorizer = aws.iot.Authorizer(
             f"{name}-authorizer",

@@ -396,11 +396,10 @@ class FleetMonitoring(pulumi.ComponentResource):
     def _device_defender(self, name: str, args: FleetMonitoringArgs, native: aws_native.Provider | None) -> None:
         cfg, account, region = args.monitoring, args.account_id, args.region
         child = pulumi.ResourceOptions(parent=self)
-        native_opts = pulumi.ResourceOptions(parent=self, provider=native)
         audit_role = aws.iam.Role(
             f"{name}-audit-role", assume_role_policy=service_trust("iot.amazonaws.com", account), opts=child
         )
-        aws.iam.RolePolicyAttachment(
+        audit_permissions = aws.iam.RolePolicyAttachment(
             f"{name}-audit-role-policy",
             role=audit_role.name,
             policy_arn="arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit",
@@ -409,7 +408,7 @@ class FleetMonitoring(pulumi.ComponentResource):
         publish_role = aws.iam.Role(
             f"{name}-defender-publish-role", assume_role_policy=service_trust("iot.amazonaws.com", account), opts=child
         )
-        aws.iam.RolePolicy(
+        publish_permissions = aws.iam.RolePolicy(
             f"{name}-defender-publish",
             role=publish_role.id,
             policy=pulumi.Output.all(self.topic.arn, args.key.arn).apply(lambda v: json.dumps({
@@ -433,7 +432,10 @@ class FleetMonitoring(pulumi.ComponentResource):
                     enabled=True, role_arn=publish_role.arn, target_arn=self.topic.arn
                 )
             ),
-            opts=native_opts,
+            # The roles' permissions before IoT Core is told to use them.
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=native, depends_on=[audit_permissions, publish_permissions]
+            ),
         )
         schedule: dict = {}
         if cfg.audit_frequency in ("WEEKLY", "BIWEEKLY"):
@@ -486,7 +488,7 @@ class FleetMonitoring(pulumi.ComponentResource):
             # Registered things (certificate devices) and unregistered ones (the authorizer's devices).
             target_arns=[f"arn:aws:iot:{region}:{account}:all/things",
                          f"arn:aws:iot:{region}:{account}:all/unregistered-things"],
-            opts=native_opts,
+            opts=pulumi.ResourceOptions(parent=self, provider=native, depends_on=[publish_permissions]),
         )
 
 

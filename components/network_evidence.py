@@ -147,25 +147,13 @@ class NetworkEvidence(pulumi.ComponentResource):
                 assume_role_policy=flow_logs_trust_policy(args.account_id, args.region),
                 opts=child,
             )
-            for label, vpc_id in args.vpcs.items():
-                group = encrypted_log_group(
+            for label in args.vpcs:
+                self.flow_log_groups[label] = encrypted_log_group(
                     f"{name}-flow-{label}", log_group_name=None, key=self.key,
                     retention_days=cfg.log_retention_days, parent=self,
                 )
-                self.flow_log_groups[label] = group
-                aws.ec2.FlowLog(
-                    f"{name}-flow-{label}",
-                    vpc_id=vpc_id,
-                    traffic_type="ALL",
-                    log_destination_type="cloud-watch-logs",
-                    log_destination=group.arn,
-                    iam_role_arn=role.arn,
-                    max_aggregation_interval=FLOW_LOG_AGGREGATION_SECONDS,
-                    tags={"Name": f"{name}-{label}"},
-                    opts=child,
-                )
             # Only these log groups, only what delivery needs.
-            aws.iam.RolePolicy(
+            write = aws.iam.RolePolicy(
                 f"{name}-flow-logs-write",
                 role=role.id,
                 policy=pulumi.Output.all(*[g.arn for g in self.flow_log_groups.values()]).apply(
@@ -189,6 +177,21 @@ class NetworkEvidence(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
+            for label, vpc_id in args.vpcs.items():
+                aws.ec2.FlowLog(
+                    f"{name}-flow-{label}",
+                    vpc_id=vpc_id,
+                    traffic_type="ALL",
+                    log_destination_type="cloud-watch-logs",
+                    log_destination=self.flow_log_groups[label].arn,
+                    iam_role_arn=role.arn,
+                    max_aggregation_interval=FLOW_LOG_AGGREGATION_SECONDS,
+                    tags={"Name": f"{name}-{label}"},
+                    # The role's arn is known as soon as the role exists, its permissions
+                    # only once the inline policy does: a flow log created in between
+                    # cannot deliver (its status says so), so it waits for the policy.
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[write]),
+                )
         elif not cfg.flow_logs:
             pulumi.log.warn("monitoring.flowLogs is false: the stack's VPCs have no flow log", resource=self)
 

@@ -129,10 +129,14 @@ def ssm_instance_profile(prefix: str, *, parent: pulumi.Resource) -> aws.iam.Ins
         ),
         opts=child,
     )
-    aws.iam.RolePolicyAttachment(
+    ssm_core = aws.iam.RolePolicyAttachment(
         f"{prefix}-ssm",
         role=role.name,
         policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
         opts=child,
     )
-    return aws.iam.InstanceProfile(f"{prefix}-profile", role=role.name, opts=child)
+    # Instances launched with the profile use the role at once (the SSM agent registers
+    # at boot): the profile waits for the role's policy, not only for the role.
+    return aws.iam.InstanceProfile(
+        f"{prefix}-profile", role=role.name, opts=pulumi.ResourceOptions(parent=parent, depends_on=[ssm_core])
+    )
