@@ -89,13 +89,26 @@ KEY_ADMIN_ACTIONS = (
     "kms:UntagResource",
     "kms:UpdateKeyDescription",
 )
-# Using a customer managed key through DynamoDB (KMS developer guide, "How Amazon
-# DynamoDB uses AWS KMS", key policy for a customer managed key).
+# Using a customer managed key through DynamoDB: AWS KMS developer guide, "How Amazon
+# DynamoDB uses AWS KMS" (docs.aws.amazon.com/kms/latest/developerguide/services-dynamodb.html),
+# "Key policy for a customer managed key", and DynamoDB developer guide, "DynamoDB encryption
+# at rest": the principals that create, update and use the table need kms:Encrypt, kms:Decrypt,
+# kms:ReEncrypt*, kms:GenerateDataKey*, kms:DescribeKey and kms:CreateGrant, each only when
+# DynamoDB calls on their behalf (kms:ViaService dynamodb.<region>.amazonaws.com) for this
+# account (kms:CallerAccount). DynamoDB creates grants when a table is created or restored.
 KEY_USE_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
 
 
-def credentials_key_policy(*, account_id: str, region: str, admin_arns: Sequence[str], user_arns: Sequence[str]) -> dict:
-    """The credentials table key: administered by admin_arns, used only by user_arns and only through DynamoDB."""
+def credentials_key_policy(
+    *,
+    account_id: str,
+    region: str,
+    admin_arns: Sequence[str],
+    user_arns: Sequence[str],
+    deployer_arns: Sequence[str] = (),
+) -> dict:
+    """The credentials table key: administered by admin_arns, used only by user_arns and the
+    deployer (which creates and updates the encrypted table), and only through DynamoDB."""
     through_dynamodb = {
         "StringEquals": {"kms:ViaService": f"dynamodb.{region}.amazonaws.com", "kms:CallerAccount": account_id}
     }
@@ -113,11 +126,21 @@ def credentials_key_policy(*, account_id: str, region: str, admin_arns: Sequence
                 # Creating or restoring the table: DynamoDB creates its grants on the deployer's behalf.
                 "Sid": "DynamoDBGrantsForTheTable",
                 "Effect": "Allow",
-                "Principal": {"AWS": sorted(admin_arns)},
+                "Principal": {"AWS": sorted({*admin_arns, *deployer_arns})},
                 "Action": "kms:CreateGrant",
                 "Resource": "*",
                 "Condition": {**through_dynamodb, "Bool": {"kms:GrantIsForAWSResource": "true"}},
             },
+            *([{
+                # CreateTable and UpdateTable with the key: DynamoDB encrypts and describes
+                # with the deploying role's permissions (the guide above), through DynamoDB only.
+                "Sid": "DeployerThroughDynamoDBOnly",
+                "Effect": "Allow",
+                "Principal": {"AWS": sorted(deployer_arns)},
+                "Action": list(KEY_USE_ACTIONS),
+                "Resource": "*",
+                "Condition": through_dynamodb,
+            }] if deployer_arns else []),
             {
                 "Sid": "UseThroughDynamoDBOnly",
                 "Effect": "Allow",
@@ -177,6 +200,11 @@ class CustomAuthorizer(pulumi.ComponentResource):
                         region=args.region,
                         admin_arns=admins,
                         user_arns=[role_arn, *cfg.operator_role_arns],
+                        # The role the provider assumes (assumeRoleArn). Without one the provider
+                        # runs with whatever credentials run `pulumi up`: the stack's config names
+                        # no ARN for them, so none can be written here (the key's administrators
+                        # must add that principal, or the stack set assumeRoleArn).
+                        deployer_arns=[args.deployer_role_arn] if args.deployer_role_arn else [],
                     ),
                     sort_keys=True,
                 )

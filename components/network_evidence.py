@@ -41,13 +41,22 @@ class NetworkEvidenceArgs:
     resolver_vpc_id: pulumi.Input[str] | None = None
     # Service principals besides CloudWatch Logs that may use the key (the alarm topic's publishers).
     key_users: tuple[str, ...] = ()
+    # The role deploying the stack (assumeRoleArn), or None when the provider runs with the
+    # caller's own credentials (no ARN to name).
+    deployer_role_arn: str | None = None
 
 
-def logs_key_policy(account_id: str, region: str, partition: str = "aws", key_users: tuple[str, ...] = ()) -> str:
+def logs_key_policy(account_id: str, region: str, partition: str = "aws", key_users: tuple[str, ...] = (),
+                    deployer_arn: str | None = None) -> str:
     """Key policy: the account administers the key; CloudWatch Logs uses it only for this account's log groups.
 
-    CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS": the
-    ``logs.<region>.amazonaws.com`` principal, with the log group's ARN in the encryption context.
+    CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS"
+    (docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html), step 2: the
+    ``logs.<region>.amazonaws.com`` service principal uses the key itself (kms:Encrypt*,
+    kms:Decrypt*, kms:ReEncrypt*, kms:GenerateDataKey*, kms:Describe*), limited by the
+    ``kms:EncryptionContext:aws:logs:arn`` condition to this account's log groups. Creating an
+    encrypted log group takes no key permission of the caller's: CloudWatch Logs, not the
+    deployer, calls KMS, so the deployer gets no via-logs statement.
     """
     statements = [
         {
@@ -71,8 +80,10 @@ def logs_key_policy(account_id: str, region: str, partition: str = "aws", key_us
         },
     ]
     if key_users:
-        # An encrypted SNS topic: CloudWatch alarms (and the IoT roles) publish to it
-        # (SNS developer guide, "Enable compatibility between event sources and encrypted topics").
+        # An encrypted SNS topic: CloudWatch alarms (and the IoT roles) publish to it. SNS developer
+        # guide, "Enable compatibility between event sources from AWS services and encrypted topics"
+        # (docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services):
+        # the service principal (cloudwatch.amazonaws.com) gets kms:Decrypt and kms:GenerateDataKey*.
         statements.append(
             {
                 "Sid": "AlarmPublishersUseTheKeyForThisAccount",
@@ -83,6 +94,23 @@ def logs_key_policy(account_id: str, region: str, partition: str = "aws", key_us
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             }
         )
+        if deployer_arn:
+            # The deployer publishes to the encrypted topic only through SNS (a test message
+            # after a release): SNS developer guide, "Configuring AWS KMS permissions"
+            # (sns-key-management.html), a publisher to a topic with SSE needs
+            # kms:GenerateDataKey* and kms:Decrypt; kms:ViaService keeps them to SNS's calls.
+            statements.append(
+                {
+                    "Sid": "DeployerThroughSnsOnly",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": deployer_arn},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"kms:ViaService": f"sns.{region}.amazonaws.com", "kms:CallerAccount": account_id}
+                    },
+                }
+            )
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
@@ -135,7 +163,8 @@ class NetworkEvidence(pulumi.ComponentResource):
             description=f"{name}: flow logs, Resolver query logs and alarms of this stack",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=logs_key_policy(args.account_id, args.region, key_users=args.key_users),
+            policy=logs_key_policy(args.account_id, args.region, key_users=args.key_users,
+                                   deployer_arn=args.deployer_role_arn),
             opts=child,
         )
         aws.kms.Alias(f"{name}-key-alias", name=f"alias/{name}-logs", target_key_id=self.key.key_id, opts=child)

@@ -220,6 +220,7 @@ def _evidence(
         NetworkEvidenceArgs(
             monitoring=common.monitoring, account_id=common.account_id, region=common.region,
             vpcs=vpcs, resolver_vpc_id=resolver_vpc_id, key_users=key_users,
+            deployer_role_arn=common.assume_role_arn,
         ),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=top)),
     )

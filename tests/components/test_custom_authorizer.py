@@ -255,11 +255,12 @@ def credentials_key(rendered):
 
 
 def key_policy_problems(rendered):
-    """Who may use the credentials key: the authorizer's role and the operators, only through DynamoDB."""
+    """Who may use the credentials key: the authorizer's role, the operators and the deploying role
+    (it creates and updates the encrypted table), only through DynamoDB."""
     key = credentials_key(rendered)
     role_arn = next(r for r in rendered.resources if r.name == "gatekeeper-authorizer-role").state["arn"]
     operators = set(example_config("iot")["authorizer"]["operatorRoleArns"])
-    users = {role_arn, *operators}
+    users = {role_arn, *operators, example_config("iot")["assumeRoleArn"]}
     problems = []
     if not key.inputs.get("policy"):
         return ["no explicit key policy"]

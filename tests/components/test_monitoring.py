@@ -49,7 +49,9 @@ def key_problems(policy_json: str, account: str, region: str) -> list[str]:
     problems = []
     for st in json.loads(policy_json)["Statement"]:
         principal = st["Principal"]
-        if principal.get("AWS") not in (None, f"arn:aws:iam::{account}:root"):
+        via = st.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")
+        if principal.get("AWS") not in (None, f"arn:aws:iam::{account}:root") and via != f"sns.{region}.amazonaws.com":
+            # Only the account administers the key; another principal (the deployer) uses it through SNS only.
             problems.append(f"administered by {principal['AWS']}")
         if "Service" in principal:
             condition = json.dumps(st.get("Condition", {}))
