@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from channelctl.plan.checks.addresses import check_addresses
 from channelctl.plan.checks.capacity import check_capacity
 from channelctl.plan.checks.coherence import check_coherence
 from channelctl.plan.checks.consumer_path import check_consumer_path
@@ -27,6 +28,7 @@ from channelctl.plan.checks.devices_path import check_devices_path
 from channelctl.plan.checks.dns import resolve_alias, zone_answer
 from channelctl.plan.checks.isolation import check_isolation, connect_problems
 from channelctl.plan.checks.observability import check_observability
+from channelctl.plan.checks.ordering import check_ordering
 from channelctl.plan.checks.model import (
     CAPACITY,
     COHERENCE,
@@ -82,5 +84,6 @@ def run_checks(stacks: Mapping[str, PlannedStack]) -> list[CheckResult]:
     results = [check_devices_path(ch), check_devices_dns(ch)]
     results += [check_consumer_path(ch, s) for s in sorted(ch.role("consumer"), key=lambda s: s.name)]
     results += [check_isolation(ch), check_capacity(ch), check_coherence(ch), check_observability(ch)]
+    results += [check_addresses(ch), check_ordering(ch)]
     results.append(check_deployable(ch))
     return results

@@ -24,6 +24,8 @@ from channelctl.plan.checks import (
     connect_problems,
     run_checks,
 )
+from channelctl.plan.checks.addresses import ADDRESSES
+from channelctl.plan.checks.ordering import ORDERING
 from tests.channelctl.plan.test_plan_support import (
     add,
     example_plan,
@@ -701,7 +703,7 @@ COHERENCE_PROBLEMS = [
 
 def test_checks_are_named_and_ordered(plan):
     assert [r.name for r in run_checks(plan.stacks)] == [DEVICES_PATH, DEVICES_DNS, CONSUMER, ISOLATION, CAPACITY,
-                                                         COHERENCE, OBSERVABILITY, DEPLOYABLE]
+                                                         COHERENCE, OBSERVABILITY, ADDRESSES, ORDERING, DEPLOYABLE]
 
 
 def test_example_plan_passes_every_check(stacks):

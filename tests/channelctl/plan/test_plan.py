@@ -63,7 +63,8 @@ def test_text_output_shows_accounts_wiring_and_checks(capsys):
                      r"gatekeeper-accept-analytics", out)
     verdicts = re.findall(r"^  (PASS|FAIL) ([\w:-]+):", out, re.MULTILINE)
     assert [name for _, name in verdicts] == ["devices-path", "devices-dns", "consumer-path:consumer", "isolation",
-                                              "capacity", "coherence", "observability", "deployable"]
+                                              "capacity", "coherence", "observability", "addresses", "ordering",
+                                              "deployable"]
     # The committed example channel is proven private and complete.
     assert {v for v, _ in verdicts} == {"PASS"}
     assert code == EXIT_OK
