@@ -335,8 +335,8 @@ RESOURCE_ACTIONS: dict[str, Actions] = {
     # ---- IAM ------------------------------------------------------------------
     "aws:iam/role:Role": Actions(
         create=("iam:CreateRole",),
-        read=("iam:GetRole", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies"),
-        update=("iam:UpdateRole", "iam:UpdateAssumeRolePolicy"),
+        read=("iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies"),
+        update=("iam:UpdateRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRoleDescription"),
         delete=("iam:DeleteRole", "iam:ListInstanceProfilesForRole"),
         tag=("iam:TagRole", "iam:UntagRole"),
     ),

@@ -344,10 +344,13 @@ PROVIDER_CALLS: dict[str, Calls] = {
     "aws:iam/role:Role": Calls(
         "internal/service/iam/role.go",
         create=_ops("iam", "CreateRole", "GetRole"),
-        read=_ops("iam", "GetRole", "ListRolePolicies", "ListAttachedRolePolicies"),
-        update=_ops("iam", "UpdateRole", "UpdateAssumeRolePolicy", "TagRole", "UntagRole"),
-        delete=_ops("iam", "ListInstanceProfilesForRole", "ListAttachedRolePolicies", "ListRolePolicies",
-                    "DeleteRole")),
+        # Read reads the inline policies (deprecated inline_policy) one by one.
+        read=_ops("iam", "GetRole", "ListRolePolicies", "GetRolePolicy", "ListAttachedRolePolicies"),
+        update=_ops("iam", "UpdateAssumeRolePolicy", "UpdateRoleDescription", "UpdateRole", "TagRole",
+                    "UntagRole"),
+        # deleteRoleInstanceProfiles also removes the role from each profile it is in: the
+        # stack's own InstanceProfile resources, whose entry holds RemoveRoleFromInstanceProfile.
+        delete=_ops("iam", "ListInstanceProfilesForRole", "DeleteRole")),
     "aws:iam/rolePolicy:RolePolicy": Calls(
         "internal/service/iam/role_policy.go",
         create=_ops("iam", "PutRolePolicy", "GetRolePolicy"),
