@@ -7,9 +7,14 @@ returns the renders, which export feeds which reference, and the results of the 
 ``channelctl.plan.checks`` over the final renders. ``channelctl.plan.output`` shows a plan as text
 or JSON; ``channelctl.plan.command`` is the command line.
 
+Each stack's look-ups (zones, where services are offered, quotas) are answered from its account's
+facts, ``facts/<stack>.json`` as ``channelctl discover`` writes it, where that file exists
+(``channelctl.plan.account_facts``), else from documented defaults; the checks say which.
+
 Exit codes: 0 every check passed, 1 a check failed, 2 bad input (a stack
 file missing or malformed, a reference to a stack outside the plan, a
-configuration the program refuses).
+configuration the program refuses, a facts file that is not one or is of
+another account, a zone the account does not have).
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from channelctl.accounts.facts import Facts
 from channelctl.plan import crossstack
+from channelctl.plan.account_facts import FactsInputError, facts_note, load_plan_facts, refusal_message
 from channelctl.plan.checks import (
     T_STACK_REFERENCE,
     CheckResult,
@@ -30,7 +37,7 @@ from channelctl.plan.checks import (
     short_type,
 )
 from channelctl.plan.checks.pending import Completion, settle
-from channelctl.plan.render import RenderedResource, RenderedStack, render_stack
+from channelctl.plan.render import AwsRefusal, RenderedResource, RenderedStack, render_stack
 from channelctl.project import (
     RELEASE_ORDER,
     Project,
@@ -98,6 +105,10 @@ class Plan:
     checks: list[CheckResult] = field(default_factory=list)
     # Every render of the release, in order: (stack, render).
     renders: list[tuple[str, RenderedStack]] = field(default_factory=list)
+    # The facts each stack's account was planned with (a stack without a facts file has none), and
+    # whether facts were looked for at all (False: --no-facts).
+    facts: dict[str, Facts] = field(default_factory=dict)
+    facts_read: bool = True
 
     @property
     def passed(self) -> bool:
@@ -143,8 +154,13 @@ class _Peers(Mapping[str, Mapping[str, Any]]):
         return len(self.exports)
 
 
-def build_plan(directory: Path, stack_names: list[str] | None = None) -> Plan:
-    """Render the project's stacks in release order and check the result."""
+def build_plan(directory: Path, stack_names: list[str] | None = None, facts_dir: Path | None = None, *,
+               read_facts: bool = True) -> Plan:
+    """Render the project's stacks in release order and check the result.
+
+    Each stack's look-ups are answered from ``<facts_dir>/<stack>.json`` (default: ``facts/`` in the
+    project directory) when that file exists; ``read_facts=False`` plans as if none existed.
+    """
     started = time.perf_counter()
     project = load_project(Path(directory), stack_names)
     if not project.stacks:
@@ -153,7 +169,11 @@ def build_plan(directory: Path, stack_names: list[str] | None = None) -> Plan:
     _refuse_references_outside_plan(project)
     # Stack files that do not describe one channel cannot be released: refuse them before rendering.
     crossstack.validate(project)
-    rendered_steps, planned, renders = _render_release(project)
+    try:
+        facts = load_plan_facts(project, facts_dir) if read_facts else {}
+    except FactsInputError as exc:
+        raise PlanInputError(str(exc)) from None
+    rendered_steps, planned, renders = _render_release(project, facts)
     plan = Plan(
         project=project.name,
         directory=project.directory,
@@ -163,13 +183,15 @@ def build_plan(directory: Path, stack_names: list[str] | None = None) -> Plan:
         wiring=wiring(planned, project.name),
         elapsed_s=0.0,
         renders=renders,
+        facts=facts,
+        facts_read=read_facts,
     )
     results = run_checks(plan.stacks)
     if not all(r.passed for r in results):
         completions = []
         for completion_project, step, stack, switch_on in _completions(project):
             try:
-                _, completed, _ = _render_release(completion_project)
+                _, completed, _ = _render_release(completion_project, facts)
             except PlanInputError:
                 break  # what the later step would render is refused: nothing is pending, it fails
             what = next(d for n, _, d in RELEASE_ORDER if n == step).removeprefix("again: ")
@@ -182,10 +204,10 @@ def build_plan(directory: Path, stack_names: list[str] | None = None) -> Plan:
 
 
 def _render_release(
-    project: Project,
+    project: Project, facts: Mapping[str, Facts],
 ) -> tuple[list[StepRender], dict[str, PlannedStack], list[tuple[str, RenderedStack]]]:
-    """Every step of the release rendered in order: the steps, the last render of each stack (in release
-    order), and every render as (stack, render)."""
+    """Every step of the release rendered in order, each stack's look-ups answered from its ``facts``: the
+    steps, the last render of each stack (in release order), and every render as (stack, render)."""
     steps = deployment_steps(project)
     exports: dict[str, dict[str, Any]] = {}
     last: dict[str, RenderedStack] = {}
@@ -193,7 +215,7 @@ def _render_release(
     renders: list[tuple[str, RenderedStack]] = []
     for step in steps:
         peers = _Peers(project.name, set(project.stacks), exports)
-        rendered = _render(project, step, peers)
+        rendered = _render(project, step, peers, facts)
         renders.append((step.stack, rendered))
         rendered_steps.append(_step_render(step, rendered, last.get(step.stack)))
         last[step.stack] = rendered
@@ -207,6 +229,7 @@ def _render_release(
             # Parsed once, here: every check reads the stack's config from the model.
             config=crossstack.decoded(project.stacks[name].config),
             rendered=rendered,
+            facts=facts.get(name),
         )
         for name, rendered in _in_release_order(last, steps)
     }
@@ -268,24 +291,30 @@ def _in_release_order(last: Mapping[str, RenderedStack], steps: list[Step]) -> l
     return [(name, last[name]) for name in seen]
 
 
-def _render(project: Project, step: Step, peers: _Peers) -> RenderedStack:
+def _render(project: Project, step: Step, peers: _Peers, facts: Mapping[str, Facts]) -> RenderedStack:
     from pulumi.errors import RunError
 
     from components.config import ConfigError
 
     stack_file = project.stacks[step.stack]
     file_name = stack_file.path.name
+    note = facts_note(facts, step.stack)
     try:
-        rendered = render_stack(project.directory, step.stack, stack_file.config, project=project.name, peers=peers)
+        rendered = render_stack(project.directory, step.stack, stack_file.config, project=project.name, peers=peers,
+                                facts=facts.get(step.stack))
+    except AwsRefusal as refusal:
+        key = find_config_key(stack_file.config, refusal.value)
+        raise PlanInputError(refusal_message(file_name, project.name, key, refusal, facts.get(step.stack),
+                                             str(stack_file.config.get("accountId", "")))) from None
     except (RunError, ConfigError) as exc:
         _refuse_unknown_references(project, step.stack, peers)
-        raise PlanInputError(f"{file_name}: {_one_line(str(exc))}") from None
+        raise PlanInputError(f"{file_name}: {_one_line(str(exc))}{note}") from None
     except ValueError as exc:
         # Config validation outside components.config (the device-access proxy
         # settings) raises its own ValueError subclass.
         if type(exc).__module__.startswith("components."):
             _refuse_unknown_references(project, step.stack, peers)
-            raise PlanInputError(f"{file_name}: configuration error: {_one_line(str(exc))}") from None
+            raise PlanInputError(f"{file_name}: configuration error: {_one_line(str(exc))}{note}") from None
         raise
     _refuse_unknown_references(project, step.stack, peers)
     return rendered

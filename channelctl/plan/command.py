@@ -35,6 +35,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--cwd", type=Path, default=Path("."), help="the Pulumi project directory (default: .)")
     parser.add_argument("--stacks", nargs="+", metavar="STACK", help="stacks to plan (default: every Pulumi.<stack>.yaml)")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    facts = parser.add_mutually_exclusive_group()
+    facts.add_argument(
+        "--facts", type=Path, metavar="DIR",
+        help="answer each stack's look-ups (zones, where services are offered, quotas) and check its account's "
+             "prerequisites from DIR/<stack>.json, written by `channelctl discover STACK` (default: facts/ under "
+             "--cwd, when a stack's file is there)",
+    )
+    facts.add_argument("--no-facts", action="store_true",
+                       help="plan as if no facts file existed: every account-dependent figure is assumed")
     parser.add_argument("--diagram", type=Path, metavar="PATH", help="also write a Mermaid flowchart of the channel")
     parser.add_argument(
         "--verbose", action="store_true",
@@ -63,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
             started = time.perf_counter()
             old = compare.load_plan_json(args.compare)
             load_s = time.perf_counter() - started
-        plan = build_plan(args.cwd, args.stacks)
+        plan = build_plan(args.cwd, args.stacks, getattr(args, "facts", None),
+                          read_facts=not getattr(args, "no_facts", False))
     except (ProjectError, PlanInputError, compare.CompareInputError) as exc:
         print(f"channelctl plan: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT

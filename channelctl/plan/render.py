@@ -33,12 +33,23 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
 
+from channelctl.accounts.facts import Facts
+# The account's world (zones, where services are offered, quotas), answered from its facts or the
+# defaults; the zone functions are imported from here too.
+from channelctl.plan.world import (  # noqa: F401
+    AWS_SERVICE_ZONE_NUMBERS,
+    DEFAULT_SERVICE_QUOTAS,
+    ZONE_COUNT,
+    AccountWorld,
+    AwsRefusal,
+    existing_subnet_zone,
+    zone_id_of,
+    zone_id_prefix,
+    zone_name_of,
+    zone_rotation,
+)
+
 PROVIDER_TYPE_PREFIX = "pulumi:providers:"
-# What the mocks answer for Service Quotas look-ups, by (service code, quota
-# code): AWS's defaults. A test passes others to ``render_stack`` to play an
-# account whose quota is lower (Lambda "Concurrent executions" can be 10 in a
-# new account).
-DEFAULT_SERVICE_QUOTAS: Mapping[tuple[str, str], float] = {("lambda", "L-B99A9384"): 1_000.0}
 
 
 @dataclass
@@ -100,50 +111,6 @@ def _digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
-# --------------------------------------------------------------------------- #
-# Availability Zones as AWS shows them: names differ per account, IDs do not
-# --------------------------------------------------------------------------- #
-
-# The mock region's four physical zones, and the ones where AWS's own services
-# (iot.data, iot.credentials, ...) offer interface endpoints: not the fourth,
-# as with a zone added to a region after the service.
-ZONE_COUNT = 4
-AWS_SERVICE_ZONE_NUMBERS = (1, 2, 3)
-_DIRECTIONS = {"north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
-               "northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}
-
-
-def zone_id_prefix(region: str) -> str:
-    """``us-west-2`` -> ``usw2``, ``ap-southeast-1`` -> ``apse1``: the prefix of the region's AZ IDs."""
-    parts = region.split("-")
-    return parts[0] + "".join(_DIRECTIONS.get(p, p[:1]) for p in parts[1:-1]) + parts[-1]
-
-
-def zone_rotation(account_id: str) -> int:
-    """How this account's AZ names are shifted against the zone IDs. AWS maps
-    names to physical zones independently for each account (AZ IDs are the
-    same everywhere); the mock rotates the mapping by the account ID."""
-    return int(account_id) % ZONE_COUNT if account_id.isdigit() else 0
-
-
-def zone_id_of(account_id: str, region: str, zone_name: str) -> str:
-    """The AZ ID behind ``zone_name`` in this account (``us-west-2a`` -> ``usw2-az3``)."""
-    index = ord(zone_name[-1]) - ord("a")
-    return f"{zone_id_prefix(region)}-az{(index + zone_rotation(account_id)) % ZONE_COUNT + 1}"
-
-
-def zone_name_of(account_id: str, region: str, zone_id: str) -> str:
-    """The name this account uses for the zone with ``zone_id``."""
-    number = int(zone_id.rsplit("az", 1)[1]) - 1
-    return f"{region}{chr(ord('a') + (number - zone_rotation(account_id)) % ZONE_COUNT)}"
-
-
-def existing_subnet_zone(subnet_id: str, region: str) -> str:
-    """The AZ name of a subnet the program did not create (an ``existingVpc``
-    subnet), fixed by its ID."""
-    return f"{region}{chr(ord('a') + int(_digest(subnet_id), 16) % ZONE_COUNT)}"
-
-
 # Endpoint services rendered so far (service name -> the AZ IDs of its NLBs),
 # kept across renders like the one AWS region every stack deploys into: a
 # consumer's look-up answers with the zones of the iot stack's service.
@@ -161,17 +128,22 @@ class ChannelMocks(pulumi.runtime.Mocks):
         region: str,
         peers: Mapping[str, Mapping[str, Any]],
         service_quotas: Mapping[tuple[str, str], float] | None = None,
+        facts: Facts | None = None,
     ):
         self.stack = stack
         self.account_id = account_id
         self.region = region
         self.peers = peers
-        self.service_quotas = dict(DEFAULT_SERVICE_QUOTAS if service_quotas is None else service_quotas)
+        # The account's answers: its facts where they exist, else the defaults (``service_quotas``
+        # standing for AWS's default quotas).
+        self.world = AccountWorld(account_id, region, facts, service_quotas)
         self.invokes: list[tuple[str, dict[str, Any]]] = []
         # AZ IDs of this render's subnets and load balancers, by ID / ARN.
         self.subnet_zone_ids: dict[str, str] = {}
         self.lb_zone_ids: dict[str, tuple[str, ...]] = {}
         self.quotas: dict[str, float] = {}
+        # The first call AWS would refuse for what the account is; the render raises it.
+        self.refusal: AwsRefusal | None = None
 
     # -- resources ---------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
@@ -203,22 +175,22 @@ class ChannelMocks(pulumi.runtime.Mocks):
         region = self.region
         if token == "aws:ec2/getVpcEndpointService:getVpcEndpointService":
             service = inputs.get("serviceName", "")
+            zone_ids = None
             if service.startswith("com.amazonaws.vpce."):
-                if service not in ENDPOINT_SERVICE_ZONE_IDS:
+                # The iot stack's endpoint service: where its NLBs are, unless the caller's facts read it.
+                if service not in ENDPOINT_SERVICE_ZONE_IDS and not self.world.has_service_zones(service):
                     raise ValueError(f"InvalidServiceName: the Vpc Endpoint Service '{service}' does not exist")
-                zone_ids = ENDPOINT_SERVICE_ZONE_IDS[service]
-            else:
-                zone_ids = tuple(f"{zone_id_prefix(region)}-az{n}" for n in AWS_SERVICE_ZONE_NUMBERS)
+                zone_ids = ENDPOINT_SERVICE_ZONE_IDS.get(service, ())
             # Names as the calling account sees them: AWS answers in its own mapping.
-            zones = sorted(zone_name_of(self.account_id, region, z) for z in zone_ids)
+            zones = self.world.service_zones(service, zone_ids).value
             return {"serviceName": service, "availabilityZones": zones, "id": service, "serviceType": "Interface"}
         if token == "aws:ec2/getSubnet:getSubnet":
             subnet_id = inputs.get("id", "")
-            zone = existing_subnet_zone(subnet_id, region)
+            zone = self.world.existing_subnet_zone(subnet_id)
             return {
                 "id": subnet_id,
                 "availabilityZone": zone,
-                "availabilityZoneId": zone_id_of(self.account_id, region, zone),
+                "availabilityZoneId": self.world.zone_id(zone),
                 "vpcId": inputs.get("vpcId") or "vpc-existing",
             }
         if token == "aws:iot/getEndpoint:getEndpoint":
@@ -239,9 +211,9 @@ class ChannelMocks(pulumi.runtime.Mocks):
             return {"accountId": self.account_id, "arn": f"arn:aws:iam::{self.account_id}:root", "userId": "mock"}
         if token == "aws:servicequotas/getServiceQuota:getServiceQuota":
             service, code = inputs.get("serviceCode", ""), inputs.get("quotaCode", "")
-            if (service, code) not in self.service_quotas:
+            value = self.world.quota(service, code).value
+            if value is None:
                 raise KeyError(f"no mock value for Service Quotas {service}/{code}: pass it in service_quotas")
-            value = float(self.service_quotas[(service, code)])
             self.quotas[f"{service}/{code}"] = value
             return {
                 "serviceCode": service, "quotaCode": code, "value": value, "defaultValue": value, "adjustable": True,
@@ -294,7 +266,11 @@ def _shape_zone(m, name, rid, inputs, state):
 def _shape_subnet(m, name, rid, inputs, state):
     zone = inputs.get("availabilityZone")
     if zone:
-        state["availabilityZoneId"] = zone_id_of(m.account_id, m.region, zone)
+        try:
+            state["availabilityZoneId"] = m.world.subnet_zone_id(zone)
+        except AwsRefusal as refusal:
+            m.refusal = m.refusal or refusal
+            raise
         m.subnet_zone_ids[rid] = state["availabilityZoneId"]
 
 
@@ -306,7 +282,7 @@ def _shape_endpoint_service(m, name, rid, inputs, state):
     state["id"] = rid
     state["serviceName"] = f"com.amazonaws.vpce.{m.region}.{rid}"
     state["state"] = "Available"
-    state["availabilityZones"] = sorted(zone_name_of(m.account_id, m.region, z) for z in zone_ids)
+    state["availabilityZones"] = sorted(n for n in (m.world.zone_name(z) for z in zone_ids) if n is not None)
     ENDPOINT_SERVICE_ZONE_IDS[state["serviceName"]] = zone_ids
 
 
@@ -513,20 +489,24 @@ def _render_uncached(
     peers: Mapping[str, Mapping[str, Any]] | None = None,
     preview: bool = False,
     service_quotas: Mapping[tuple[str, str], float] | None = None,
+    facts: Facts | None = None,
 ) -> RenderedStack:
     """Run the program of ``project_dir`` for ``stack`` under mocks.
 
     ``config`` holds the project-namespace keys without prefix, with YAML
     values; ``peers`` maps referenced stack names to their exports;
-    ``service_quotas`` the account's quotas by (service code, quota code)
-    (default: ``DEFAULT_SERVICE_QUOTAS``).
-    Exceptions raised by the program (a ``ConfigError``, say) propagate.
+    ``service_quotas`` the account's default quotas by (service code, quota code)
+    (default: ``DEFAULT_SERVICE_QUOTAS``); ``facts`` what the account already is
+    (``channelctl discover``), which answers the look-ups where it knows them.
+    Exceptions raised by the program (a ``ConfigError``, say) propagate; a call AWS
+    would refuse for what the account is raises ``AwsRefusal``.
     """
     project_dir = Path(project_dir).resolve()
     account_id = str(config.get("accountId", "000000000000"))
     region = str(config.get("region", "us-west-2"))
     mocks = ChannelMocks(
-        stack=stack, account_id=account_id, region=region, peers=peers or {}, service_quotas=service_quotas
+        stack=stack, account_id=account_id, region=region, peers=peers or {}, service_quotas=service_quotas,
+        facts=facts,
     )
     monitor = RecordingMonitor(mocks)
     logger = logging.getLogger(f"channelctl.plan.render.{stack}")
@@ -551,10 +531,18 @@ def _render_uncached(
     pulumi_settings.SETTINGS.outputs.clear()
     try:
         _remember_thread_loop()  # the loop _sync_await runs on: close_runtime_loops() closes it
-        _sync_await(pulumi.runtime.stack.run_pulumi_func(program))
-        root = pulumi.runtime.get_root_resource()
-        raw_exports = dict(getattr(root, "outputs", {}) or {})
-        exports = _sync_await(pulumi.Output.from_input(raw_exports).future()) if raw_exports else {}
+        try:
+            _sync_await(pulumi.runtime.stack.run_pulumi_func(program))
+            root = pulumi.runtime.get_root_resource()
+            raw_exports = dict(getattr(root, "outputs", {}) or {})
+            exports = _sync_await(pulumi.Output.from_input(raw_exports).future()) if raw_exports else {}
+        except Exception:
+            # However the runtime wrapped it, what AWS would refuse is the render's answer.
+            if mocks.refusal is not None:
+                raise mocks.refusal from None
+            raise
+        if mocks.refusal is not None:
+            raise mocks.refusal
     finally:
         pulumi_settings.ROOT.set(None)
 
@@ -624,7 +612,8 @@ class _RecordingPeers(Mapping[str, Mapping[str, Any]]):
 
 class RenderCache:
     """Renders kept by everything that decides them: the project's files (path, size and
-    modification time), the stack, its config, the peers' exports, preview and the quotas.
+    modification time), the stack, its config, the peers' exports, preview, the quotas and the
+    account's facts (their content).
 
     A render takes about a second; many callers (the test suite above all) ask for the same
     one again. A hit returns a deep copy, so a caller that changes what it got changes nothing
@@ -649,10 +638,11 @@ class RenderCache:
     @staticmethod
     def key(project_dir: Path, stack: str, config: Mapping[str, Any], *, project: str,
             peers: Mapping[str, Mapping[str, Any]], preview: bool,
-            service_quotas: Mapping[tuple[str, str], float] | None) -> str:
+            service_quotas: Mapping[tuple[str, str], float] | None, facts: Facts | None = None) -> str:
         exports = {str(name): peers[name] for name in peers}
         quotas = sorted((f"{s}/{c}", v) for (s, c), v in service_quotas.items()) if service_quotas is not None else None
-        parts = [str(project_dir), _fingerprint(project_dir), project, stack, preview, quotas, config, exports]
+        known = facts.to_json() if facts is not None else None
+        parts = [str(project_dir), _fingerprint(project_dir), project, stack, preview, quotas, config, exports, known]
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode()).hexdigest()
 
 
@@ -687,6 +677,7 @@ def render_stack(
     peers: Mapping[str, Mapping[str, Any]] | None = None,
     preview: bool = False,
     service_quotas: Mapping[tuple[str, str], float] | None = None,
+    facts: Facts | None = None,
 ) -> RenderedStack:
     """Run the program of ``project_dir`` for ``stack`` under mocks (see ``_render_uncached``),
     or answer from ``RENDER_CACHE`` when it is enabled and has rendered the same inputs."""
@@ -694,10 +685,10 @@ def render_stack(
     cache = RENDER_CACHE
     if not cache.enabled:
         return _render_uncached(project_dir, stack, config, project=project, peers=peers, preview=preview,
-                                service_quotas=service_quotas)
+                                service_quotas=service_quotas, facts=facts)
     project_dir = Path(project_dir).resolve()
     key = cache.key(project_dir, stack, config, project=project, peers=peers, preview=preview,
-                    service_quotas=service_quotas)
+                    service_quotas=service_quotas, facts=facts)
     cached = cache.entries.get(key)
     if cached is not None:
         cache.hits += 1
@@ -710,7 +701,7 @@ def render_stack(
     recording = _RecordingPeers(peers)
     services_before = dict(ENDPOINT_SERVICE_ZONE_IDS)
     rendered = _render_uncached(project_dir, stack, config, project=project, peers=recording, preview=preview,
-                                service_quotas=service_quotas)
+                                service_quotas=service_quotas, facts=facts)
     added = {k: v for k, v in ENDPOINT_SERVICE_ZONE_IDS.items() if services_before.get(k) != v}
     cache.entries[key] = _CachedRender(copy.deepcopy(rendered), list(recording.lookups), added)
     if len(cache.entries) > cache.max_entries:

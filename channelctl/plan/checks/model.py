@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from channelctl.accounts.facts import Facts
 from channelctl.plan.render import RenderedResource, RenderedStack
 
 # Check names, in the order they are run and printed.
@@ -121,7 +122,9 @@ class PlannedStack:
     ``config`` holds the project-namespace keys without prefix as the program reads them, parsed
     once when the plan is built (structured values that ``pulumi config set`` stored as JSON
     strings decoded); every check reads a stack's config here, never from its file.
-    ``rendered`` is the last render of the stack.
+    ``rendered`` is the last render of the stack. ``facts`` is what its account already is, read by
+    ``channelctl discover`` (None: no facts, every account-dependent figure is assumed); the render
+    answered its look-ups from them, and the checks read them here.
     """
 
     name: str
@@ -130,6 +133,7 @@ class PlannedStack:
     region: str
     config: dict[str, Any]
     rendered: RenderedStack
+    facts: Facts | None = None
 
 
 @dataclass(frozen=True)
