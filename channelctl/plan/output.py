@@ -41,6 +41,7 @@ def to_json(plan: Plan, diagram: Path | None = None) -> dict[str, Any]:
                 "important": [{"type": t, "name": n, "description": d} for t, n, d in important(s)],
                 "resources": [resource_json(r) for r in _ordered(s.rendered.resources)],
                 "exports": s.rendered.exports,
+                "facts": _facts_json(plan, s.name),
             }
             for s in plan.stacks.values()
         ],
@@ -71,6 +72,41 @@ def to_json(plan: Plan, diagram: Path | None = None) -> dict[str, Any]:
         ],
         "checks": [c.to_json() for c in plan.checks],
     }
+
+
+def _facts_json(plan: Plan, stack: str) -> dict[str, Any] | None:
+    facts = plan.facts.get(stack)
+    if facts is None:
+        return None
+    return {
+        "file": str(facts.path),
+        "readAt": facts.to_json()["readAt"],
+        "unknown": [name for name, fact in facts.facts.items() if not fact.known],
+    }
+
+
+# What the text says, near the top, of the facts the plan read (or did not).
+DISCOVER_HINT = "read them with .venv/bin/channelctl discover STACK for each stack"
+NO_FACTS_TEXT = ("the account-dependent figures (zones, where services are offered, quotas, account prerequisites) "
+                 "are assumed from documented defaults, and each check's sources line says which; " + DISCOVER_HINT)
+
+
+def facts_line(plan: Plan) -> str:
+    """One line: the facts files the plan read, with their age and unknown facts, or that it read none."""
+    if not plan.facts:
+        why = "--no-facts" if not plan.facts_read else "no facts/<stack>.json found"
+        return f"Facts from the accounts: none read ({why}) — {NO_FACTS_TEXT}"
+    read = []
+    for name in [n for n in plan.stacks if n in plan.facts]:
+        facts = plan.facts[name]
+        unknown = [n for n, fact in facts.facts.items() if not fact.known]
+        read.append(f"{facts.path} ({facts.age_text()} old" + (f"; unknown: {', '.join(unknown)})" if unknown else ")"))
+    missing = [name for name in plan.stacks if name not in plan.facts]
+    text = f"Facts from the accounts: {', '.join(read)}"
+    if missing:
+        text += (f"; none for {', '.join(missing)}, whose account-dependent figures are assumed — run "
+                 f".venv/bin/channelctl discover {missing[0] if len(missing) == 1 else 'STACK for each'}")
+    return text
 
 
 # Width of the text output when $COLUMNS names none. Not the terminal's own size: plan.txt goes to
@@ -172,6 +208,14 @@ def _items(head: str, items: list[str], width: int, indent: str, tail: str = "")
     return _fill([*words, *listed, *([tail] if tail else [])], width, indent, items_from=len(words))
 
 
+def _sources(sources: list[str], width: int) -> list[str]:
+    """``sources:`` and where each figure came from, separated by semicolons; each source starts a line
+    of its own when the line is full (a figure holds commas)."""
+    words = _words("       sources:")
+    listed = [item + (";" if index < len(sources) - 1 else "") for index, item in enumerate(sources)]
+    return _fill([*words, *listed], width, " " * 9, items_from=len(words))
+
+
 def _verdict_line(plan: Plan, width: int) -> list[str]:
     """The verdict, on one line at any sensible width: when it is wider than the text, the checks it
     names give way to "+N more" (the check lines above name them all)."""
@@ -199,6 +243,7 @@ def to_text(plan: Plan, diagram: Path | None = None, *, width: int = DEFAULT_WID
     accounts = {s.name: s.account_id for s in plan.stacks.values()}
     out += _text(f"Plan of {plan.project}: {len(plan.stacks)} stacks, {len(plan.steps)} steps, rendered offline "
                  f"in {plan.elapsed_s:.1f} s", width, "    ")
+    out += _text(facts_line(plan), width, "    ")
     out.append("")
     out += _text("Release order", width, "  ")
     for step in plan.steps:
@@ -268,6 +313,8 @@ def to_text(plan: Plan, diagram: Path | None = None, *, width: int = DEFAULT_WID
         if not check.passed:
             for problem in check.problems:
                 out += _text(f"       - {problem}", width, " " * 9)
+        if check.sources:
+            out += _sources(list(check.sources), width)
         if check.resources:
             shown_resources = list(check.resources[:12])
             if len(check.resources) > 12:

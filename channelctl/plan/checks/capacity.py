@@ -4,6 +4,7 @@ cuts an idle but healthy session."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from channelctl.plan.checks.dns import (
@@ -21,6 +22,7 @@ from channelctl.plan.checks.model import (
     CheckResult,
     Core,
     Findings,
+    PlannedStack,
     Res,
     as_flag,
     as_int,
@@ -37,6 +39,8 @@ from channelctl.plan.checks.paths import (
     targets_of,
     user_data_text,
 )
+from channelctl.plan.checks.sources import assumed, facts_file, read, world
+from components import aws_limits as limits
 from components.config import (
     CONNECTIONS_PER_DATA_ENDPOINT,
     CONNECTIONS_PER_NLB_TARGET,
@@ -47,6 +51,7 @@ from components.config import (
 )
 from components.proxy_capacity import (
     AUTHORIZER_STAGE,
+    DEFAULT_IOT_CONNECTS_PER_SECOND,
     FIXES,
     INSTANCE_TYPES,
     AuthorizerSizing,
@@ -128,7 +133,8 @@ def check_capacity(ch: Channel) -> CheckResult:
                f"(limit {CONNECTIONS_PER_NLB_TARGET:,})")
     settings = capacity_settings(c, f)
     if settings is not None:
-        storm = reconnect_storm(ch, c, expected, settings, f)
+        settings, connect_how = connect_quota(c.iot, settings, f)
+        storm = reconnect_storm(ch, c, expected, settings, f, connect_how=connect_how)
         idle_timeouts(ch, c, settings, f)
         summary += (f"; full reconnect in {storm.seconds:,.0f} s (bottleneck {storm.bottleneck.name}, target "
                     f"{settings.reconnect_target_seconds:,} s); idle timeouts hold a "
@@ -246,7 +252,39 @@ def authorizer_functions(ch: Channel, c: Core) -> list[Res]:
     return functions
 
 
-def reconnect_storm(ch: Channel, c: Core, expected: int, settings: CapacityConfig, f: Findings) -> Storm:
+def connect_quota(iot: PlannedStack, settings: CapacityConfig, f: Findings) -> tuple[CapacityConfig, str]:
+    """The IoT Core connect quota the reconnect storm runs into: the iot account's, read from its facts
+    when known, else ``capacity.iotConnectsPerSecond``, else AWS's default; the settings with it, and how
+    the storm names it. A configured (or default) rate above the account's quota is refused: the stack's
+    connect-rate alarm is set against it, and would warn only after the quota throttles connections."""
+    answer = world(iot).quota(limits.IOT_CONNECT_QUOTA_SERVICE_CODE, limits.IOT_CONNECT_QUOTA_CODE)
+    configured = "iotConnectsPerSecond" in (iot.config.get("capacity") or {})
+    key = f"capacity.iotConnectsPerSecond {settings.iot_connects_per_second:,}"
+    if answer.read and answer.value is not None:
+        quota = int(answer.value)
+        figure = f"IoT Core connect quota {quota:,}/s"
+        f.source(read(iot, figure))
+        how = f"the account's quota, read from {facts_file(iot)}"
+        if settings.iot_connects_per_second > quota:
+            f.bad(f"{key}{'' if configured else ' (the default)'} is more than the account's IoT Core connect quota "
+                  f"{quota:,}/s ({facts_file(iot)}): the stack's connect-rate alarm is set against a rate the "
+                  f"account never reaches — set capacity.iotConnectsPerSecond to {quota}")
+        elif settings.iot_connects_per_second < quota:
+            f.ok(f"{key}{'' if configured else ' (the default)'} is below the account's quota {quota:,}/s: the "
+                 f"connect-rate alarm warns early; set capacity.iotConnectsPerSecond to {quota} to alarm against "
+                 "the quota")
+        return dataclasses.replace(settings, iot_connects_per_second=quota), how
+    quota = settings.iot_connects_per_second
+    figure = f"IoT Core connect quota {quota:,}/s"
+    if configured:
+        f.source(assumed(iot, figure, "capacity.iotConnectsPerSecond", answer.why))
+        return settings, "capacity.iotConnectsPerSecond, not read from the account"
+    f.source(assumed(iot, figure, f"AWS default {DEFAULT_IOT_CONNECTS_PER_SECOND:,}, adjustable", answer.why))
+    return settings, "AWS default, not read from the account"
+
+
+def reconnect_storm(ch: Channel, c: Core, expected: int, settings: CapacityConfig, f: Findings, *,
+                    connect_how: str = "capacity.iotConnectsPerSecond") -> Storm:
     """Every device reconnecting at once after an outage: each stage's rate, the slowest one decides."""
     stages: list[Stage] = []
     sizing: AuthorizerSizing | None = None
@@ -280,7 +318,9 @@ def reconnect_storm(ch: Channel, c: Core, expected: int, settings: CapacityConfi
                   f"({sizing.how})", function.label)
             continue
         stages.append(authorizer_stage(concurrency, memory, scheme))
-    stages.append(iot_connect_stage(settings.iot_connects_per_second))
+    connect = iot_connect_stage(settings.iot_connects_per_second)
+    stages.append(dataclasses.replace(
+        connect, how=f"{settings.iot_connects_per_second:,} CONNECT/s per account ({connect_how})"))
     storm = Storm(devices=expected, stages=tuple(stages))
     for stage in stages:
         f.ok(f"reconnect storm, {stage.name}: {stage.per_second:,.0f}/s, {stage.seconds(expected):,.0f} s for "

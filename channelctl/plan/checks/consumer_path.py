@@ -29,6 +29,7 @@ from channelctl.plan.checks.paths import (
     listener_path,
     service_nlbs,
 )
+from channelctl.plan.checks.sources import service_zones_line, zones_line
 
 
 def check_consumer_path(ch: Channel, consumer: PlannedStack) -> CheckResult:
@@ -71,7 +72,10 @@ def check_consumer_path(ch: Channel, consumer: PlannedStack) -> CheckResult:
                 f.bad(f"{service.label} requires acceptance and nothing accepts {endpoint.label} "
                       "(no VpcEndpointConnectionAccepter for it)", service.label, endpoint.label)
         _consumer_side(ch, c, consumer, endpoint, f)
-        _endpoint_zones(ch, service, endpoint, f)
+        offered = _endpoint_zones(ch, service, endpoint, f)
+        used = sorted({str(s.get("availabilityZone")) for s in (ch.by_id(i) for i in endpoint.get("subnetIds") or [])
+                       if s is not None and s.get("availabilityZone")})
+        f.source(zones_line(consumer, used), service_zones_line(consumer, str(service.get("serviceName")), offered))
         _service_to_data(ch, c, service, endpoint, f)
     return f.result(name, f"{consumer.name} (account {account}) reaches the iot.data endpoints through "
                           f"PrivateLink: {', '.join(s.label for _, s in channel)}")
@@ -111,7 +115,7 @@ def _consumer_side(ch: Channel, c: Core, consumer: PlannedStack, endpoint: Res, 
             f.ok(f"{endpoint.label}: tcp {port} from {vpc_cidr} admitted by {rule.label}", rule.label)
 
 
-def _endpoint_zones(ch: Channel, service: Res, endpoint: Res, f: Findings) -> None:
+def _endpoint_zones(ch: Channel, service: Res, endpoint: Res, f: Findings) -> list[str]:
     """The endpoint's subnets lie in zones the service is offered in, compared by
     AZ ID: AZ names map to different physical zones in different accounts, and
     an endpoint service is offered only in its NLBs' zones ("does not support the
@@ -134,6 +138,7 @@ def _endpoint_zones(ch: Channel, service: Res, endpoint: Res, f: Findings) -> No
         else:
             f.bad(f"{endpoint.label}: subnet {subnet.label} is in {zone} ({zone_id}), where {service.label} is not "
                   f"offered (its NLB zones: {', '.join(sorted(offered)) or 'none'})", subnet.label, endpoint.label)
+    return sorted(offered)
 
 
 def _service_to_data(ch: Channel, c: Core, service: Res, endpoint: Res, f: Findings) -> None:

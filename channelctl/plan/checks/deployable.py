@@ -24,6 +24,7 @@ from channelctl.plan.checks.model import (
     Channel,
     CheckResult,
     Findings,
+    PlannedStack,
     Res,
     as_flag,
     as_int,
@@ -31,6 +32,8 @@ from channelctl.plan.checks.model import (
     listeners_of,
 )
 from channelctl.plan.checks.paths import listener_target_groups
+from channelctl.plan.checks.sources import grouped, world
+from channelctl.plan.world import Answer
 from components import aws_limits as limits
 
 T_IAM_ROLE = "aws:iam/role:Role"
@@ -52,14 +55,17 @@ NAMED = {
 
 def check_deployable(ch: Channel) -> CheckResult:
     f = Findings()
+    quotas: list[tuple[PlannedStack, Answer, str, str]] = []
     counts = {
         "descriptions": _descriptions(ch, f),
         "names": _names(ch, f),
-        "security groups": _rule_counts(ch, f),
-        "VPCs": _interface_endpoints(ch, f),
+        "security groups": _rule_counts(ch, f, quotas),
+        "VPCs": _interface_endpoints(ch, f, quotas),
         "NLBs": _load_balancers(ch, f),
-        "functions": _concurrency(ch, f),
+        "functions": _concurrency(ch, f, quotas),
     }
+    # Where each account's quotas came from: one line per facts file read, one per reason assumed.
+    f.source(*grouped(sorted(quotas, key=lambda q: list(ch.stacks).index(q[0].name))))
     summary = (f"{counts['descriptions']} security-group descriptions, {counts['names']} names, rules of "
                f"{counts['security groups']} security groups, interface endpoints of {counts['VPCs']} VPCs, "
                f"{counts['NLBs']} NLBs and {counts['functions']} reserved concurrencies are within what AWS accepts")
@@ -183,18 +189,32 @@ def security_group_rule_counts(ch: Channel) -> dict[tuple[str, str], tuple[int, 
     return counts
 
 
-def _rule_counts(ch: Channel, f: Findings) -> int:
+Quotas = list[tuple[PlannedStack, Answer, str, str]]
+
+
+def _quota(stack: PlannedStack | None, code: str, default: int, what: str, quotas: Quotas) -> int:
+    """The stack's account's VPC quota ``code``: read from its facts, else AWS's default; ``quotas`` keeps which."""
+    if stack is None:
+        return default
+    answer = world(stack).quota(limits.VPC_QUOTA_SERVICE_CODE, code, default)
+    quota = int(answer.value)
+    quotas.append((stack, answer, what.format(f"{quota:,}"), "AWS default"))
+    return quota
+
+
+def _rule_counts(ch: Channel, f: Findings, quotas: Quotas) -> int:
     counts = security_group_rule_counts(ch)
-    quota = limits.SG_RULES_PER_DIRECTION
     groups = set()
     for (sg_id, direction), (v4, v6) in sorted(counts.items()):
         sg = ch.by_id(sg_id)
         label = sg.label if sg is not None else sg_id
+        quota = _quota(sg.stack if sg is not None else None, limits.SG_RULES_QUOTA_CODE,
+                       limits.SG_RULES_PER_DIRECTION, "security-group rules quota {} per direction", quotas)
         groups.add(label)
         for family, n in (("IPv4", v4), ("IPv6", v6)):
             if n > quota:
                 f.bad(f"{label}: {n} {family} {direction} rules, more than the {quota} per direction a security group "
-                      f"holds by default (Service Quotas {limits.SG_RULES_QUOTA_CODE}) — reference a security group "
+                      f"holds in its account (Service Quotas {limits.SG_RULES_QUOTA_CODE}) — reference a security group "
                       "or a wider CIDR instead of one rule per address", label)
         worst = max(v4, v6)
         if worst <= quota:
@@ -207,18 +227,19 @@ def _rule_counts(ch: Channel, f: Findings) -> int:
 # --------------------------------------------------------------------------- #
 
 
-def _interface_endpoints(ch: Channel, f: Findings) -> int:
+def _interface_endpoints(ch: Channel, f: Findings, quotas: Quotas) -> int:
     per_vpc: dict[str, list[Res]] = {}
     for endpoint in ch.of_type(T_ENDPOINT):
         # The provider's default endpoint type is Gateway, which this quota does not count.
         if str(endpoint.get("vpcEndpointType") or "Gateway") in ("Interface", "GatewayLoadBalancer"):
             per_vpc.setdefault(str(endpoint.get("vpcId")), []).append(endpoint)
-    quota = limits.INTERFACE_ENDPOINTS_PER_VPC
     for vpc_id, endpoints in sorted(per_vpc.items()):
         vpc = ch.vpc(vpc_id)
         label = vpc.label if vpc is not None else vpc_id
+        quota = _quota(endpoints[0].stack, limits.INTERFACE_ENDPOINTS_QUOTA_CODE, limits.INTERFACE_ENDPOINTS_PER_VPC,
+                       "interface endpoints quota {} per VPC", quotas)
         if len(endpoints) > quota:
-            f.bad(f"{label}: {len(endpoints)} interface endpoints, more than the {quota} a VPC holds by default "
+            f.bad(f"{label}: {len(endpoints)} interface endpoints, more than the {quota} a VPC holds in its account "
                   f"(Service Quotas {limits.INTERFACE_ENDPOINTS_QUOTA_CODE}) — lower expectedDevices or split the fleet",
                   label)
         else:
@@ -308,7 +329,7 @@ def _per_action(listener: Res, f: Findings) -> None:
 # --------------------------------------------------------------------------- #
 
 
-def _concurrency(ch: Channel, f: Findings) -> int:
+def _concurrency(ch: Channel, f: Findings, quotas: Quotas) -> int:
     """Reservations add up per account (and Region): every stack of one account shares its quota."""
     key = f"{limits.LAMBDA_QUOTA_SERVICE_CODE}/{limits.LAMBDA_CONCURRENCY_QUOTA_CODE}"
     seen = 0
@@ -330,6 +351,11 @@ def _concurrency(ch: Channel, f: Findings) -> int:
                   f"reading the account's quota (Service Quotas {key})", *labels)
             continue
         quota = int(min(read))
+        for stack in stacks:
+            answer = world(stack).quota(limits.LAMBDA_QUOTA_SERVICE_CODE, limits.LAMBDA_CONCURRENCY_QUOTA_CODE)
+            if key in stack.rendered.quotas:
+                quotas.append((stack, answer, f"Lambda concurrency quota {int(stack.rendered.quotas[key]):,}",
+                               "AWS default"))
         if reserved > limits.max_reserved_concurrency(quota):
             f.bad(f"{where}: {', '.join(labels)} reserve {reserved} of the account's {quota:,} Lambda concurrent "
                   f"executions; at least {limits.LAMBDA_UNRESERVED_MIN} must stay unreserved (Service Quotas {key}) — "

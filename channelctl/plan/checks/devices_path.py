@@ -31,6 +31,11 @@ from channelctl.plan.checks.paths import (
     on_prem_link,
     round_trip,
 )
+from channelctl.plan.checks.sources import service_zones_line, zones_line
+
+
+def as_zone_names(value: object) -> list[str]:
+    return [str(z) for z in value] if isinstance(value, (list, tuple)) else []
 
 
 def check_devices_path(ch: Channel) -> CheckResult:
@@ -43,6 +48,10 @@ def check_devices_path(ch: Channel) -> CheckResult:
     if link is None or c.gatekeeper_vpc is None or c.iot is None:
         return f.result(DEVICES_PATH, "")
     f.involve(c.gatekeeper_vpc.label)
+    # The zones the paths run through, as each account has them.
+    if c.network is not None:
+        f.source(zones_line(c.network, sorted(as_zone_names(c.network.config.get("availabilityZones")))))
+    f.source(service_zones_line(c.iot, f"com.amazonaws.{c.iot.region}.iot.data"))
     targets: list[tuple[Res, str, tuple[int, ...]]] = []
     greengrass = greengrass_enabled(c.iot)
     data_ports = DATA_PORTS + ((GREENGRASS_DATA_PLANE_PORT,) if greengrass else ())

@@ -149,6 +149,9 @@ class CheckResult:
     # Set only on a failed check that a later step of the release completes (checks/pending.py):
     # the step that does, and the backward reference it switches on.
     pending: str = ""
+    # Where each account-dependent figure the check used came from: "read: <facts file> (<age>): ..."
+    # or "assumed: ... (<why>; run channelctl discover <stack>)".
+    sources: tuple[str, ...] = ()
 
     @property
     def status(self) -> str:
@@ -164,6 +167,7 @@ class CheckResult:
             "problems": list(self.problems),
             "verified": list(self.verified),
             "resources": list(self.resources),
+            "sources": list(self.sources),
         }
 
 
@@ -174,6 +178,13 @@ class Findings:
     problems: list[str] = field(default_factory=list)
     verified: list[str] = field(default_factory=list)
     resources: dict[str, None] = field(default_factory=dict)
+    sources: dict[str, None] = field(default_factory=dict)
+
+    def source(self, *lines: str) -> None:
+        """Where a figure came from (``channelctl.plan.checks.sources``); each line once."""
+        for line in lines:
+            if line:
+                self.sources[line] = None
 
     def involve(self, *labels: str) -> None:
         for label in labels:
@@ -203,6 +214,7 @@ class Findings:
             problems=tuple(self.problems),
             verified=tuple(self.verified),
             resources=tuple(self.resources),
+            sources=tuple(self.sources),
         )
 
 
