@@ -11,13 +11,16 @@ Layout: ``model`` indexes the rendered channel (resources, VPCs, subnets, route
 tables, Transit Gateway, security groups, load balancers, endpoints); ``dns``
 and ``paths`` walk DNS answers and network paths on that model; every other
 module is one check, and ``run_checks`` below runs them in order
-(``deployable`` last: what AWS refuses although the provider accepts it).
+(``accounts``, what must already be true of the accounts, then ``deployable`` last: what AWS
+refuses although the provider accepts it). ``sources`` says where each account-dependent figure
+came from: a facts file of ``PlannedStack.facts``, or a documented default.
 """
 
 from __future__ import annotations
 
 from typing import Mapping
 
+from channelctl.plan.checks.accounts import check_accounts
 from channelctl.plan.checks.addresses import check_addresses
 from channelctl.plan.checks.capacity import check_capacity
 from channelctl.plan.checks.coherence import check_coherence
@@ -30,6 +33,7 @@ from channelctl.plan.checks.isolation import check_isolation, connect_problems
 from channelctl.plan.checks.observability import check_observability
 from channelctl.plan.checks.ordering import check_ordering
 from channelctl.plan.checks.model import (
+    ACCOUNTS,
     CAPACITY,
     COHERENCE,
     CONSUMER_PATH,
@@ -68,7 +72,7 @@ from channelctl.plan.checks.paths import (
 )
 
 __all__ = [
-    "CAPACITY", "COHERENCE", "CONSUMER_PATH", "DEPLOYABLE", "DEVICES_DNS", "DEVICES_PATH", "ISOLATION",
+    "ACCOUNTS", "CAPACITY", "COHERENCE", "CONSUMER_PATH", "DEPLOYABLE", "DEVICES_DNS", "DEVICES_PATH", "ISOLATION",
     "OBSERVABILITY",
     "T_ASG", "T_DX_ASSOC", "T_DX_GATEWAY", "T_ENDPOINT_SERVICE", "T_INSTANCE", "T_LB", "T_RESOLVER",
     "T_STACK_REFERENCE", "T_SUBNET", "T_TGW", "T_ZONE",
@@ -85,5 +89,5 @@ def run_checks(stacks: Mapping[str, PlannedStack]) -> list[CheckResult]:
     results += [check_consumer_path(ch, s) for s in sorted(ch.role("consumer"), key=lambda s: s.name)]
     results += [check_isolation(ch), check_capacity(ch), check_coherence(ch), check_observability(ch)]
     results += [check_addresses(ch), check_ordering(ch)]
-    results.append(check_deployable(ch))
+    results += [check_accounts(ch), check_deployable(ch)]
     return results

@@ -26,6 +26,7 @@ ISOLATION = "isolation"
 CAPACITY = "capacity"
 COHERENCE = "coherence"
 OBSERVABILITY = "observability"
+ACCOUNTS = "accounts"
 DEPLOYABLE = "deployable"
 
 # Ports devices use on each IoT interface endpoint: MQTT over TLS (8883) and
