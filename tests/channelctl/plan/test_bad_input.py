@@ -137,4 +137,6 @@ def test_two_consumer_stacks_with_the_same_vpc_range_plan_and_pass(tmp_path, cap
     captured = capsys.readouterr()
 
     assert code == EXIT_OK, captured.out[-2000:] + captured.err
-    assert captured.out.rstrip().endswith("PASS: all 9 checks passed")
+    checks = re.findall(r"^  PASS ([\w:-]+):", captured.out, re.M)
+    assert {"consumer-path:consumer-1", "consumer-path:consumer-2"} <= set(checks)
+    assert captured.out.rstrip().endswith(f"PASS: all {len(checks)} checks passed")

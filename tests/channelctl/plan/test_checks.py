@@ -13,6 +13,7 @@ import re
 import pytest
 
 from channelctl.plan.checks import (
+    ACCOUNTS,
     CAPACITY,
     COHERENCE,
     CONSUMER_PATH,
@@ -703,7 +704,8 @@ COHERENCE_PROBLEMS = [
 
 def test_checks_are_named_and_ordered(plan):
     assert [r.name for r in run_checks(plan.stacks)] == [DEVICES_PATH, DEVICES_DNS, CONSUMER, ISOLATION, CAPACITY,
-                                                         COHERENCE, OBSERVABILITY, ADDRESSES, ORDERING, DEPLOYABLE]
+                                                         COHERENCE, OBSERVABILITY, ADDRESSES, ORDERING, ACCOUNTS,
+                                                         DEPLOYABLE]
 
 
 def test_example_plan_passes_every_check(stacks):

@@ -64,7 +64,7 @@ def test_text_output_shows_accounts_wiring_and_checks(capsys):
     verdicts = re.findall(r"^  (PASS|FAIL) ([\w:-]+):", out, re.MULTILINE)
     assert [name for _, name in verdicts] == ["devices-path", "devices-dns", "consumer-path:consumer", "isolation",
                                               "capacity", "coherence", "observability", "addresses", "ordering",
-                                              "deployable"]
+                                              "accounts", "deployable"]
     # The committed example channel is proven private and complete.
     assert {v for v, _ in verdicts} == {"PASS"}
     assert code == EXIT_OK
