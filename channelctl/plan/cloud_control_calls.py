@@ -8,7 +8,7 @@ list (Cloud Control API user guide, "Identity and access management"). Same shap
 
 from __future__ import annotations
 
-from channelctl.plan.provider_calls import Calls, _ops
+from channelctl.plan.calls import Calls, _ops
 
 _IOT_TAGS = _ops("iot", "TagResource", "UntagResource")
 _CC_CREATE = _ops("cloudcontrol", "CreateResource", "GetResourceRequestStatus")
