@@ -30,6 +30,7 @@ from typing import Any, Iterator, Mapping
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
 
@@ -480,6 +481,13 @@ def to_pulumi_config(value: Any) -> str:
     return str(value)
 
 
+def _no_stack_trace():
+    """An empty source stack trace, for the engine's optional source positions."""
+    from pulumi.runtime.proto import source_pb2
+
+    return source_pb2.StackTrace()
+
+
 def _render_uncached(
     project_dir: Path | str,
     stack: str,
@@ -511,7 +519,9 @@ def _render_uncached(
     monitor = RecordingMonitor(mocks)
     logger = logging.getLogger(f"channelctl.plan.render.{stack}")
     logger.propagate = False
-    logger.setLevel(logging.DEBUG)
+    # The SDK's per-resource debug lines are not the program's log (the collector keeps INFO and up):
+    # at INFO they are never formatted into records at all.
+    logger.setLevel(logging.INFO)
     collector = _LogCollector()
     logger.handlers = [collector]
 
@@ -529,6 +539,12 @@ def _render_uncached(
     # As pulumi.runtime.test does: no RPC or output of an earlier render is awaited.
     pulumi_settings.SETTINGS.rpc_manager.clear()
     pulumi_settings.SETTINGS.outputs.clear()
+    # For every resource the SDK walks the Python stack to tell the engine where in the source it was
+    # declared (pulumi/runtime/resource.py, _get_stack_trace); the mock monitor never reads it, and
+    # the walk is about a tenth of a render. The render leaves it out, and puts it back after.
+    stack_trace = getattr(pulumi_resource, "_get_stack_trace", None)
+    if stack_trace is not None:
+        pulumi_resource._get_stack_trace = _no_stack_trace
     try:
         _remember_thread_loop()  # the loop _sync_await runs on: close_runtime_loops() closes it
         try:
@@ -544,6 +560,8 @@ def _render_uncached(
         if mocks.refusal is not None:
             raise mocks.refusal
     finally:
+        if stack_trace is not None:
+            pulumi_resource._get_stack_trace = stack_trace
         pulumi_settings.ROOT.set(None)
 
     resources = []
@@ -611,9 +629,13 @@ class _RecordingPeers(Mapping[str, Mapping[str, Any]]):
 
 
 class RenderCache:
-    """Renders kept by everything that decides them: the project's files (path, size and
-    modification time), the stack, its config, the peers' exports, preview, the quotas and the
-    account's facts (their content).
+    """Renders kept by everything that decides them: the content of the program's code (the
+    project's Python files, wherever the directory is: a copy of the project with the same code and
+    the same config renders the same), the stack, its config, the peers' exports, preview, the
+    quotas and the account's facts (their content). Stack files and facts files are not read by
+    the program; their content reaches the key as ``config`` and ``facts``. Nothing else is: a
+    caller that changes the mocks' answers some other way (a test patching ``ChannelMocks``) turns
+    the cache off for itself.
 
     A render takes about a second; many callers (the test suite above all) ask for the same
     one again. A hit returns a deep copy, so a caller that changes what it got changes nothing
@@ -642,29 +664,38 @@ class RenderCache:
         exports = {str(name): peers[name] for name in peers}
         quotas = sorted((f"{s}/{c}", v) for (s, c), v in service_quotas.items()) if service_quotas is not None else None
         known = facts.to_json() if facts is not None else None
-        parts = [str(project_dir), _fingerprint(project_dir), project, stack, preview, quotas, config, exports, known]
+        parts = [_fingerprint(project_dir), project, stack, preview, quotas, config, exports, known]
         return hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode()).hexdigest()
 
 
 RENDER_CACHE = RenderCache()
 
-# What the program reads from the project directory; tests, benchmarks and the like are not.
+# What the program reads from the project directory: its Python code (``__main__.py``, the
+# components, the authorizer's code it packages). Tests, benchmarks and the like are not.
 _FINGERPRINT_SKIP = {".git", ".venv", "__pycache__", "tests", "benchmarks", "docs", ".pytest_cache", ".hypothesis",
                      "facts", ".github", ".ci"}
+# A file's content digest by (real path, size, modification time): read once while unchanged.
+_DIGESTS: dict[tuple[str, int, int], str] = {}
 
 
 def _fingerprint(project_dir: Path) -> str:
+    """The digest of the program's code under ``project_dir``, by relative path and content
+    (symbolic links followed: a copy of the project may link to the original's folders)."""
     entries: list[str] = []
-    stack = [str(project_dir)]
-    while stack:
-        with os.scandir(stack.pop()) as it:
-            for entry in it:
-                if entry.is_dir(follow_symlinks=False):
-                    if entry.name not in _FINGERPRINT_SKIP and not entry.name.endswith(".egg-info"):
-                        stack.append(entry.path)
-                elif entry.name.endswith((".py", ".yaml", ".yml", ".json", ".cfg", ".txt")):
-                    info = entry.stat()
-                    entries.append(f"{entry.path}:{info.st_size}:{info.st_mtime_ns}")
+    for directory, folders, files in os.walk(project_dir, followlinks=True):
+        folders[:] = sorted(f for f in folders if f not in _FINGERPRINT_SKIP and not f.endswith(".egg-info"))
+        for name in files:
+            if not name.endswith(".py"):
+                continue
+            path = os.path.join(directory, name)
+            real = os.path.realpath(path)
+            info = os.stat(real)
+            marker = (real, info.st_size, info.st_mtime_ns)
+            digest = _DIGESTS.get(marker)
+            if digest is None:
+                with open(real, "rb") as handle:
+                    digest = _DIGESTS[marker] = hashlib.sha256(handle.read()).hexdigest()
+            entries.append(f"{os.path.relpath(path, project_dir)}:{digest}")
     return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
 
 
