@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from authorizer import hashes
 from authorizer.handler import handler
 from channelctl.cli import main as channelctl
 from tests.authorizer.support import connect_event
+from tests.authorizer.test_enumeration import SMALL_SCRYPT
 from tests.components.peers.mqtt import connect_packet, read_connack
 
 pytestmark = pytest.mark.peer
@@ -129,6 +131,10 @@ def attempts():
 def test_authorizer_agrees_with_mosquitto_on_every_accept_and_reject(authorizer_env, broker, capsys, monkeypatch):
     # Many wrong passwords per user: this compares hash semantics, not the lockout (test_lockout.py).
     monkeypatch.setenv("MAX_FAILED_ATTEMPTS", "1000")
+    # A first good login upgrades the record to the project's scrypt, and from then on every CONNECT
+    # also verifies one scrypt hash (the equal work of test_enumeration.py): its cost parameters are a
+    # setting, not a semantic of either side, so the upgrades here use the small ones of those tests.
+    monkeypatch.setattr(hashes, "DEFAULT_SCRYPT", SMALL_SCRYPT)
     port, password_file = broker
     assert channelctl(["devices", "import-mosquitto", str(password_file), "--family", "meters"]) == 0
     imported = capsys.readouterr().out
