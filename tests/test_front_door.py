@@ -70,7 +70,7 @@ def third_party_imports(path: Path) -> set[str]:
 
 def extras_reached_from(*starts: str) -> dict[str, set[str]]:
     found = modules()
-    graph = import_graph(found)
+    graph = {name: set(deps) for name, deps in import_graph(found).items()}
     # A package's __init__ runs before any of its modules: count it as imported with them.
     for name in list(graph):
         parts = name.split(".")
