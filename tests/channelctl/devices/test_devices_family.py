@@ -3,15 +3,14 @@ when the stack's families are known; without them it behaves as before."""
 
 from __future__ import annotations
 
-import io
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from channelctl.cli import main
-from tests.authorizer.support import DATA, TABLE, create_table, mocked_aws
+from tests.authorizer.support import DATA
+# The hardening tests' moto table and `channelctl devices` runner, shared rather than copied.
+from tests.channelctl.devices.test_devices_hardening import run, table  # noqa: F401 -- fixtures
 from tests.support import PROJECT_DIR
 
 IOT_STACK = ("--stack", "iot", "--cwd", str(PROJECT_DIR))  # Pulumi.iot.yaml: tls-proxy, families family1, family2
@@ -19,26 +18,6 @@ ALICE = (DATA / "mosquitto-2.0.11.passwd").read_text().splitlines()[0]
 UNKNOWN = ("--family 'unknownfam' is not a family of stack iot (Pulumi.iot.yaml): its deviceAccess.families are "
            "family1, family2 — use one of them, or add the family (name and port) to deviceAccess.families and "
            "update the stack first")
-
-
-@pytest.fixture
-def table(monkeypatch):
-    with mocked_aws(monkeypatch):
-        monkeypatch.setenv("CREDENTIALS_TABLE", TABLE)
-        monkeypatch.delenv("CHANNELCTL_STACK", raising=False)
-        yield create_table()
-
-
-@pytest.fixture
-def run(monkeypatch, capsys):
-    def run(*argv: str, stdin: bytes | None = None) -> tuple[int, str, str]:
-        if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-        code = main(["devices", *argv])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def users(table) -> set[str]:
