@@ -110,6 +110,14 @@ def _data_handshakes(recorder: TlsRecorder, payload: bytes, timeout: float = 5.0
         time.sleep(0.05)
 
 
+def _recorded(recorder: TlsRecorder, timeout: float = 5.0) -> list[Handshake]:
+    """Every handshake recorded so far, waiting up to timeout for the first."""
+    deadline = time.monotonic() + timeout
+    while not recorder.snapshot() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return recorder.snapshot()
+
+
 def _health(settings: ProxySettings, path: str | None = None) -> int:
     connection = http.client.HTTPConnection(LOOPBACK, settings.health_port, timeout=5)
     try:
@@ -141,7 +149,7 @@ def test_device_without_alpn_or_sni_reaches_the_server_with_alpn_mqtt_and_the_do
         assert [(h.sni, h.alpn) for h in seen] == [(CUSTOM_DOMAIN, "mqtt")], family
 
     # Health checks towards the endpoint carry the same SNI and ALPN.
-    checks = [h for h in proxied.recorder.snapshot() if h.completed and h.received == b""]
+    checks = _data_handshakes(proxied.recorder, b"")
     assert checks, "no health-check handshake reached the server"
     assert {(h.sni, h.alpn) for h in checks} == {(CUSTOM_DOMAIN, "mqtt")}
 
@@ -183,7 +191,9 @@ def test_endpoint_certificate_is_verified_against_the_bundle_and_the_domain(
             # The device's bytes never reach the impostor: its handshakes fail
             # and the proxy closes the device's connection without data.
             assert reply == b""
-            handshakes = run.recorder.snapshot()
+            # The recorder's thread records a failed handshake after haproxy
+            # may already have closed the device's side: wait for it.
+            handshakes = _recorded(run.recorder)
             assert handshakes, "haproxy never tried the endpoint"
             assert not any(h.completed for h in handshakes)
             assert all("alert" in h.error.lower() for h in handshakes), handshakes
