@@ -224,6 +224,9 @@ class Variant:
     burst: Reading | None = None
     burst_retries: int = 0
     cpu_per_1000: list[float] = dataclasses.field(default_factory=list)
+    # The 1-minute load average at the end of each CPU run (CPU seconds per
+    # session rise when other work shares the cores).
+    cpu_loads: list[float] = dataclasses.field(default_factory=list)
     base_rss_kib: int = 0
 
 
@@ -254,6 +257,7 @@ async def measure_cpu(variants: list[Variant], pids: list[int], devices: list[De
             before = cpu_seconds(pid)
             await d.churn(sessions, concurrency)
             variant.cpu_per_1000.append((cpu_seconds(pid) - before) / sessions * 1000)
+            variant.cpu_loads.append(os.getloadavg()[0])
 
 
 async def drained(pid: int, timeout: float = 120.0) -> None:
@@ -350,6 +354,10 @@ def _version(argv: list[str]) -> str:
     return (result.stdout + result.stderr).strip().splitlines()[0]
 
 
+def _runs(variant: Variant) -> str:
+    return ", ".join(f"{v:.3f} ({load:.2f})" for v, load in zip(variant.cpu_per_1000, variant.cpu_loads))
+
+
 def report(variants: list[Variant], levels: list[int], sessions: int, rounds: int, concurrency: int,
            max_connections: int, hard: int, haproxy_version: str, broker_version: str,
            openssl_version: str, loads: list[float]) -> tuple[str, dict[str, float]]:
@@ -385,12 +393,11 @@ def report(variants: list[Variant], levels: list[int], sessions: int, rounds: in
     }
     command = " ".join(shlex.quote(a) for a in [".venv/bin/python", "-m", "benchmarks.capacity_bench", *sys.argv[1:]])
     cpu_rows = [
-        "| backend TLS | haproxy CPU s per 1,000 new sessions (median) | runs | sessions/s per core at that cost |",
+        "| backend TLS | haproxy CPU s per 1,000 new sessions (median) | runs (1-minute load at the run's end) "
+        "| sessions/s per core at that cost |",
         "|---|---|---|---|",
-        f"| resumed (rendered `ssl-reuse`) | {cpu_reuse:.3f} | "
-        f"{', '.join(f'{v:.3f}' for v in rendered.cpu_per_1000)} | {1000 / cpu_reuse:.0f} |",
-        f"| full handshake (`no-ssl-reuse`) | {cpu_full:.3f} | "
-        f"{', '.join(f'{v:.3f}' for v in full.cpu_per_1000)} | {1000 / cpu_full:.0f} |",
+        f"| resumed (rendered `ssl-reuse`) | {cpu_reuse:.3f} | {_runs(rendered)} | {1000 / cpu_reuse:.0f} |",
+        f"| full handshake (`no-ssl-reuse`) | {cpu_full:.3f} | {_runs(full)} | {1000 / cpu_full:.0f} |",
     ]
     section = "\n".join(
         [
