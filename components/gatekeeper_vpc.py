@@ -420,6 +420,7 @@ class GatekeeperVpc(pulumi.ComponentResource):
                     endpoint_security_group_id=data_sg.id,
                     endpoints=self.data_endpoints,
                     user_data=proxy_user_data_text,
+                    connects_per_second=cfg.capacity.iot_connects_per_second,
                 ),
                 opts=after_reservations,
             )

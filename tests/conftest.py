@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,27 @@ PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 # Each distinct render once per test run: many tests render the same stack with the same config
 # and peers (the example stacks above all). A hit is a deep copy, so no test sees another's changes.
-RENDER_CACHE.enable()
+# The workers of one run (pytest-xdist) share their renders through one directory: the first
+# process to need a render makes it, the others wait for it and read it.
+RENDERS_DIRECTORY = "CHANNEL_TEST_RENDERS"
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput") and RENDERS_DIRECTORY not in os.environ:
+        # The controller (or a run without workers): the workers it starts inherit the variable.
+        os.environ[RENDERS_DIRECTORY] = tempfile.mkdtemp(prefix="channel-renders-")
+        config.stash[_OWNED] = os.environ[RENDERS_DIRECTORY]
+    RENDER_CACHE.enable(os.environ[RENDERS_DIRECTORY])
+
+
+def pytest_unconfigure(config):
+    owned = config.stash.get(_OWNED, None)
+    if owned is not None:
+        shutil.rmtree(owned, ignore_errors=True)
+        os.environ.pop(RENDERS_DIRECTORY, None)
+
+
+_OWNED = pytest.StashKey[str]()
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -35,6 +35,7 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
 
 from channelctl.accounts.facts import Facts
+from channelctl.plan import render_store
 # The account's world (zones, where services are offered, quotas), answered from its facts or the
 # defaults; the zone functions are imported from here too.
 from channelctl.plan.world import (  # noqa: F401
@@ -640,18 +641,21 @@ class RenderCache:
     A render takes about a second; many callers (the test suite above all) ask for the same
     one again. A hit returns a deep copy, so a caller that changes what it got changes nothing
     for the next. Off unless ``enable()`` is called; at most ``max_entries`` renders are kept,
-    least recently used first out.
+    least recently used first out. With a ``directory``, processes that enable the cache on the
+    same directory share their renders (``render_store``).
     """
 
     def __init__(self, max_entries: int = 512):
         self.enabled = False
         self.max_entries = max_entries
         self.entries: OrderedDict[str, _CachedRender] = OrderedDict()
+        self.directory: Path | None = None
         self.hits = 0
         self.misses = 0
 
-    def enable(self) -> None:
+    def enable(self, directory: Path | str | None = None) -> None:
         self.enabled = True
+        self.directory = Path(directory) if directory is not None else None
 
     def clear(self) -> None:
         self.entries.clear()
@@ -721,20 +725,47 @@ def render_stack(
     key = cache.key(project_dir, stack, config, project=project, peers=peers, preview=preview,
                     service_quotas=service_quotas, facts=facts)
     cached = cache.entries.get(key)
-    if cached is not None:
+    replay = True
+    if cached is None and cache.directory is not None:
+        with render_store.locked(cache.directory, key):
+            cached = render_store.load(cache.directory, key)
+            if cached is None:
+                cached = _render_recorded(project_dir, stack, config, project=project, peers=peers,
+                                          preview=preview, service_quotas=service_quotas, facts=facts)
+                render_store.store(cache.directory, key, cached)
+                cache.misses += 1
+                replay = False
+            else:
+                cache.hits += 1
+        cache.entries[key] = cached
+    elif cached is None:
+        cache.misses += 1
+        cached = cache.entries[key] = _render_recorded(
+            project_dir, stack, config, project=project, peers=peers, preview=preview,
+            service_quotas=service_quotas, facts=facts,
+        )
+        replay = False
+    else:
         cache.hits += 1
-        cache.entries.move_to_end(key)
+    cache.entries.move_to_end(key)
+    if len(cache.entries) > cache.max_entries:
+        cache.entries.popitem(last=False)
+    if replay:
+        # What a render would have done to the caller's world: its peers' look-ups (``channelctl
+        # plan`` records the unknown ones) and the region's endpoint services it added.
         for lookup in cached.peer_lookups:
             peers.get(lookup, {})
         ENDPOINT_SERVICE_ZONE_IDS.update(cached.endpoint_services)
-        return copy.deepcopy(cached.rendered)
-    cache.misses += 1
+    return copy.deepcopy(cached.rendered)
+
+
+def _render_recorded(project_dir: Path, stack: str, config: Mapping[str, Any], *, project: str,
+                     peers: Mapping[str, Mapping[str, Any]], preview: bool,
+                     service_quotas: Mapping[tuple[str, str], float] | None, facts: Facts | None) -> _CachedRender:
+    """One render with what it looked up and what it added to the region's endpoint services."""
     recording = _RecordingPeers(peers)
     services_before = dict(ENDPOINT_SERVICE_ZONE_IDS)
     rendered = _render_uncached(project_dir, stack, config, project=project, peers=recording, preview=preview,
                                 service_quotas=service_quotas, facts=facts)
     added = {k: v for k, v in ENDPOINT_SERVICE_ZONE_IDS.items() if services_before.get(k) != v}
-    cache.entries[key] = _CachedRender(copy.deepcopy(rendered), list(recording.lookups), added)
-    if len(cache.entries) > cache.max_entries:
-        cache.entries.popitem(last=False)
-    return rendered
+    return _CachedRender(rendered, list(recording.lookups), added)

@@ -64,6 +64,18 @@ class AuthorizerConfig:
 
 
 DEVICE_ACCESS_MODES = ("tls-proxy", "tcp-passthrough", "direct")
+# The public Systems Manager parameter that names the newest Amazon Linux 2023 arm64 AMI in a
+# Region (Amazon Linux 2023 user guide, "Launching AL2023 using the SSM parameter"); the
+# proxy's AMI is read from it by the operator, once, and pinned in deviceAccess.amiId.
+PROXY_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+_AMI_ID_RE = re.compile(r"^ami-[0-9a-f]{8}([0-9a-f]{9})?\Z")
+
+
+def ami_lookup_command(region: str | None = None) -> str:
+    """The command that prints the current AL2023 arm64 AMI ID (docs/device-access-and-capacity.md shows it)."""
+    where = f" --region {region}" if region else ""
+    return (f"aws ssm get-parameters --names {PROXY_AMI_PARAMETER}{where} --query 'Parameters[0].Value' "
+            "--output text")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,6 +94,10 @@ class DeviceAccessConfig:
     proxy_instance_type: str = DEFAULT_PROXY_INSTANCE_TYPE
     proxy_min_size: int = 2
     proxy_max_size: int = 4
+    # The proxy fleet's AMI, pinned (required for tls-proxy): a new AMI is a new launch template
+    # version, and every new version replaces every proxy instance, dropping its devices. So it
+    # moves only when the operator changes this key, never because Amazon Linux published one.
+    ami_id: str | None = None
 
 
 def validate_reserved_concurrency(
@@ -255,7 +271,7 @@ def _load_device_access(value: Any) -> DeviceAccessConfig | None:
         return None
     if not isinstance(value, dict):
         raise ConfigError(f"deviceAccess {value!r} is not a map — like {{mode: tls-proxy, families: [...]}}")
-    allowed = {"mode", "families", "caBundleFile", "proxyInstanceType", "proxyMinSize", "proxyMaxSize"}
+    allowed = {"mode", "families", "caBundleFile", "proxyInstanceType", "proxyMinSize", "proxyMaxSize", "amiId"}
     _refuse_unknown("deviceAccess", value, allowed)
     mode = value.get("mode")
     if mode not in DEVICE_ACCESS_MODES:
@@ -322,6 +338,17 @@ def _load_device_access(value: Any) -> DeviceAccessConfig | None:
         raise ConfigError(f"deviceAccess.proxyMinSize {low} is below 2 — the proxy fleet spans at least two AZs")
     if high < low:
         raise ConfigError(f"deviceAccess.proxyMaxSize {high} is below proxyMinSize {low}")
+    ami_id = value.get("amiId")
+    if ami_id is None and mode == "tls-proxy":
+        raise ConfigError(
+            "deviceAccess.amiId is required for tls-proxy — pin the proxy fleet's AMI (every new AMI replaces every "
+            f"proxy and reconnects its devices); look up the current Amazon Linux 2023 arm64 one with `{ami_lookup_command()}` "
+            "and set it, like ami-0abcdef1234567890"
+        )
+    if ami_id is not None and (not isinstance(ami_id, str) or not _AMI_ID_RE.match(ami_id)):
+        raise ConfigError(
+            f"deviceAccess.amiId {ami_id!r} is not an AMI ID — like ami-0abcdef1234567890 (`{ami_lookup_command()}`)"
+        )
     return DeviceAccessConfig(
         mode=mode,
         families=tuple(families),
@@ -329,4 +356,5 @@ def _load_device_access(value: Any) -> DeviceAccessConfig | None:
         proxy_instance_type=instance_type,
         proxy_min_size=low,
         proxy_max_size=high,
+        ami_id=ami_id,
     )
