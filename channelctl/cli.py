@@ -24,6 +24,7 @@ COMMANDS = (
     "channelctl.accounts.discover",
     "channelctl.accounts.verify",
     "channelctl.plan.command",
+    "channelctl.prices.command",
 )
 
 

@@ -71,7 +71,15 @@ def to_json(plan: Plan, diagram: Path | None = None) -> dict[str, Any]:
             for w in plan.wiring
         ],
         "checks": [c.to_json() for c in plan.checks],
+        "cost": _cost(plan).to_json(),
     }
+
+
+def _cost(plan: Plan):
+    """The plan's monthly cost estimate (channelctl.plan.cost), computed from its final renders."""
+    from channelctl.plan.cost.estimate import estimate
+
+    return estimate(plan.stacks)
 
 
 def _facts_json(plan: Plan, stack: str) -> dict[str, Any] | None:
@@ -300,6 +308,11 @@ def to_text(plan: Plan, diagram: Path | None = None, *, width: int = DEFAULT_WID
         elif unused:
             out += _text(f"    also exported, carried by no resource input: {len(unused)} exports {VERBOSE_HINT}",
                          width, " " * 8)
+    out.append("")
+    from channelctl.plan.cost.text import cost_lines
+
+    for index, line in enumerate(cost_lines(_cost(plan))):
+        out += _text(line, width, "  " if index == 0 else " " * 6)
     out.append("")
     failed = [c for c in plan.checks if c.status == "FAIL"]
     pending = [c for c in plan.checks if c.status == "PENDING"]

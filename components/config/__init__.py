@@ -81,6 +81,7 @@ from components.config.network import (  # noqa: F401
     _load_direct_connect,
     _load_network,
 )
+from components.config.usage import USAGE_KEYS, UsageConfig, load_usage  # noqa: F401
 from components.config.shared import (  # noqa: F401
     _ACCOUNT_RE,
     _ACM_ARN_RE,
@@ -132,7 +133,7 @@ StackConfig = NetworkConfig | IotConfig | ConsumerConfig
 # Loading
 # --------------------------------------------------------------------------- #
 
-_COMMON_KEYS = {"role", "accountId", "region", "assumeRoleArn", "tags", "monitoring"}
+_COMMON_KEYS = {"role", "accountId", "region", "assumeRoleArn", "tags", "monitoring", "usage"}
 _ROLE_KEYS = {
     "network": {
         "iotAccountId", "deviceVpcCidr", "gatekeeperVpcCidr", "onPremCidrs", "availabilityZones",
@@ -167,6 +168,8 @@ def load_config(raw: Mapping[str, Any], *, stack: str) -> StackConfig:
             f"known keys: {', '.join(sorted(known_keys(role)))}"
         )
     common = _load_common(values, stack=stack, role=role)
+    # The cost estimate's figures: validated here so a bad one stops the plan before any resource.
+    load_usage(values.get("usage"), role)
     loader: Callable[[dict[str, Any], CommonConfig], StackConfig] = {
         "network": _load_network,
         "iot": _load_iot,

@@ -1,0 +1,64 @@
+"""`channelctl prices refresh`: rewrite the cost estimate's price table from the AWS Price List API."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from channelctl.plan.cost.prices import TABLE_PATH
+from channelctl.prices import refresh
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("prices", help="the list prices the plan's cost estimate uses")
+    sub = parser.add_subparsers(dest="prices_command", required=True, metavar="ACTION")
+    run_parser = sub.add_parser(
+        "refresh",
+        help="rewrite the price table from the AWS Price List Query API (pricing:GetProducts, read-only)",
+        description=(
+            "Read the list prices the cost estimate uses from the AWS Price List Query API (us-east-1 endpoint, "
+            "pricing:GetProducts, with the caller's credentials) for each Region, and rewrite the price table. "
+            "A price the API does not return keeps its earlier entry and is listed. Exit 0: written; 1: the API "
+            "could not be read; 2: bad input."
+        ),
+    )
+    run_parser.add_argument("--region", action="append", metavar="REGION", dest="regions",
+                            help="a Region to price (repeat it; default: the Regions already in the table)")
+    run_parser.add_argument("--instance-type", action="append", metavar="TYPE", dest="instance_types",
+                            help="an EC2 instance type to price besides the t4g sizes (repeat it)")
+    run_parser.add_argument("--output", type=Path, default=TABLE_PATH,
+                            help=f"the table to write (default: {TABLE_PATH.relative_to(TABLE_PATH.parents[3])})")
+    run_parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace, client=None) -> int:
+    try:
+        old = json.loads(Path(args.output).read_text(encoding="utf-8")) if Path(args.output).exists() else {}
+    except (OSError, ValueError) as exc:
+        print(f"channelctl prices refresh: --output {args.output}: not a price table ({exc}) — give the table's path "
+              "or a new file", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    regions = args.regions or sorted((old.get("regions") or {}).keys()) or ["us-east-1"]
+    if client is None:
+        import boto3
+
+        client = boto3.client("pricing", region_name=refresh.PRICING_REGION)
+    types = list(refresh.INSTANCE_TYPES) + [t for t in (args.instance_types or []) if t not in refresh.INSTANCE_TYPES]
+    try:
+        table, missing = refresh.refresh_table(client, old, regions, dt.date.today(), instance_types=types)
+    except Exception as exc:  # botocore's ClientError, NoCredentialsError, EndpointConnectionError, ...
+        print(f"channelctl prices refresh: the Price List API could not be read ({type(exc).__name__}: {exc}) — "
+              "the table is unchanged; check credentials with pricing:GetProducts", file=sys.stderr)
+        return EXIT_FAILED
+    Path(args.output).write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
+    for region in regions:
+        kept = missing[region]
+        print(f"{region}: {len(table['regions'][region]) - len(kept)} prices read"
+              + (f"; not returned by the API, kept from before: {', '.join(kept)}" if kept else ""))
+    print(f"wrote {args.output}")
+    return EXIT_OK
