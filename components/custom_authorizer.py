@@ -50,6 +50,9 @@ class CustomAuthorizerArgs:
     """The certificate devices' topic prefix; the authorizer refuses families overlapping it."""
     deployer_role_arn: str | None = None
     """The role deploying the stack; the credentials key's default administrator."""
+    endpoint_read_table_arns: Sequence[str] = ()
+    """Other tables functions in the VPC read (GetItem) through this DynamoDB gateway endpoint, the
+    VPC's only one (the fleet-provisioning hook's allow-list, components/fleet_provisioning.py)."""
 
 
 def authorizer_function_name(stack: str) -> str:
@@ -235,7 +238,17 @@ class CustomAuthorizer(pulumi.ComponentResource):
                             "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
                             "Resource": arn,
                         }
-                    ],
+                    ]
+                    + (
+                        [{
+                            "Effect": "Allow",
+                            "Principal": "*",
+                            "Action": "dynamodb:GetItem",
+                            "Resource": sorted(args.endpoint_read_table_arns),
+                        }]
+                        if args.endpoint_read_table_arns
+                        else []
+                    ),
                 }
             )
         )

@@ -20,6 +20,7 @@ from components import addressing
 from components import aws_limits
 from components.config import ConfigError, IotConfig, authorizer_sizing, validate_reserved_concurrency
 from components.custom_authorizer import CustomAuthorizer, CustomAuthorizerArgs
+from components.config.provisioning import allow_list_table_name
 from components.device_access import DeviceAccess, DeviceAccessArgs, nlb_rules, proxy_user_data, uses_nlb
 from components.endpoint_targets import forward_to_endpoints
 from components.iot_policy import thing_policy_json
@@ -441,6 +442,12 @@ class GatekeeperVpc(pulumi.ComponentResource):
                     certificate_arn=cfg.custom_domain_certificate_arn,
                     thing_topic_prefix=cfg.thing_topic_prefix,
                     deployer_role_arn=cfg.common.assume_role_arn,
+                    # The VPC's one DynamoDB gateway endpoint serves the provisioning hook's allow-list too.
+                    endpoint_read_table_arns=(
+                        (f"arn:aws:dynamodb:{region}:{account}:table/{allow_list_table_name(cfg.common.stack)}",)
+                        if cfg.fleet_provisioning.enabled
+                        else ()
+                    ),
                 ),
                 opts=after_reservations,
             )

@@ -24,6 +24,8 @@ from components.consumer_endpoint import (
 )
 from components.device_access import proxy_settings
 from components.fleet_monitoring import FleetMonitoring, FleetMonitoringArgs
+from components.device_advisor import DeviceAdvisor, DeviceAdvisorArgs
+from components.fleet_provisioning import FleetProvisioning, FleetProvisioningArgs
 from components.gatekeeper_vpc import GatekeeperVpc, GatekeeperVpcArgs, NetworkInputs
 from components.network_evidence import NetworkEvidence, NetworkEvidenceArgs
 from components.private_iot_channel import PrivateIotChannel, PrivateIotChannelArgs
@@ -164,10 +166,49 @@ def _iot(config: IotConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
         key_users=("cloudwatch.amazonaws.com", "iot.amazonaws.com"),
     )
     exports = dict(gatekeeper.exports)
+    exports.update(_fleet_provisioning(config, opts, gatekeeper))
     if evidence is not None:
         monitoring = _fleet_monitoring(config, opts, gatekeeper, evidence)
         exports["alarmTopicArn"] = monitoring.topic.arn
     return exports
+
+
+def _fleet_provisioning(config: IotConfig, opts: pulumi.ResourceOptions, gatekeeper: GatekeeperVpc) -> dict[str, Any]:
+    """Certificate devices provisioned through the gatekeeper and the Device Advisor role, when asked for."""
+    fleet, common = config.fleet_provisioning, config.common
+    exports: dict[str, Any] = {}
+    under_gatekeeper = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=gatekeeper))
+    if fleet.enabled or fleet.jitp is not None:
+        provisioning = FleetProvisioning(
+            "provisioning",
+            FleetProvisioningArgs(
+                config=fleet, stack=common.stack, region=common.region, account_id=common.account_id,
+                vpc_id=gatekeeper.vpc_id, subnet_ids=[s.id for s in gatekeeper.subnets],
+                route_table_ids=[gatekeeper.route_table.id], data_endpoint_ids=gatekeeper.data_endpoint_ids,
+                thing_policy_name=gatekeeper.thing_policy.name,
+                dynamodb_endpoint_shared=gatekeeper.authorizer is not None,
+            ),
+            opts=under_gatekeeper,
+        )
+        exports.update({
+            "provisioningTemplateName": provisioning.template_name,
+            "claimPolicyName": provisioning.claim_policy_name,
+            "provisioningAllowListTable": provisioning.allow_list_table,
+            "jitpTemplateName": provisioning.jitp_template_name,
+        })
+    if fleet.device_advisor:
+        advisor = DeviceAdvisor(
+            "device-advisor",
+            DeviceAdvisorArgs(region=common.region, account_id=common.account_id,
+                              thing_topic_prefix=config.thing_topic_prefix),
+            opts=under_gatekeeper,
+        )
+        exports.update({
+            "deviceAdvisorRoleArn": advisor.role_arn,
+            "deviceAdvisorPassRolePolicy": advisor.pass_role_policy,
+            "deviceAdvisorQualificationPolicy": advisor.device_permissions_policy,
+        })
+    return {k: v for k, v in exports.items() if v is not None}
 
 
 def _consumer(config: ConsumerConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:

@@ -383,6 +383,24 @@ RESOURCE_ACTIONS: dict[str, Actions] = {
         delete=("iot:DeleteDomainConfiguration",),
         tag=("iot:TagResource", "iot:UntagResource"),
     ),
+    # Fleet provisioning: creating a template passes its provisioning role to IoT Core (iam:PassRole,
+    # granted per role by the deployer policy's role statements).
+    "aws:iot/provisioningTemplate:ProvisioningTemplate": Actions(
+        create=("iot:CreateProvisioningTemplate",),
+        read=("iot:DescribeProvisioningTemplate", "iot:ListTagsForResource"),
+        update=("iot:CreateProvisioningTemplateVersion", "iot:UpdateProvisioningTemplate"),
+        delete=("iot:DeleteProvisioningTemplate",),
+        tag=("iot:TagResource", "iot:UntagResource"),
+    ),
+    "aws:iot/caCertificate:CaCertificate": Actions(
+        # RegisterCACertificate takes no resource ARN (deployer_scope._UNSCOPED).
+        create=("iot:RegisterCACertificate",),
+        read=("iot:DescribeCACertificate", "iot:ListTagsForResource"),
+        # An active CA certificate is set INACTIVE before it can be deleted.
+        update=("iot:UpdateCACertificate",),
+        delete=("iot:DeleteCACertificate",),
+        tag=("iot:TagResource", "iot:UntagResource"),
+    ),
     # ---- Lambda, logs, DynamoDB, KMS -------------------------------------------
     "aws:lambda/function:Function": Actions(
         # A function in a VPC: Lambda checks the subnets and security groups with the

@@ -28,6 +28,8 @@ _UNSCOPED_PREFIXES = ("ec2:Describe",)
 _UNSCOPED = frozenset({
     "sts:GetCallerIdentity",
     "iot:DescribeEndpoint",
+    # AWS IoT developer guide, "IAM IoT policies" (API permissions table): resource "*".
+    "iot:RegisterCACertificate",
     "kms:CreateKey",
     "route53:CreateHostedZone",
     "route53:ListHostedZonesByVPC",

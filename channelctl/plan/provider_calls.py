@@ -372,6 +372,22 @@ PROVIDER_CALLS: dict[str, Calls] = {
         update=_ops("iot", "UpdateDomainConfiguration") + _IOT_TAGS,
         # An ENABLED domain configuration is set DISABLED before it can be deleted.
         delete=_ops("iot", "UpdateDomainConfiguration", "DeleteDomainConfiguration")),
+    # Fleet provisioning (components/fleet_provisioning.py). Tags: @Tags(identifierAttribute="arn"), the
+    # service's updateTags and ListTagsForResource on read, as for the other IoT types.
+    "aws:iot/provisioningTemplate:ProvisioningTemplate": Calls(
+        "internal/service/iot/provisioning_template.go",
+        create=_ops("iot", "CreateProvisioningTemplate", "DescribeProvisioningTemplate"),
+        read=_ops("iot", "DescribeProvisioningTemplate"),
+        # A changed template_body is a new default version; the rest is UpdateProvisioningTemplate.
+        update=_ops("iot", "CreateProvisioningTemplateVersion", "UpdateProvisioningTemplate") + _IOT_TAGS,
+        delete=_ops("iot", "DeleteProvisioningTemplate")),
+    "aws:iot/caCertificate:CaCertificate": Calls(
+        "internal/service/iot/ca_certificate.go",
+        create=_ops("iot", "RegisterCACertificate", "DescribeCACertificate"),
+        read=_ops("iot", "DescribeCACertificate"),
+        update=_ops("iot", "UpdateCACertificate") + _IOT_TAGS,
+        # An active CA certificate is set INACTIVE before it can be deleted.
+        delete=_ops("iot", "UpdateCACertificate", "DeleteCACertificate")),
     "aws:iot/loggingOptions:LoggingOptions": Calls(
         "internal/service/iot/logging_options.go",
         create=_ops("iot", "SetV2LoggingOptions"),

@@ -143,7 +143,7 @@ _ROLE_KEYS = {
         "networkStack", "gatekeeperVpcCidr", "availabilityZoneCount", "expectedDevices",
         "enableCredentialsEndpoint", "enableGreengrassEndpoint", "sameOrganization", "consumers",
         "thingTopicPrefix", "customDomain", "customDomainCertificateArn", "authorizer", "deviceAccess",
-        "capacity",
+        "capacity", "fleetProvisioning",
     },
     "consumer": {"iotStack", "vpcCidr", "availabilityZones", "existingVpc", "applicationHost"},
 }

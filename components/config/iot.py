@@ -14,6 +14,7 @@ from typing import Any, Sequence
 from authorizer.scopes import configuration_overlaps
 from components import aws_limits
 from components.config.common import CommonConfig
+from components.config.provisioning import FleetProvisioningConfig, load_fleet_provisioning
 from components.config.iot_access import (
     AuthorizerConfig,
     DeviceAccessConfig,
@@ -102,6 +103,8 @@ class IotConfig:
     authorizer: AuthorizerConfig = field(default_factory=AuthorizerConfig)
     device_access: DeviceAccessConfig | None = None
     capacity: CapacityConfig = field(default_factory=CapacityConfig)
+    # Certificate devices provisioned through the gatekeeper (components/config/provisioning.py); off by default.
+    fleet_provisioning: FleetProvisioningConfig = field(default_factory=FleetProvisioningConfig)
 
     @property
     def data_endpoint_count(self) -> int:
@@ -326,6 +329,7 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
         same_organization=_as_bool("sameOrganization", values.get("sameOrganization", False)),
         consumers=consumers,
         thing_topic_prefix=prefix,
+        fleet_provisioning=load_fleet_provisioning(values.get("fleetProvisioning"), stack=common.stack),
     )
 
 

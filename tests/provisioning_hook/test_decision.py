@@ -1,0 +1,90 @@
+"""The pre-provisioning hook's decision: a listed device is admitted, everything else refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from provisioning_hook.decision import REFUSED, decide, parse_entry, requested_name
+
+TEMPLATE = "arn:aws:iot:us-west-2:222222222222:provisioningtemplate/mqtt-channel-iot"
+NOW = 1_800_000_000
+
+
+def event(name="PLC-0042", template=TEMPLATE, **parameters):
+    return {
+        "claimCertificateId": "c" * 64, "certificateId": "d" * 64, "certificatePem": "-----BEGIN CERTIFICATE-----",
+        "templateArn": template, "clientId": "claim-1", "parameters": {"SerialNumber": name, **parameters},
+    }
+
+
+def item(device="PLC-0042", kind="serial", status="allowed", expires=None):
+    found = {"device": {"S": device}, "kind": {"S": kind}, "status": {"S": status}}
+    if expires is not None:
+        found["expires_at"] = {"N": str(expires)}
+    return found
+
+
+def table(*items):
+    by_name = {i["device"]["S"]: i for i in items}
+    return by_name.get
+
+
+def run(evt, lookup):
+    return decide(evt, template_arn=TEMPLATE, lookup=lookup, now=lambda: NOW)
+
+
+def test_a_listed_serial_number_is_admitted_under_its_own_name():
+    decision = run(event(), table(item()))
+    assert decision.allow
+    assert decision.response() == {"allowProvisioning": True, "parameterOverrides": {"ThingName": "PLC-0042"}}
+
+
+def test_a_password_device_listed_by_its_user_name_is_admitted():
+    decision = run(event("press-line-7"), table(item("press-line-7", kind="password-device")))
+    assert decision.response()["parameterOverrides"] == {"ThingName": "press-line-7"}
+
+
+@pytest.mark.parametrize("evt, lookup, reason", [
+    (event("PLC-0099"), table(item()), "not listed"),
+    (event(), table(item(status="retired")), "listed with status 'retired'"),
+    (event(), table(item(expires=NOW)), "listing expired"),
+    (event(), table(item(kind="wildcard")), "allow-list entry breaks the schema"),
+    (event(template=TEMPLATE + "-other"), table(item()), "request for another provisioning template"),
+    (event("PLC 0042"), table(item("PLC 0042")), "SerialNumber missing or not a thing name"),
+    (event("x" * 129), table(item("x" * 129)), "SerialNumber missing or not a thing name"),
+    (event(ThingName="PLC-0001"), table(item(), item("PLC-0001")), "ThingName differs from SerialNumber"),
+    ({"templateArn": TEMPLATE}, table(item()), "no parameters"),
+    ("not an object", table(item()), "event is not an object"),
+])
+def test_everything_else_is_refused(evt, lookup, reason):
+    decision = run(evt, lookup)
+    assert (decision.allow, decision.reason) == (False, reason)
+    assert decision.response() == REFUSED
+
+
+def test_an_unexpired_listing_is_admitted_and_an_expired_one_refused():
+    assert run(event(), table(item(expires=NOW + 1))).allow
+    assert not run(event(), table(item(expires=NOW - 1))).allow
+
+
+def test_an_unreadable_allow_list_refuses():
+    def broken(_name):
+        raise TimeoutError("dynamodb")
+
+    decision = run(event(), broken)
+    assert (decision.allow, decision.reason) == (False, "allow-list unavailable")
+
+
+def test_an_entry_stored_under_another_key_is_refused():
+    # A corrupted item whose device attribute differs from the key asked for.
+    assert run(event(), lambda _n: item("PLC-0043")).reason == "allow-list entry breaks the schema"
+
+
+@pytest.mark.parametrize("raw", [None, {}, {"device": {"N": "1"}, "kind": {"S": "serial"}, "status": {"S": "allowed"}},
+                                 {**item(), "expires_at": {"N": "soon"}}, {**item(), "expires_at": "1"}])
+def test_malformed_items_do_not_parse(raw):
+    assert parse_entry(raw) is None
+
+
+def test_the_requested_name_is_the_serial_number():
+    assert requested_name(event("A:b_c-9"), TEMPLATE) == ("A:b_c-9", "")
