@@ -65,7 +65,7 @@ def decide(
         raise record_error
     if record.username != request.username:
         raise MalformedRecord("the record's username differs from its key")
-    if is_locked(record, now):
+    if is_locked(record, now, settings.max_failed_attempts, settings.lockout_seconds, settings.lockout_exempt_families):
         # Even the right password: a guesser learns nothing from the lock.
         raise LockedOut("too many wrong passwords lately")
     if request.password is None:

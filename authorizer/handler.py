@@ -20,6 +20,8 @@ from .hashes import PasswordHash, Scrypt, dummy_hash, hash_password, parse_hash
 from .decision import decide
 from .errors import (
     AuthorizerError,
+    ClientIdMismatch,
+    LockedOut,
     MissingPassword,
     UnknownDevice,
     WrongPassword,
@@ -32,12 +34,13 @@ from .errors import (
     UnsafeResource,
 )
 from .event import AuthorizerEvent, parse_request
-from .metrics import ALLOW, record_decision
+from .metrics import ALLOW, record_decision, record_lockout
 from .principal import principal_id
 from .records import utc_now
 from .response import allow_response, deny_response
 from .settings import Settings, load_settings
 from .lockout import next_failure
+from .logfields import field
 from .store import clear_failures, get_hash_schemes, get_record, record_failure, upgrade_hash
 
 LOG = logging.getLogger("authorizer")
@@ -61,6 +64,7 @@ SETTINGS_KEYS = (
     "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
     "MAX_FAILED_ATTEMPTS",
     "LOCKOUT_SECONDS",
+    "LOCKOUT_EXEMPT_FAMILIES",
 )
 # Failures an operator must fix; their messages hold settings or record fields, never secrets.
 _OPERATOR_ERRORS = (
@@ -74,29 +78,35 @@ _OPERATOR_ERRORS = (
 )
 
 
-# Refusals that count against the user name (authorizer/lockout.py).
-_GUESSES = (WrongPassword, UnknownDevice, MissingPassword)
+# Refusals that count against the user name (authorizer/lockout.py): a guess at the password,
+# and the right password used with a client ID that is not the device's own. The others
+# (disabled, prohibited, expired, outside the window, a broken record) are operator states a
+# device keeps retrying into: they send the same UpdateItem, which writes nothing.
+_GUESSES = (WrongPassword, UnknownDevice, MissingPassword, LockedOut, ClientIdMismatch)
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
     principal = None
     connection = None
     settings = request = record = None
+    read = False
+    now = utc_now()
     try:
         settings = current_settings(getattr(context, "invoked_function_arn", None))
         parsed = AuthorizerEvent(event)
         connection = parsed.connection_id
         request = parse_request(parsed)
         record = get_record(settings.table_name, request.username)
+        read = True
         if record is not None:
             # Only for known devices: an unknown "user name" may be a password typed into the wrong field.
             principal = principal_id(request.username)
         work = hash_work(settings)
-        allow = decide(request, record, settings, utc_now(), work)
+        allow = decide(request, record, settings, now, work)
         response = allow_response(
             allow.principal_id, allow.policy_documents, allow.disconnect_after_seconds, allow.refresh_after_seconds
         )
-        LOG.info("allow principal=%s connection=%s", principal, _short(connection))
+        LOG.info("allow principal=%s connection=%s", principal, field(connection))
         record_decision(ALLOW)
         if record.failed_attempts or record.locked_until is not None:  # type: ignore[union-attr]
             _safely("clear failures", principal, clear_failures, settings.table_name, request.username)
@@ -105,14 +115,13 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             _upgrade(settings, record, request.password, context, principal)  # type: ignore[arg-type]
         return response
     except AuthorizerError as err:
-        detail = f" detail={err}" if isinstance(err, _OPERATOR_ERRORS) else ""
+        detail = f" detail={field(str(err), limit=512)}" if isinstance(err, _OPERATOR_ERRORS) else ""
         level = logging.ERROR if isinstance(err, _OPERATOR_ERRORS) else logging.INFO
         LOG.log(level, "deny reason=%s principal=%s connection=%s%s",
-                type(err).__name__, principal, _short(connection), detail)
+                type(err).__name__, principal, field(connection), detail)
         record_decision(type(err).__name__)
-        if isinstance(err, _GUESSES) and settings is not None and request is not None:
-            update = next_failure(record, utc_now(), settings.max_failed_attempts, settings.lockout_seconds)
-            _safely("count failure", principal, record_failure, settings.table_name, request.username, update)
+        if read:
+            _count_refusal(settings, request, record, now, isinstance(err, _GUESSES), principal)  # type: ignore[arg-type]
     except Exception as err:  # noqa: BLE001 — the boundary: deny, never raise
         # Only the type and place: an unexpected message might quote event data.
         frame = err.__traceback__
@@ -120,17 +129,31 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
             frame = frame.tb_next
         where = f"{os.path.basename(frame.tb_frame.f_code.co_filename)}:{frame.tb_lineno}" if frame else "?"
         LOG.error("deny reason=unexpected error=%s at=%s principal=%s connection=%s",
-                  type(err).__name__, where, principal, _short(connection))
+                  type(err).__name__, field(where), principal, field(connection))
         record_decision("Unexpected")
     # One response shape for every refusal: the principal of a known name would tell it apart.
     return deny_response()
 
 
-def _safely(what: str, principal: str | None, operation: Any, *args: Any) -> None:
+def _safely(what: str, principal: str | None, operation: Any, *args: Any) -> Any:
     try:
-        operation(*args)
+        return operation(*args)
     except Exception as err:  # noqa: BLE001 — bookkeeping never changes the decision
         LOG.error("%s principal=%s failed error=%s", what, principal, type(err).__name__)
+        return None
+
+
+def _count_refusal(settings: Settings, request: Any, record: Any, now: Any, counts: bool, principal: str | None) -> None:
+    """The refusal's one UpdateItem on the name (authorizer/lockout.py); a lock it writes raises the alarm."""
+    update = next_failure(record, now, settings.max_failed_attempts, settings.lockout_seconds,
+                          counts=counts, exempt=settings.lockout_exempt_families)
+    counted = _safely("count failure", principal, record_failure, settings.table_name, request.username, update,
+                      record is not None)
+    if counted and update.lock_until is not None:
+        # A lock is only ever written on an existing record: its name is a device's, not a typo'd secret.
+        LOG.warning("lockout user=%s principal=%s until=%s", field(request.username), principal,
+                    update.lock_until.isoformat(timespec="seconds"))
+        record_lockout(request.username)
 
 
 # The registry of the table's hash schemes is read at most once a minute per container.
@@ -211,6 +234,3 @@ def _settings(env: tuple[tuple[str, str | None], ...], function_arn: str | None)
     # Cached per container: the unknown-user dummy hash is made once, not per CONNECT.
     return load_settings({key: value for key, value in env if value is not None}, function_arn)
 
-
-def _short(value: str | None) -> str | None:
-    return value[:64] if value else value

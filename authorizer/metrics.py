@@ -4,6 +4,13 @@ The Lambda writes one JSON line per decision to its log; CloudWatch Logs turns i
 metric ``Decisions`` (namespace ``PrivateMqttChannel/Authorizer``, dimension ``Reason``) without
 an API call or a library (CloudWatch user guide, "Specification: Embedded metric format").
 The line carries the reason and nothing else of the request: no user name, no password.
+
+A lock is one more line: the metric ``Lockouts`` (its one dimension fixed, ``Reason=Lockout``) and, as a plain property
+beside it, the locked user name (``record_lockout``). The name is never a dimension: each
+value would be a metric of its own, so a guesser locking many names would create metrics
+without bound. The alarm on ``Lockouts`` (components/fleet_monitoring.py) says which log
+query lists the names. A lock is written only on an existing record, so the name is a
+device's, never a password typed into the user-name field.
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ NAMESPACE = "PrivateMqttChannel/Authorizer"
 METRIC = "Decisions"
 DIMENSION = "Reason"
 ALLOW = "Allow"
+LOCKOUT_METRIC = "Lockouts"
+LOCKOUT_REASON = "Lockout"
+LOCKED_USER = "lockedUser"  # the property naming the user in a lockout line
 # A reason is a class name or a fixed word: never text from the event.
 _REASON = re.compile(r"^[A-Za-z]{1,64}$")
 
@@ -44,5 +54,30 @@ def record_decision(reason: str, out: TextIO | None = None) -> None:
     """Write the decision's metric line to standard output, which Lambda sends to the function's log group."""
     try:
         print(emf_line(reason), file=out or sys.stdout, flush=True)
+    except Exception:  # noqa: BLE001 — a metric must never turn a decision into an error
+        pass
+
+
+def lockout_line(username: str, now_ms: int | None = None) -> str:
+    """The embedded-metric-format record of one lock, naming the user (JSON-escaped)."""
+    return json.dumps({
+        "_aws": {
+            "Timestamp": int(time.time() * 1000) if now_ms is None else now_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [[DIMENSION]],
+                "Metrics": [{"Name": LOCKOUT_METRIC, "Unit": "Count"}],
+            }],
+        },
+        DIMENSION: LOCKOUT_REASON,
+        LOCKOUT_METRIC: 1,
+        LOCKED_USER: username[:128],
+    }, separators=(",", ":"))
+
+
+def record_lockout(username: str, out: TextIO | None = None) -> None:
+    """Write the lock's metric line, naming the user, to standard output (the function's log group)."""
+    try:
+        print(lockout_line(username), file=out or sys.stdout, flush=True)
     except Exception:  # noqa: BLE001 — a metric must never turn a decision into an error
         pass

@@ -16,6 +16,8 @@
                               share and so the hash cost ceiling (``authorizer.cost``); default 512.
 ``MAX_FAILED_ATTEMPTS``       wrong passwords within LOCKOUT_SECONDS that lock a user name, default 10.
 ``LOCKOUT_SECONDS``           the counting window and the lock's length, 60-86400, default 900.
+``LOCKOUT_EXEMPT_FAMILIES``   comma-separated families whose names are counted but never locked
+                              (authorizer.lockoutExemptFamilies; README, "Lockout: the trade-off").
 ``UNKNOWN_USER_HASH``         the hash work spent on an unknown user name when the table has no
                               hash-scheme registry (``authorizer.store.HASH_SCHEMES_KEY``):
                               ``scrypt`` (default), ``scrypt:ln=15,r=8,p=1``, ``mosquitto-sha512``,
@@ -64,6 +66,7 @@ class Settings:
     memory_mb: int = DEFAULT_MEMORY_MB
     max_failed_attempts: int = DEFAULT_MAX_FAILED_ATTEMPTS
     lockout_seconds: int = DEFAULT_LOCKOUT_SECONDS
+    lockout_exempt_families: frozenset[str] = frozenset()
 
     @property
     def partition(self) -> str:
@@ -104,7 +107,18 @@ def load_settings(environ: Mapping[str, str], function_arn: str | None = None) -
         memory_mb=memory,
         max_failed_attempts=_whole(environ, "MAX_FAILED_ATTEMPTS", DEFAULT_MAX_FAILED_ATTEMPTS, 1, 1000),
         lockout_seconds=_whole(environ, "LOCKOUT_SECONDS", DEFAULT_LOCKOUT_SECONDS, 60, 86_400),
+        lockout_exempt_families=_exempt_families(environ),
     )
+
+
+def _exempt_families(environ: Mapping[str, str]) -> frozenset[str]:
+    raw = environ.get("LOCKOUT_EXEMPT_FAMILIES") or ""
+    try:
+        return frozenset(
+            validate_family(part.strip(), "LOCKOUT_EXEMPT_FAMILIES family") for part in raw.split(",") if part.strip()
+        )
+    except AuthorizerError as err:
+        raise SettingsError(f"{err} — list family names, comma-separated, e.g. meters,valves") from None
 
 
 def _table(environ: Mapping[str, str]) -> str:

@@ -2,12 +2,14 @@
 
 GetItem of a device's record and of the hash-scheme registry; one conditional
 UpdateItem that replaces a legacy hash with the project's scrypt after a
-successful login (the function's role may change nothing else).
+successful login; one UpdateItem per refusal that counts failed guesses
+(authorizer/lockout.py). The function's role may change nothing else.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -16,7 +18,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .errors import CredentialStoreUnavailable, MalformedRecord
-from .lockout import FailureUpdate
+from .lockout import FailureUpdate, moment
 from .records import DeviceRecord, record_from_item
 
 # The authorizer has 5 s in total (IoT Core limit): fail fast rather than retry long.
@@ -102,35 +104,61 @@ def upgrade_hash(table_name: str, username: str, old_hash: str, new_hash: str, n
     return True
 
 
-def record_failure(table_name: str, username: str, update: FailureUpdate) -> None:
-    """Count a wrong password on an existing record; for a name without one the condition fails alike."""
+def record_failure(table_name: str, username: str, update: FailureUpdate, retry: bool = True) -> bool:
+    """Make the refusal's one UpdateItem; True if it counted the failure.
+
+    A counting update whose condition failed on an existing record (another
+    request started or ended the window meanwhile) is retried once the other
+    way, so a guess is never lost. retry=False for a name without a record.
+    """
+    if _update_failure(table_name, username, update):
+        return True
+    if retry and update.counts:
+        return _update_failure(table_name, username, replace(update, new_window=not update.new_window))
+    return False
+
+
+def failure_request(table_name: str, username: str, update: FailureUpdate) -> dict[str, Any]:
+    """The UpdateItem arguments: one shape for every refusal (authorizer/lockout.py)."""
     names = {"#k": "username", "#c": "failed_attempts", "#s": "failed_since"}
-    values = {
-        ":c": {"N": str(update.failed_attempts)},
-        ":s": {"S": update.failed_since.isoformat()},
-        ":e": {"N": str(update.expected_attempts)},
-    }
-    expression = "SET #c = :c, #s = :s"
-    if update.locked_until is not None:
+    values = {":one": {"N": "1"}, ":now": {"S": moment(update.now)}}
+    if update.new_window:
+        expression = "SET #c = :one, #s = :now"
+        window = "(attribute_not_exists(#s) OR #s <= :start)"
+    else:
+        # ADD is DynamoDB's atomic counter: concurrent failures each add one.
+        expression = "ADD #c :one SET #s = if_not_exists(#s, :now)"
+        window = "#s > :start"
+    values[":start"] = {"S": moment(update.window_start)}
+    if update.lock_until is not None:
         names["#l"] = "locked_until"
-        values[":l"] = {"S": update.locked_until.isoformat()}
-        expression += ", #l = :l"
+        values[":lock"] = {"S": moment(update.lock_until)}
+        expression += ", #l = :lock"
+    # A refusal that does not count sends the same request with a condition that cannot hold:
+    # the same round trip, nothing written (and never an item created for the name).
+    condition = f"attribute_exists(#k) AND {window}"
+    if not update.counts:
+        condition = f"attribute_exists(#k) AND attribute_not_exists(#k) AND {window}"
+    return {
+        "TableName": table_name,
+        "Key": {"username": {"S": username}},
+        "UpdateExpression": expression,
+        "ConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+def _update_failure(table_name: str, username: str, update: FailureUpdate) -> bool:
     try:
-        dynamodb_client().update_item(
-            TableName=table_name,
-            Key={"username": {"S": username}},
-            UpdateExpression=expression,
-            # Optimistic: a concurrent failure already counted wins; this one is not counted twice.
-            ConditionExpression="attribute_exists(#k) AND (attribute_not_exists(#c) OR #c = :e)",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=values,
-        )
+        dynamodb_client().update_item(**failure_request(table_name, username, update))
     except ClientError as err:
         if err.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            return
+            return False
         raise CredentialStoreUnavailable(f"UpdateItem on {table_name} failed: {type(err).__name__}") from None
     except BotoCoreError as err:
         raise CredentialStoreUnavailable(f"UpdateItem on {table_name} failed: {type(err).__name__}") from None
+    return True
 
 
 def clear_failures(table_name: str, username: str) -> None:

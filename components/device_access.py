@@ -26,7 +26,7 @@ from components import aws_limits
 from components.config import ConfigError, DeviceAccessConfig
 from components.endpoint_targets import forward_to_endpoints
 from components.private_vpc import ssm_endpoints, ssm_instance_profile
-from components.proxy_capacity import devices_per_instance
+from components.proxy_capacity import DEFAULT_IOT_CONNECTS_PER_SECOND, devices_per_instance
 from components.proxy_config import (
     ProxyConfigError,
     ProxyFamily,
@@ -34,6 +34,12 @@ from components.proxy_config import (
     ephemeral_ports_per_endpoint,
     render_user_data,
     validate_ca_bundle,
+)
+from components.proxy_refresh import (
+    CONNECTION_TERMINATION,
+    DEREGISTRATION_DELAY_S,
+    RefreshPreferences,
+    staged_preferences,
 )
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -43,9 +49,6 @@ NLB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 # Time a new proxy needs to boot, install HAProxy from the AL2023 repositories and pass
 # its health check before it counts as in service.
 PROXY_WARMUP_SECONDS = 180
-REFRESH_MIN_HEALTHY_PERCENT = 100
-REFRESH_MAX_HEALTHY_PERCENT = 200
-AL2023_AMI_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
 
 
 def target_group_name(family: str, port: int, *, unique: str) -> str:
@@ -155,6 +158,16 @@ class DeviceAccessArgs:
     endpoints: Sequence[pulumi.Resource]
     user_data: str | None = None
     """The proxy's user data, rendered (and so validated) before any resource."""
+    connects_per_second: int = DEFAULT_IOT_CONNECTS_PER_SECOND
+    """The account's IoT Core CONNECT quota (capacity.iotConnectsPerSecond): the proxy fleet's
+    instance refresh is staged so that the devices each step drops reconnect within it."""
+
+
+def refresh_preferences(access: DeviceAccessConfig, args: DeviceAccessArgs) -> RefreshPreferences:
+    """The proxy fleet's staged instance refresh (components/proxy_refresh.py): for the desired
+    capacity the group runs, HAProxy's maxconn per instance and the CONNECT quota."""
+    per_instance = proxy_settings(access, args.custom_domain, args.endpoint_ips).max_connections
+    return staged_preferences(access.proxy_min_size, per_instance, args.connects_per_second, PROXY_WARMUP_SECONDS)
 
 
 class DeviceAccess(pulumi.ComponentResource):
@@ -210,6 +223,7 @@ class DeviceAccess(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         invoke = pulumi.InvokeOptions(provider=self._provider, parent=self)
         health_port = ProxySettings.health_port
+        refresh = refresh_preferences(access, args)
         groups = []
         for family in access.families:
             group = aws.lb.TargetGroup(
@@ -223,6 +237,11 @@ class DeviceAccess(pulumi.ComponentResource):
                 # proxies see only the NLB's fixed IPs, which is all their
                 # security group admits.
                 preserve_client_ip="false",
+                # A replaced proxy's devices: the NLB stops sending it new ones, then closes the
+                # rest while HAProxy still runs, which ends each session at IoT Core at once
+                # (components/proxy_refresh.py, DEREGISTRATION_DELAY_S).
+                deregistration_delay=DEREGISTRATION_DELAY_S,
+                connection_termination=CONNECTION_TERMINATION,
                 health_check=aws.lb.TargetGroupHealthCheckArgs(
                     protocol="HTTP", port=str(health_port), path=ProxySettings.health_path, matcher="200"
                 ),
@@ -291,10 +310,11 @@ class DeviceAccess(pulumi.ComponentResource):
             opts=child,
         )
         profile = ssm_instance_profile(f"{name}-proxy", parent=self)
-        ami = aws.ssm.get_parameter(name=AL2023_AMI_PARAMETER, opts=invoke).value
+        # Pinned (deviceAccess.amiId, required for tls-proxy): never read from the "latest" parameter
+        # at each run, where every new Amazon Linux release would replace the whole fleet.
         template = aws.ec2.LaunchTemplate(
             f"{name}-proxy",
-            image_id=ami,
+            image_id=access.ami_id,
             instance_type=access.proxy_instance_type,
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
             metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
@@ -335,16 +355,18 @@ class DeviceAccess(pulumi.ComponentResource):
             launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
                 id=template.id, version=template.latest_version.apply(str)
             ),
-            # A new template version rolls through the fleet launching before
-            # terminating: 100% of the desired capacity stays in service, up to 200%
-            # runs while replacements warm up (Auto Scaling user guide, instance
-            # refresh: MinHealthyPercentage / MaxHealthyPercentage).
+            # A new template version replaces every proxy, and each drops its devices: the refresh
+            # is staged (components/proxy_refresh.py) so that each step's devices reconnect within
+            # the account's CONNECT quota before the next step drops more.
             instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
                 strategy="Rolling",
                 preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
-                    min_healthy_percentage=REFRESH_MIN_HEALTHY_PERCENT,
-                    max_healthy_percentage=REFRESH_MAX_HEALTHY_PERCENT,
-                    instance_warmup=str(PROXY_WARMUP_SECONDS),
+                    min_healthy_percentage=refresh.min_healthy,
+                    max_healthy_percentage=refresh.max_healthy,
+                    instance_warmup=str(refresh.warmup_s),
+                    checkpoint_percentages=list(refresh.checkpoints),
+                    checkpoint_delay=str(refresh.checkpoint_delay_s),
+                    skip_matching=refresh.skip_matching,
                 ),
             ),
             tags=[aws.autoscaling.GroupTagArgs(key="Name", value=f"{name}-proxy", propagate_at_launch=True)],

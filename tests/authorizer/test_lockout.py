@@ -81,3 +81,50 @@ def test_every_refusal_has_one_shape(device):
     shapes = {json.dumps(r, sort_keys=True) for r in refusals}
     assert len(shapes) == 1, shapes
     assert refusals[0]["principalId"] == "denied"
+
+
+# --- the plan of one refusal's update (pure) ----------------------------------------------
+
+from datetime import datetime, timedelta, timezone  # noqa: E402
+
+from authorizer.lockout import is_locked, next_failure  # noqa: E402
+from authorizer.records import DeviceRecord  # noqa: E402
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
+
+
+def record(**fields) -> DeviceRecord:
+    return DeviceRecord(username="meter-0001", password_hash="$6$x$y", family="meters", **fields)
+
+
+@pytest.mark.parametrize("fields, locked", [
+    ({}, False),
+    ({"failed_attempts": 2, "failed_since": NOW - timedelta(seconds=10)}, False),
+    ({"failed_attempts": 3, "failed_since": NOW - timedelta(seconds=10)}, True),  # reached within the window
+    ({"failed_attempts": 3, "failed_since": NOW - timedelta(seconds=600)}, False),  # the window has ended
+    ({"locked_until": NOW + timedelta(seconds=1)}, True),
+    ({"locked_until": NOW}, False),
+])
+def test_a_name_is_locked_from_the_moment_the_window_holds_the_threshold(fields, locked):
+    assert is_locked(record(**fields), NOW, 3, 600) is locked
+
+
+def test_an_exempt_family_is_never_locked():
+    assert is_locked(record(locked_until=NOW + timedelta(seconds=60)), NOW, 3, 600, exempt={"meters"}) is False
+
+
+def test_the_failure_that_reaches_the_threshold_writes_the_lock_in_the_same_update():
+    since = NOW - timedelta(seconds=10)
+    assert next_failure(record(failed_attempts=1, failed_since=since), NOW, 3, 600).lock_until is None
+    update = next_failure(record(failed_attempts=2, failed_since=since), NOW, 3, 600)
+    assert (update.new_window, update.lock_until) == (False, NOW + timedelta(seconds=600))
+    # an existing lock is never extended by guesses made while it holds
+    held = record(failed_attempts=5, failed_since=since, locked_until=NOW + timedelta(seconds=30))
+    assert next_failure(held, NOW, 3, 600).lock_until is None
+
+
+def test_unknown_names_exempt_families_and_refusals_that_do_not_count_never_plan_a_lock():
+    since = NOW - timedelta(seconds=10)
+    assert next_failure(None, NOW, 1, 600).lock_until is None
+    assert next_failure(record(failed_attempts=9, failed_since=since), NOW, 3, 600, exempt={"meters"}).lock_until is None
+    assert next_failure(record(failed_attempts=9, failed_since=since), NOW, 3, 600, counts=False).lock_until is None

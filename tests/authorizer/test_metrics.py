@@ -66,3 +66,14 @@ def test_each_decision_writes_one_metric_with_its_reason(authorizer_env, capsys)
     assert all(is_valid_emf(r) for r in records)
     for needle in (SECRET.decode(), base64.b64encode(SECRET).decode(), "nobody-here", "meter-0001"):
         assert needle not in out
+
+
+def test_a_lock_line_names_the_user_as_a_property_not_a_dimension():
+    from authorizer.metrics import lockout_line
+
+    line = json.loads(lockout_line("meter-0001", now_ms=1))
+    directive = line["_aws"]["CloudWatchMetrics"][0]
+    assert directive["Dimensions"] == [["Reason"]] and line["Reason"] == "Lockout"
+    assert [m["Name"] for m in directive["Metrics"]] == ["Lockouts"] and line["Lockouts"] == 1
+    assert line["lockedUser"] == "meter-0001"
+    assert "lockedUser" not in sum(directive["Dimensions"], [])

@@ -1,10 +1,12 @@
 """iot stack, device access: listeners, targets, fleet and DNS per mode."""
 
 import base64
+import re
 
 import pytest
 
 from components.config import ConfigError, load_config
+from components.proxy_refresh import RefreshPreferences, refresh_steps, step_problems
 from tests.support import FQ, broken, example_config, open_rules, render
 
 FAMILY_PORTS = [8080, 8081]
@@ -95,7 +97,7 @@ def test_proxy_instances_are_hardened_and_carry_the_generated_haproxy_config(mod
     assert ssm == ["ec2messages", "ssm", "ssmmessages"]
 
 
-def test_proxy_group_names_a_template_version_and_refreshes_at_full_capacity(modes):
+def test_proxy_group_names_a_template_version_and_stages_its_refresh(modes):
     # "$Latest" never changes, so no instance refresh would start for a new template.
     iot = modes["tls-proxy"]
     (lt,) = iot.of_type("aws:ec2/launchTemplate:LaunchTemplate")
@@ -103,8 +105,38 @@ def test_proxy_group_names_a_template_version_and_refreshes_at_full_capacity(mod
     assert group.inputs["launchTemplate"] == {"id": lt.id, "version": str(lt.state["latestVersion"])}
     refresh = group.inputs["instanceRefresh"]
     assert refresh["strategy"] == "Rolling"
-    assert refresh["preferences"]["minHealthyPercentage"] == 100
-    assert 100 < refresh["preferences"]["maxHealthyPercentage"] <= 200
+    prefs = refresh["preferences"]
+    # One instance at a time, launched first; a checkpoint after each of the 4 instances.
+    assert (prefs["minHealthyPercentage"], prefs["maxHealthyPercentage"]) == (100, 100)
+    assert prefs["checkpointPercentages"] == [25, 50, 75, 100] and prefs["skipMatching"] is True
+    maxconn = int(re.search(r"^\s*maxconn\s+(\d+)", _user_data(lt), re.M).group(1))
+    # The pause after each step: one instance's devices at the default CONNECT quota (500/s).
+    assert int(prefs["checkpointDelay"]) == -(-maxconn // 500)
+    staged = RefreshPreferences(min_healthy=100, max_healthy=100, warmup_s=int(prefs["instanceWarmup"]),
+                                checkpoints=tuple(prefs["checkpointPercentages"]),
+                                checkpoint_delay_s=int(prefs["checkpointDelay"]))
+    steps = refresh_steps(int(group.inputs["desiredCapacity"]), maxconn, 150_000, 500, staged)
+    assert [s.instances for s in steps] == [1, 1, 1, 1] and step_problems(steps, 500) == []
+    # The same fleet at a fifth of the quota would drop devices faster than they get back.
+    assert step_problems(refresh_steps(4, maxconn, 150_000, 100, staged), 100)
+
+
+def test_replaced_proxies_end_their_sessions_on_deregistration(modes):
+    for group in modes["tls-proxy"].of_type("aws:lb/targetGroup:TargetGroup"):
+        if group.inputs["targetType"] == "instance":
+            assert group.inputs["deregistrationDelay"] == 300 and group.inputs["connectionTermination"] is True
+
+
+def test_the_proxy_ami_is_the_pinned_one_and_no_latest_ami_is_read(modes):
+    """A new Amazon Linux release must not change the template: the stack reads no AMI parameter."""
+    iot = modes["tls-proxy"]
+    (lt,) = iot.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+    assert lt.inputs["imageId"] == example_config("iot")["deviceAccess"]["amiId"]
+    assert not [args for token, args in iot.invokes if token == "aws:ssm/getParameter:getParameter"]
+
+
+def _user_data(lt):
+    return base64.b64decode(lt.inputs["userData"]).decode()
 
 
 @pytest.mark.parametrize("change,problem", [
@@ -189,6 +221,11 @@ def access_with(**changes):
     (access_with(families=[{"name": "family1"}]), r"deviceAccess.families\[0\] \(family family1\) has no port"),
     (access_with(mode="socks"), r"deviceAccess.mode 'socks' is not a mode — use one of tls-proxy, tcp-passthrough, direct"),
     (access_with(caBundleFile=None), r"deviceAccess.caBundleFile is required for tls-proxy"),
+    (access_with(amiId=None), r"deviceAccess.amiId is required for tls-proxy — pin the proxy fleet's AMI .* `aws ssm "
+     r"get-parameters --names /aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64 --query "
+     r"'Parameters\[0\].Value' --output text`"),
+    (access_with(amiId="ami-XYZ"), r"deviceAccess.amiId 'ami-XYZ' is not an AMI ID — like ami-0abcdef1234567890"),
+    (access_with(amiId="al2023-latest"), r"deviceAccess.amiId 'al2023-latest' is not an AMI ID"),
     (access_with(mode="direct"), r"deviceAccess.families is used only by tls-proxy and tcp-passthrough"),
     (access_with(proxyMinSize=3), r"deviceAccess.proxyMinSize 3 of t4g.medium \(4,096 MiB, [\d,]+ devices each\) holds "
      r"[\d,]+ devices with one instance lost, fewer than expectedDevices 150,000 — raise deviceAccess.proxyMinSize to at "
