@@ -122,9 +122,11 @@ def test_proxy_group_names_a_template_version_and_stages_its_refresh(modes):
 
 
 def test_replaced_proxies_end_their_sessions_on_deregistration(modes):
-    for group in modes["tls-proxy"].of_type("aws:lb/targetGroup:TargetGroup"):
-        if group.inputs["targetType"] == "instance":
-            assert group.inputs["deregistrationDelay"] == 300 and group.inputs["connectionTermination"] is True
+    proxies = [g for g in modes["tls-proxy"].of_type("aws:lb/targetGroup:TargetGroup")
+               if g.inputs["targetType"] == "instance"]
+    assert len(proxies) == len(FAMILY_PORTS)
+    for group in proxies:
+        assert group.inputs["deregistrationDelay"] == 300 and group.inputs["connectionTermination"] is True
 
 
 def test_the_proxy_ami_is_the_pinned_one_and_no_latest_ami_is_read(modes):

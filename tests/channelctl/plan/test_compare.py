@@ -108,7 +108,9 @@ def test_proxy_fleet_rolls_each_new_template_version(example, project):
     assert before.inputs["launchTemplate"]["version"] != after.inputs["launchTemplate"]["version"]
     assert "$Latest" not in (before.inputs["launchTemplate"]["version"], after.inputs["launchTemplate"]["version"])
     preferences = after.inputs["instanceRefresh"]["preferences"]
-    assert preferences["minHealthyPercentage"] == 100 and preferences["maxHealthyPercentage"] > 100
+    # Staged (components/proxy_refresh.py): one instance at a time, launched first, with checkpoints.
+    assert (preferences["minHealthyPercentage"], preferences["maxHealthyPercentage"]) == (100, 100)
+    assert preferences["checkpointPercentages"][-1] == 100
 
 
 def test_adding_a_zone_only_adds(example, project):
