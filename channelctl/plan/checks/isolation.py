@@ -50,6 +50,7 @@ from policies.checks import (
     NO_PUBLIC_ADDRESSES,
     NO_PUBLIC_ENTRY_POINTS,
 )
+from channelctl.plan.checks.provisioning import check_provisioning
 from channelctl.plan.checks.paths import (
     listener_backends,
     service_nlbs,
@@ -87,6 +88,7 @@ def check_isolation(ch: Channel) -> CheckResult:
             f.bad(f"endpoint service {service.label} allows every AWS account ('*')", service.label)
         _service_reaches_only_data(ch, c, service, f)
     _policies_need_gatekeeper(ch, c, f)
+    check_provisioning(ch, f)
     _pack_rules(ch, f)
     counted = len(ch.all)
     summary = (f"{counted} resources: no internet gateway, NAT, public IP or rule open to a public range; "
