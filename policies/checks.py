@@ -9,7 +9,6 @@ dependencies alone; ``policies.rules`` wraps each check as a CrossGuard rule.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -17,6 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from policies.addresses import public_range_problem
+from policies.allowed_types import (
+    ALLOWED_MANAGED_POLICIES,
+    ROUTE_INPUTS,
+    ROUTE_TABLE_ROUTE_INPUTS,
+    check_allowed_type,
+)
 
 Check = Callable[[str, Mapping[str, Any]], list[str]]
 
@@ -68,6 +73,23 @@ IAM_ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 IAM_USER_POLICY = "aws:iam/userPolicy:UserPolicy"
 IAM_GROUP_POLICY = "aws:iam/groupPolicy:GroupPolicy"
 IAM_ROLE = "aws:iam/role:Role"
+ROUTE53_ZONE = "aws:route53/zone:Zone"
+# Every way the two providers attach a managed policy by ARN (pulumi-aws 7 and pulumi-aws-native
+# type tokens; the aws-native types are not allowed either, but the check holds if one is added).
+MANAGED_POLICY_ARN_INPUTS = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": "policyArn",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "policyArn",
+    "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive": "policyArns",
+    "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive": "policyArns",
+    IAM_ROLE: "managedPolicyArns",
+    "aws-native:iam:Role": "managedPolicyArns",
+    "aws-native:iam:User": "managedPolicyArns",
+    "aws-native:iam:Group": "managedPolicyArns",
+}
+LAMBDA_PERMISSIONS = ("aws:lambda/permission:Permission", "aws-native:lambda:Permission")
 
 # Route targets that leave the channel's private network (EC2 CreateRoute): an internet gateway
 # or virtual private gateway (gatewayId igw-/vgw-), an egress-only internet gateway, a NAT
@@ -81,6 +103,11 @@ ROUTE_TARGETS = {
     "natGatewayId": "a NAT gateway",
     "vpcPeeringConnectionId": "a VPC peering connection",
     "carrierGatewayId": "a carrier gateway",
+    "networkInterfaceId": "a network interface (an appliance or instance that can forward anywhere)",
+    "coreNetworkArn": "a Cloud WAN core network (networks outside the channel)",
+    "localGatewayId": "an Outposts local gateway (the on-site network)",
+    "vpcEndpointId": "a Gateway Load Balancer endpoint (an appliance that can forward anywhere)",
+    "odbNetworkArn": "an Oracle Database@AWS network",
 }
 
 # iot.data and iot.credentials do not support private DNS (IoTCore-VPC guide): the channel
@@ -104,7 +131,7 @@ IAM_POLICY_TYPES = (IAM_POLICY, IAM_ROLE_POLICY, IAM_USER_POLICY, IAM_GROUP_POLI
 
 def check_no_internet_path(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     """No internet gateway (also egress-only), NAT gateway, Elastic IP, peering, VPN, carrier
-    gateway or default VPC/subnet in any stack, and no route to any of them."""
+    gateway or default VPC/subnet in any stack, and no route to anything but the Transit Gateway."""
     named = {
         VPC_PEERING_CONNECTION: "a VPC peering connection (a path to a network outside the channel)",
         VPC_PEERING_ACCEPTER: "a VPC peering connection accepter (a path to a network outside the channel)",
@@ -135,21 +162,32 @@ def check_no_internet_path(resource_type: str, props: Mapping[str, Any]) -> list
 
 
 def _route_problems(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    fix = "route through the Transit Gateway or an endpoint: the channel has no path off its private network"
-    routes: list[tuple[str, Any]] = []
+    """A route may name only the Transit Gateway (a route table's also the VPC's "local" gateway).
+
+    An allow-list of inputs: every other target a route can take (policies/allowed_types.py
+    ROUTE_INPUTS) fails, including ones the provider adds later.
+    """
+    fix = "route through the Transit Gateway: the channel has no path off its private network"
+    routes: list[tuple[str, Any, frozenset[str]]] = []
     if resource_type == ROUTE:
-        routes.append(("", props))
+        routes.append(("", props, ROUTE_INPUTS))
     else:
-        routes.extend((f"routes[{index}].", route) for index, route in enumerate(_items(props.get("routes"))))
+        routes.extend((f"routes[{index}].", route, ROUTE_TABLE_ROUTE_INPUTS)
+                      for index, route in enumerate(_items(props.get("routes"))))
     messages = []
-    for prefix, route in routes:
+    for prefix, route, allowed in routes:
         if not isinstance(route, Mapping):
             continue
-        for key, what in ROUTE_TARGETS.items():
-            target = route.get(key)
-            # gatewayId "local" is the VPC's own local route (allowed in route tables).
-            if target is None or target == "" or (key == "gatewayId" and target == "local"):
+        # Keys are read without their values, so an unknown allowed input (the TGW's ID during a
+        # preview) does not stop the check; "__"-keys are the bridge's own metadata.
+        for key in route:
+            if key in allowed or key.startswith("__"):
                 continue
+            target = route[key]
+            # gatewayId "local" is the VPC's own local route (allowed in route tables).
+            if target is None or target == "" or (prefix and key == "gatewayId" and target == "local"):
+                continue
+            what = ROUTE_TARGETS.get(key, "a target that is not the Transit Gateway")
             messages.append(f"{prefix}{key} is {_shown(target)}: a route to {what} — {fix}")
     if resource_type != ROUTE:
         for gateway in _items(props.get("propagatingVgws")):
@@ -188,7 +226,8 @@ def check_no_public_addresses(resource_type: str, props: Mapping[str, Any]) -> l
 
 
 def check_no_public_entry_points(resource_type: str, props: Mapping[str, Any]) -> list[str]:
-    """Nothing reachable from the internet: function URLs, open Lambda permissions, accelerators, API Gateway APIs."""
+    """Nothing reachable from the internet: function URLs, open Lambda permissions, accelerators, API Gateway APIs,
+    public hosted zones."""
     if resource_type == FUNCTION_URL:
         # A function URL is a public HTTPS endpoint whatever its auth type; there is no VPC-only
         # variant (Lambda developer guide, "Lambda function URLs"). NONE lets anyone invoke it.
@@ -198,7 +237,7 @@ def check_no_public_entry_points(resource_type: str, props: Mapping[str, Any]) -
             f"authorizationType is {_shown(auth)}: a function URL is a public endpoint {who} can call — remove it; "
             f"the channel invokes its functions only from IoT Core"
         ]
-    if resource_type == LAMBDA_PERMISSION:
+    if resource_type in LAMBDA_PERMISSIONS:
         messages = []
         if _is_wildcard_principal(props.get("principal")):
             messages.append(
@@ -207,7 +246,16 @@ def check_no_public_entry_points(resource_type: str, props: Mapping[str, Any]) -
             )
         if props.get("functionUrlAuthType") == "NONE":
             messages.append("functionUrlAuthType is 'NONE': unauthenticated function URL calls — remove the permission")
+        messages.extend(_service_permission_problems(props))
         return messages
+    if resource_type == ROUTE53_ZONE and not _items(props.get("vpcs")):
+        # A hosted zone without a VPC is a public hosted zone, answered by Route 53's public name
+        # servers (Route 53 developer guide, "Working with private hosted zones": a private zone
+        # is one associated with VPCs).
+        return [
+            f"vpcs is {_shown(props.get('vpcs'))}: a zone without VPCs is a public hosted zone — associate it with the "
+            f"channel's VPC (vpcs=[{{'vpc_id': ...}}]); the channel answers its names only privately"
+        ]
     if resource_type == GLOBAL_ACCELERATOR:
         return ["a Global Accelerator has public anycast addresses on the internet — remove it; the channel is private"]
     if resource_type == REST_API:
@@ -381,6 +429,40 @@ def check_dynamodb_protection(resource_type: str, props: Mapping[str, Any]) -> l
     return messages
 
 
+def _service_permission_problems(props: Mapping[str, Any]) -> list[str]:
+    """A Lambda permission for an AWS service names the source resource or account.
+
+    Without sourceArn or sourceAccount, any account can point that service (an IoT authorizer,
+    an S3 bucket, ...) at the function (Lambda API reference, AddPermission, SourceArn and
+    SourceAccount; AWS Security Hub control Lambda.1 counts such a permission as public access).
+    """
+    principal = props.get("principal")
+    if not isinstance(principal, str) or "*" in principal or not principal.strip().lower().endswith(
+            (".amazonaws.com", ".amazonaws.com.cn")):
+        return []
+    if any(isinstance(props.get(key), str) and props.get(key).strip() for key in ("sourceArn", "sourceAccount")):
+        return []
+    return [
+        f"principal is {_shown(principal)} without sourceArn or sourceAccount: any account's {principal} resource could "
+        f"invoke the function — set source_arn (the authorizer's ARN) and source_account"
+    ]
+
+
+def check_managed_policies(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """A managed policy attached by ARN is one of ALLOWED_MANAGED_POLICIES (none grants iot:Connect)."""
+    key = MANAGED_POLICY_ARN_INPUTS.get(resource_type)
+    if key is None:
+        return []
+    return [
+        f"{key} has {_shown(arn)}, which is not on the list of managed policies the channel attaches "
+        f"(policies/allowed_types.py ALLOWED_MANAGED_POLICIES: {', '.join(sorted(ALLOWED_MANAGED_POLICIES))}) — a "
+        f"managed policy can grant iot:Connect without aws:SourceVpce (AWSIoTDataAccess does) and its document is not "
+        f"checked here: write the permissions as an inline policy, or add the ARN there with the reason"
+        for arn in _items(props.get(key))
+        if arn not in ALLOWED_MANAGED_POLICIES
+    ]
+
+
 # --- the rules: name, description, check ---------------------------------------------------------
 
 
@@ -397,7 +479,7 @@ NO_INTERNET_PATH = ResourceRule(
     "no-internet-path",
     "No internet gateway (also egress-only), internet gateway attachment, NAT gateway, Elastic IP, VPC "
     "peering, VPN, carrier gateway, default VPC or subnet, and no route (Route, RouteTable, "
-    "DefaultRouteTable) to any of them: the channel is private by construction.",
+    "DefaultRouteTable) to anything but the Transit Gateway: the channel is private by construction.",
     check_no_internet_path,
 )
 NO_PUBLIC_ADDRESSES = ResourceRule(
@@ -408,8 +490,9 @@ NO_PUBLIC_ADDRESSES = ResourceRule(
 )
 NO_PUBLIC_ENTRY_POINTS = ResourceRule(
     "no-public-entry-points",
-    "No function URL, Lambda permission for a '*' principal or unauthenticated URL, Global Accelerator, "
-    "API Gateway v2 API or REST API other than PRIVATE.",
+    "No function URL, Lambda permission for a '*' principal, an unauthenticated URL or a service without "
+    "sourceArn/sourceAccount, Global Accelerator, API Gateway v2 API, REST API other than PRIVATE, or public "
+    "hosted zone.",
     check_no_public_entry_points,
 )
 NO_ANY_ADDRESS_SECURITY_GROUP_RULES = ResourceRule(
@@ -448,7 +531,22 @@ DYNAMODB_ENCRYPTED_WITH_PITR = ResourceRule(
     check_dynamodb_protection,
 )
 
+ALLOWED_TYPES_ONLY = ResourceRule(
+    "allowed-types-only",
+    "Only the resource types the channel declares, each listed with why it is private "
+    "(policies/allowed_types.py); any other type fails, whatever its provider (aws, aws-native, any other).",
+    check_allowed_type,
+)
+MANAGED_POLICIES_ALLOWED = ResourceRule(
+    "managed-policies-allowed",
+    "A managed policy attached by ARN (policy attachments, a role's managedPolicyArns, also in aws-native) is one "
+    "of the listed AWS managed policies, none of which grants iot:Connect.",
+    check_managed_policies,
+)
+
 RESOURCE_RULES: tuple[ResourceRule, ...] = (
+    ALLOWED_TYPES_ONLY,
+    MANAGED_POLICIES_ALLOWED,
     NO_INTERNET_PATH,
     NO_PUBLIC_ADDRESSES,
     NO_PUBLIC_ENTRY_POINTS,
@@ -499,16 +597,6 @@ def _is_true(value: Any) -> bool:
     if isinstance(value, (int, float)):
         return value == 1
     return isinstance(value, str) and value.strip().lower() in ("true", "t", "1")
-
-
-def _any_address_problem(cidr: Any) -> str:
-    if not isinstance(cidr, str):
-        return f"a {type(cidr).__name__}, not a CIDR"
-    try:
-        network = ipaddress.ip_network(cidr.strip(), strict=False)
-    except ValueError:
-        return "something that is not a CIDR"
-    return "any address" if network.prefixlen == 0 else ""
 
 
 def _is_wildcard_principal(principal: Any) -> bool:

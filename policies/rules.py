@@ -29,6 +29,8 @@ from pulumi_policy.proxy import unknown_checking_proxy
 
 from policies.checks import *  # noqa: F403 -- the type tokens and checks, as this module always offered them
 from policies.checks import (
+    ALLOWED_TYPES_ONLY,
+    MANAGED_POLICIES_ALLOWED,
     NO_INTERNET_PATH,
     NO_PUBLIC_ADDRESSES,
     NO_PUBLIC_ENTRY_POINTS,
@@ -55,6 +57,8 @@ def _policy(rule: ResourceRule) -> ResourceValidationPolicy:
     )
 
 
+allowed_types_only = _policy(ALLOWED_TYPES_ONLY)
+managed_policies_allowed = _policy(MANAGED_POLICIES_ALLOWED)
 no_internet_path = _policy(NO_INTERNET_PATH)
 no_public_addresses = _policy(NO_PUBLIC_ADDRESSES)
 no_public_entry_points = _policy(NO_PUBLIC_ENTRY_POINTS)
@@ -66,6 +70,8 @@ lambda_in_vpc = _policy(LAMBDA_IN_VPC)
 dynamodb_encrypted_with_pitr = _policy(DYNAMODB_ENCRYPTED_WITH_PITR)
 
 RULES: tuple[ResourceValidationPolicy, ...] = (
+    allowed_types_only,
+    managed_policies_allowed,
     no_internet_path,
     no_public_addresses,
     no_public_entry_points,

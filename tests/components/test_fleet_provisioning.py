@@ -101,20 +101,15 @@ def plan():
     return example_plan()
 
 
-def provisioned_plan(plan):
-    """(the example plan's stacks with the provisioned iot render swapped in, that render); the render
-    cache answers a second module asking for the same render."""
+@pytest.fixture(scope="module")
+def provisioned(plan):
+    """(the example plan's stacks with the provisioned iot render swapped in, that render)."""
     config = example_config("iot") | {"fleetProvisioning": FLEET}
     peers = {FQ(name): plan.stacks[name].rendered.exports for name in ("network", "consumer")}
     rendered = render_stack(PROJECT_DIR, "iot", config, peers=peers, facts=plan.facts.get("iot"))
     stacks = copy.deepcopy(plan.stacks)
     stacks["iot"] = dataclasses.replace(stacks["iot"], rendered=rendered, config=config)
     return stacks, rendered
-
-
-@pytest.fixture(scope="module")
-def provisioned(plan):
-    return provisioned_plan(plan)
 
 
 def test_every_plan_check_passes_with_provisioning_on(provisioned):

@@ -78,8 +78,10 @@ def test_pack_declares_every_rule_as_mandatory(analyzer: analyzer_pb2_grpc.Analy
 def test_pack_reports_a_violation_as_mandatory(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:
     diagnostics = analyze(analyzer, INTERNET_GATEWAY, {"vpcId": "vpc-1"})
 
-    assert [(d.policyName, d.enforcementLevel) for d in diagnostics] == [("no-internet-path", proto.MANDATORY)]
-    assert "declares an internet gateway" in diagnostics[0].message
+    assert [(d.policyName, d.enforcementLevel) for d in diagnostics] == [
+        ("allowed-types-only", proto.MANDATORY), ("no-internet-path", proto.MANDATORY)]
+    assert "not a type the channel declares" in diagnostics[0].message
+    assert "declares an internet gateway" in diagnostics[1].message
 
 
 def test_pack_passes_a_compliant_resource(analyzer: analyzer_pb2_grpc.AnalyzerStub) -> None:

@@ -20,6 +20,8 @@ from pulumi_policy.proxy import UNKNOWN_OBJECT_VALUE, UNKNOWN_STRING_VALUE, Unkn
 from policies import rules
 from policies.rules import (
     RULES,
+    allowed_types_only,
+    managed_policies_allowed,
     dynamodb_encrypted_with_pitr,
     endpoint_service_restricted,
     iot_connect_requires_source_vpce,
@@ -79,11 +81,18 @@ TABLE = rules.DYNAMODB_TABLE
 VPC_SUBNETS = {"subnetIds": ["subnet-a", "subnet-b"], "securityGroupIds": ["sg-authorizer"]}
 
 TGW_ROUTE = {"destinationCidrBlock": "192.168.0.0/16", "transitGatewayId": "tgw-0a1b2c3d"}
+TGW_TABLE_ROUTE = {"cidrBlock": "192.168.0.0/16", "transitGatewayId": "tgw-0a1b2c3d"}  # RouteTableRoute names
+SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 COMPLIANT = [
+    pytest.param(allowed_types_only, rules.VPC_ENDPOINT, {"serviceName": "com.amazonaws.us-west-2.iot.data"}, id="listed-type"),
+    pytest.param(
+        managed_policies_allowed, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", {"role": "r", "policyArn": SSM_CORE},
+        id="listed-managed-policy",
+    ),
     pytest.param(no_internet_path, rules.ROUTE, {"routeTableId": "rtb-1", **TGW_ROUTE}, id="route-via-tgw"),
     pytest.param(
-        no_internet_path, rules.ROUTE_TABLE, {"vpcId": "vpc-1", "routes": [TGW_ROUTE, {"cidrBlock": "10.0.0.0/16",
+        no_internet_path, rules.ROUTE_TABLE, {"vpcId": "vpc-1", "routes": [TGW_TABLE_ROUTE, {"cidrBlock": "10.0.0.0/16",
         "gatewayId": "local"}]}, id="route-table-tgw-and-local",
     ),
     pytest.param(
@@ -233,7 +242,7 @@ VIOLATING = [
     ),
     pytest.param(no_internet_path, rules.ROUTE, {"carrierGatewayId": "cagw-1"}, "a carrier gateway", id="route-to-carrier"),
     pytest.param(
-        no_internet_path, rules.ROUTE_TABLE, {"routes": [TGW_ROUTE, {"cidrBlock": "0.0.0.0/0", "natGatewayId": "nat-1"}]},
+        no_internet_path, rules.ROUTE_TABLE, {"routes": [TGW_TABLE_ROUTE, {"cidrBlock": "0.0.0.0/0", "natGatewayId": "nat-1"}]},
         r"routes\[1\]\.natGatewayId is 'nat-1'", id="route-table-inline-nat",
     ),
     pytest.param(
@@ -288,6 +297,15 @@ VIOLATING = [
     pytest.param(
         no_public_entry_points, rules.FUNCTION_URL, {"functionName": "f", "authorizationType": "AWS_IAM"},
         "any holder of AWS credentials", id="function-url-iam",
+    ),
+    pytest.param(
+        allowed_types_only, "aws:ec2clientvpn/endpoint:Endpoint", {"serverCertificateArn": "arn:aws:acm:x"},
+        "not a type the channel declares", id="unlisted-type",
+    ),
+    pytest.param(
+        managed_policies_allowed, "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AWSIoTDataAccess"}, "policyArn has .*AWSIoTDataAccess",
+        id="unlisted-managed-policy",
     ),
     pytest.param(
         no_public_entry_points, rules.LAMBDA_PERMISSION, {"principal": "*", "action": "lambda:InvokeFunction"},
@@ -553,7 +571,9 @@ def test_rules_leave_unrelated_resource_types_alone() -> None:
         "acceptanceRequired": False, "associatePublicIpAddress": True,
     }
     for rule in RULES:
-        assert validate(rule, "aws:s3/bucket:Bucket", open_everything) == [], rule.name
+        if rule is not allowed_types_only:  # which refuses every type it does not list
+            assert validate(rule, "aws:s3/bucket:Bucket", open_everything) == [], rule.name
+    assert len(validate(allowed_types_only, "aws:s3/bucket:Bucket", open_everything)) == 1
 
 
 @pytest.mark.parametrize(

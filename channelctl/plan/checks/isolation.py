@@ -43,8 +43,10 @@ from channelctl.plan.checks.model import (
 )
 from policies.addresses import covers_public_address as is_everywhere
 from policies.checks import (
+    ALLOWED_TYPES_ONLY,
     ENDPOINT_SERVICE_RESTRICTED,
     IOT_CONNECT_REQUIRES_SOURCE_VPCE,
+    MANAGED_POLICIES_ALLOWED,
     NO_ANY_ADDRESS_SECURITY_GROUP_RULES,
     NO_INTERNET_PATH,
     NO_PUBLIC_ADDRESSES,
@@ -98,8 +100,11 @@ def check_isolation(ch: Channel) -> CheckResult:
 
 
 # The policy pack's checks that keep the channel private, run over every rendered resource so
-# the plan refuses what `pulumi up --policy-pack policies` would refuse (the same pure functions).
+# the plan refuses what `pulumi up --policy-pack policies` would refuse (the same pure functions):
+# first the allow-list of types (policies/allowed_types.py), then the listed types' own checks.
 PACK_CHECKS = (
+    (ALLOWED_TYPES_ONLY.name, ALLOWED_TYPES_ONLY.check),
+    (MANAGED_POLICIES_ALLOWED.name, MANAGED_POLICIES_ALLOWED.check),
     (NO_INTERNET_PATH.name, NO_INTERNET_PATH.check),
     (NO_PUBLIC_ADDRESSES.name, NO_PUBLIC_ADDRESSES.check),
     (NO_PUBLIC_ENTRY_POINTS.name, NO_PUBLIC_ENTRY_POINTS.check),

@@ -634,7 +634,9 @@ MUTATIONS = [
     (sg_descriptions_with_apostrophes, {DEPLOYABLE}),
     (sg_description_too_long, {DEPLOYABLE}),
     (sg_rule_description_with_non_ascii, {DEPLOYABLE}),
-    (separate_rule_description_with_quote, {DEPLOYABLE}),
+    # Separate rule resources are not among the types the channel declares (policies/allowed_types.py):
+    # isolation refuses them as the policy pack does.
+    (separate_rule_description_with_quote, {DEPLOYABLE, ISOLATION}),
     (target_group_auto_named_too_long, {DEPLOYABLE}),
     (target_group_name_ends_with_hyphen, {DEPLOYABLE}),
     (nlb_named_internal, {DEPLOYABLE}),
@@ -649,7 +651,7 @@ MUTATIONS = [
     (sixty_one_ipv4_ingress_rules, {DEPLOYABLE}),
     (sixty_ipv4_ingress_rules, set()),
     (sixty_one_ipv6_ingress_rules, {DEPLOYABLE}),
-    (separate_rules_push_egress_past_sixty, {DEPLOYABLE}),
+    (separate_rules_push_egress_past_sixty, {DEPLOYABLE, ISOLATION}),
     (fifty_one_interface_endpoints, {DEPLOYABLE}),
     (fifty_interface_endpoints, set()),
     (many_gateway_endpoints, set()),
