@@ -64,13 +64,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from channelctl.plan import compare
+    from channelctl.plan import compare, compare_base
 
     old, load_s = None, 0.0
     try:
         if getattr(args, "compare", None) is not None:
             started = time.perf_counter()
-            old = compare.load_plan_json(args.compare)
+            # A base of an earlier (or newer) shape is compared as far as it can tell.
+            old = compare_base.load_base(args.compare)
             load_s = time.perf_counter() - started
         plan = build_plan(args.cwd, args.stacks, getattr(args, "facts", None),
                           read_facts=not getattr(args, "no_facts", False))
@@ -101,23 +102,29 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run_compare(args: argparse.Namespace, plan: Plan, old, load_s: float) -> int:
-    from channelctl.plan import compare
+    from channelctl.plan import compare, compare_base, dns_change
 
     started = time.perf_counter()
     try:
-        comparison = compare.compare(old, compare.plan_resources(plan.stacks), old_file=str(args.compare))
+        new = compare.plan_resources(plan.stacks)
+        comparison = compare.compare(compare_base.align(old, new), new, old_file=str(args.compare))
     except compare.CompareInputError as exc:
         print(f"channelctl plan: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    # A renamed private zone (a new customDomain): the DNS gap of the VPCs associated from other accounts.
+    dns_change.judge_domain_changes(comparison, old, new, roles={n: s.role for n, s in plan.stacks.items()})
+    gaps = getattr(old, "gaps", None)
     comparison.checks_passed = plan.passed
     allow = bool(args.allow_disruptive)
     if args.format == "json":
         data = compare.to_json(comparison, allow_disruptive=allow)
+        if gaps is not None and not gaps.complete:
+            data["notCompared"] = gaps.notes
         data["planSeconds"] = round(plan.elapsed_s, 3)
         # Reading OLD and comparing: what --compare adds to the plan.
         data["compareSeconds"] = round(load_s + time.perf_counter() - started, 3)
         json.dump(data, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(compare.to_text(comparison, allow_disruptive=allow))
+        sys.stdout.write(compare.to_text(comparison, allow_disruptive=allow) + compare_base.notes_text(gaps))
     return comparison.exit_code(allow_disruptive=allow)
