@@ -115,11 +115,16 @@ def _run_compare(args: argparse.Namespace, plan: Plan, old, load_s: float) -> in
     dns_change.judge_domain_changes(comparison, old, new, roles={n: s.role for n, s in plan.stacks.items()})
     gaps = getattr(old, "gaps", None)
     comparison.checks_passed = plan.passed
+    # What the change adds to the monthly cost, next to its safety verdict.
+    from channelctl.plan.cost.diff import compare_cost
+
+    cost_change = compare_cost(args.compare, plan.stacks)
     allow = bool(args.allow_disruptive)
     if args.format == "json":
         data = compare.to_json(comparison, allow_disruptive=allow)
         if gaps is not None and not gaps.complete:
             data["notCompared"] = gaps.notes
+        data["cost"] = cost_change.to_json()
         data["planSeconds"] = round(plan.elapsed_s, 3)
         # Reading OLD and comparing: what --compare adds to the plan.
         data["compareSeconds"] = round(load_s + time.perf_counter() - started, 3)
@@ -127,4 +132,6 @@ def _run_compare(args: argparse.Namespace, plan: Plan, old, load_s: float) -> in
         sys.stdout.write("\n")
     else:
         sys.stdout.write(compare.to_text(comparison, allow_disruptive=allow) + compare_base.notes_text(gaps))
+    if args.format != "json":
+        sys.stdout.write(cost_change.text())
     return comparison.exit_code(allow_disruptive=allow)

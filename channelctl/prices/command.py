@@ -50,7 +50,7 @@ def run(args: argparse.Namespace, client=None) -> int:
         client = boto3.client("pricing", region_name=refresh.PRICING_REGION)
     types = list(refresh.INSTANCE_TYPES) + [t for t in (args.instance_types or []) if t not in refresh.INSTANCE_TYPES]
     try:
-        table, missing = refresh.refresh_table(client, old, regions, dt.date.today(), instance_types=types)
+        table, missing, read = refresh.refresh_table(client, old, regions, dt.date.today(), instance_types=types)
     except Exception as exc:  # botocore's ClientError, NoCredentialsError, EndpointConnectionError, ...
         print(f"channelctl prices refresh: the Price List API could not be read ({type(exc).__name__}: {exc}) — "
               "the table is unchanged; check credentials with pricing:GetProducts", file=sys.stderr)
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, client=None) -> int:
     Path(args.output).write_text(json.dumps(table, indent=1) + "\n", encoding="utf-8")
     for region in regions:
         kept = missing[region]
-        print(f"{region}: {len(table['regions'][region]) - len(kept)} prices read"
+        print(f"{region}: {len(read[region])} prices read"
               + (f"; not returned by the API, kept from before: {', '.join(kept)}" if kept else ""))
     print(f"wrote {args.output}")
     return EXIT_OK

@@ -160,8 +160,10 @@ def refresh_region(client: Any, region: str, today: dt.date, keys: Iterable[str]
 
 def refresh_table(client: Any, old: Mapping[str, Any], regions: Iterable[str], today: dt.date,
                   keys: Iterable[str] | None = None,
-                  instance_types: Iterable[str] = INSTANCE_TYPES) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """A new table for ``regions``, and per Region the prices the API did not return (kept from ``old``)."""
+                  instance_types: Iterable[str] = INSTANCE_TYPES
+                  ) -> tuple[dict[str, Any], dict[str, list[str]], dict[str, list[str]]]:
+    """A new table for ``regions``; per Region the prices the API did not return (kept from ``old``);
+    per Region the prices it did."""
     key_list = list(keys) if keys is not None else None
     types = list(instance_types)
     table = {
@@ -175,6 +177,7 @@ def refresh_table(client: Any, old: Mapping[str, Any], regions: Iterable[str], t
         "notRefreshed": {},
     }
     missing: dict[str, list[str]] = {}
+    read: dict[str, list[str]] = {}
     for region in regions:
         found = refresh_region(client, region, today, key_list, types)
         before = (old.get("regions") or {}).get(region, {})
@@ -182,5 +185,6 @@ def refresh_table(client: Any, old: Mapping[str, Any], regions: Iterable[str], t
         table["regions"][region] = dict(sorted(merged.items()))
         expected = set(key_list if key_list is not None else SPECS) | {f"ec2.{t}" for t in types}
         missing[region] = sorted(expected - set(found))
+        read[region] = sorted(found)
         table["notRefreshed"][region] = missing[region]
-    return table, missing
+    return table, missing, read

@@ -54,21 +54,23 @@ class CostChange:
 
 
 def _signed(usd: float) -> str:
-    return ("+" if usd >= 0 else "-") + money(abs(usd))
+    return ("+" if round(usd, 2) >= 0 else "-") + money(abs(usd))
 
 
 def cost_change(old_plan: Mapping[str, Any] | None, new: ChannelCost) -> CostChange:
     """The change from ``old_plan`` (a ``plan --format json`` document) to ``new``."""
     old_cost = (old_plan or {}).get("cost") if isinstance(old_plan, Mapping) else None
-    new_accounts = new.accounts()
+    # In cents, as the JSON output writes them, so that an unchanged plan differs by exactly 0.
+    new_accounts = {a: round(v, 2) for a, v in new.accounts().items()}
+    new_total = round(new.monthly, 2)
     if not isinstance(old_cost, Mapping) or not isinstance(old_cost.get("accounts"), Mapping):
-        return CostChange(None, new_accounts, None, new.monthly)
+        return CostChange(None, new_accounts, None, new_total)
     try:
-        old_accounts = {str(a): float(v) for a, v in old_cost["accounts"].items()}
-        old_total = float(old_cost["monthly"])
+        old_accounts = {str(a): round(float(v), 2) for a, v in old_cost["accounts"].items()}
+        old_total = round(float(old_cost["monthly"]), 2)
     except (TypeError, ValueError, KeyError):
-        return CostChange(None, new_accounts, None, new.monthly)
-    return CostChange(old_accounts, new_accounts, old_total, new.monthly)
+        return CostChange(None, new_accounts, None, new_total)
+    return CostChange(old_accounts, new_accounts, old_total, new_total)
 
 
 def read_old_plan(path: Path) -> Mapping[str, Any] | None:
@@ -78,3 +80,10 @@ def read_old_plan(path: Path) -> Mapping[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, Mapping) else None
+
+
+def compare_cost(old_path: Path, stacks: Mapping[str, Any]) -> CostChange:
+    """For ``plan --compare OLD.json``: the cost change from OLD's estimate to this plan's."""
+    from channelctl.plan.cost.estimate import estimate
+
+    return cost_change(read_old_plan(old_path), estimate(stacks))

@@ -1,0 +1,132 @@
+"""The estimate against hand arithmetic on small stacks built here (no render): each expected figure
+is worked out in the test from the list prices the table cites, not read back from the estimate."""
+
+from __future__ import annotations
+
+import pytest
+
+from channelctl.plan.checks import PlannedStack
+from channelctl.plan.cost.estimate import estimate
+from channelctl.plan.cost.prices import PriceTableError, load_table
+from channelctl.plan.render import RenderedResource, RenderedStack
+
+# List prices of US East (N. Virginia), as the pricing pages give them (sources in prices.json):
+ENDPOINT_AZ_HOUR = 0.01  # aws.amazon.com/privatelink/pricing
+IOT_PER_MILLION_MINUTES = 0.08  # aws.amazon.com/iot-core/pricing
+IOT_PER_MILLION_MESSAGES = 1.00  # first billion a month
+HOURS = 730  # the AWS Pricing Calculator's month
+
+
+def _res(type_: str, name: str, **inputs) -> RenderedResource:
+    return RenderedResource(urn=f"urn:{type_}::{name}", type=type_, name=name, id=f"{name}-id", inputs=inputs,
+                            state={}, parent="", provider="", dependencies=[])
+
+
+def _stack(name: str, role: str, resources, config=None, region="us-east-1", exports=None) -> PlannedStack:
+    return PlannedStack(name=name, role=role, account_id={"iot": "222222222222"}.get(role, "111111111111"),
+                        region=region, config=config or {},
+                        rendered=RenderedStack(project="p", stack=name, resources=resources, exports=exports or {},
+                                               logs=[]))
+
+
+def _endpoint(name: str, zones: int, service: str = "com.amazonaws.us-east-1.iot.data") -> RenderedResource:
+    return _res("aws:ec2/vpcEndpoint:VpcEndpoint", name, vpcEndpointType="Interface", serviceName=service,
+                subnetIds=[f"subnet-{i}" for i in range(zones)])
+
+
+def _line(cost, stack: str, resource_class: str):
+    (line,) = [line for line in cost.stacks[stack].lines if line.resource_class == resource_class]
+    return line
+
+
+def test_one_endpoint_in_two_zones_for_a_month():
+    cost = estimate({"consumer": _stack("consumer", "consumer", [_endpoint("ep", 2)])})
+    line = _line(cost, "consumer", "interface endpoints")
+    # 1 endpoint x 2 zones x 730 h x $0.01 = $14.60
+    assert line.quantity == 2 * HOURS
+    assert line.monthly == pytest.approx(1 * 2 * HOURS * ENDPOINT_AZ_HOUR) == pytest.approx(14.60)
+    assert cost.monthly == pytest.approx(14.60)
+
+
+def test_a_gateway_endpoint_costs_nothing():
+    gateway = _res("aws:ec2/vpcEndpoint:VpcEndpoint", "s3", vpcEndpointType="Gateway",
+                   serviceName="com.amazonaws.us-east-1.s3", subnetIds=[])
+    cost = estimate({"consumer": _stack("consumer", "consumer", [gateway, _endpoint("ep", 3)])})
+    assert _line(cost, "consumer", "interface endpoints").monthly == pytest.approx(3 * HOURS * ENDPOINT_AZ_HOUR)
+
+
+def test_1000_devices_connected_all_month():
+    iot = _stack("iot", "iot", [], config={"usage": {"connectedDevices": 1000, "messagesPerDevicePerMinute": 0,
+                                                     "messagesToDevicesPerDevicePerMinute": 0}})
+    cost = estimate({"iot": iot})
+    line = _line(cost, "iot", "IoT Core connectivity")
+    # 1,000 devices x 730 h x 60 min = 43.8 million minutes x $0.08 per million = $3.504
+    assert line.quantity == 1000 * HOURS * 60 == 43_800_000
+    assert line.monthly == pytest.approx(43.8 * IOT_PER_MILLION_MINUTES) == pytest.approx(3.504)
+    assert _line(cost, "iot", "IoT Core messaging").monthly == 0
+
+
+def test_messages_are_metered_in_5_kb_steps_and_tiered():
+    usage = {"connectedDevices": 1000, "messagesPerDevicePerMinute": 1, "messagesToDevicesPerDevicePerMinute": 0}
+    small = estimate({"iot": _stack("iot", "iot", [], config={"usage": usage | {"messageBytes": 5120}})})
+    large = estimate({"iot": _stack("iot", "iot", [], config={"usage": usage | {"messageBytes": 5121}})})
+    # 1,000 devices x 43,800 min = 43.8 million publishes; 5,121 bytes take two 5 KB steps.
+    assert _line(small, "iot", "IoT Core messaging").monthly == pytest.approx(43.8 * IOT_PER_MILLION_MESSAGES)
+    assert _line(large, "iot", "IoT Core messaging").monthly == pytest.approx(2 * 43.8 * IOT_PER_MILLION_MESSAGES)
+    # 10 million devices at one publish a minute: 438 billion messages, tiers $1.00 / $0.80 / $0.70 per million.
+    many = estimate({"iot": _stack("iot", "iot", [], config={"usage": usage | {"connectedDevices": 10_000_000}})})
+    expected = 1_000 * 1.00 + 4_000 * 0.80 + (438_000 - 5_000) * 0.70
+    assert _line(many, "iot", "IoT Core messaging").monthly == pytest.approx(expected)
+
+
+def test_connected_devices_default_to_expected_devices():
+    iot = _stack("iot", "iot", [], config={"expectedDevices": 2000})
+    assert _line(estimate({"iot": iot}), "iot", "IoT Core connectivity").quantity == 2000 * HOURS * 60
+
+
+def test_nlb_capacity_units_from_tls_connections():
+    lb = _res("aws:lb/loadBalancer:LoadBalancer", "nlb", loadBalancerType="network")
+    listener = _res("aws:lb/listener:Listener", "l", loadBalancerArn="nlb-id", protocol="TLS")
+    iot = _stack("iot", "iot", [lb, listener], exports={"deviceAccessMode": "tls-proxy"},
+                 config={"usage": {"connectedDevices": 30_000, "messagesPerDevicePerMinute": 0}})
+    line = _line(estimate({"iot": iot}), "iot", "NLB capacity units")
+    # 30,000 active TLS connections / 3,000 per NLCU = 10 NLCU x 730 h x $0.006 = $43.80
+    assert line.monthly == pytest.approx(10 * HOURS * 0.006)
+    direct = _stack("iot", "iot", [lb, listener], exports={"deviceAccessMode": "direct"},
+                    config={"usage": {"connectedDevices": 30_000, "messagesPerDevicePerMinute": 0}})
+    # Devices that go straight to the endpoints put no connection on the NLB.
+    assert _line(estimate({"iot": direct}), "iot", "NLB capacity units").monthly < line.monthly / 100
+
+
+def test_proxies_and_an_unknown_instance_type():
+    template = _res("aws:ec2/launchTemplate:LaunchTemplate", "lt", instanceType="t4g.medium")
+    group = _res("aws:autoscaling/group:Group", "proxy", minSize=3, desiredCapacity=3, launchTemplate={"id": "lt-id"})
+    cost = estimate({"iot": _stack("iot", "iot", [template, group])})
+    # 3 x t4g.medium x 730 h x $0.0336 (aws.amazon.com/ec2/pricing/on-demand)
+    assert _line(cost, "iot", "EC2 proxies").monthly == pytest.approx(3 * HOURS * 0.0336)
+    odd = _res("aws:ec2/instance:Instance", "app", instanceType="x9.huge")
+    with pytest.raises(PriceTableError, match=r"no price for instance type x9.huge \(app\).*add ec2.x9.huge"):
+        estimate({"consumer": _stack("consumer", "consumer", [odd])})
+
+
+def test_a_region_the_table_lacks_is_priced_at_the_reference_region_and_says_so():
+    table = load_table()
+    assert "eu-central-1" not in table.regions
+    cost = estimate({"consumer": _stack("consumer", "consumer", [_endpoint("ep", 2)], region="eu-central-1")}, table)
+    line = _line(cost, "consumer", "interface endpoints")
+    assert line.price.region == "us-east-1" and line.to_json()["priceRegion"] == "us-east-1"
+    assert any("eu-central-1" in note and "us-east-1" in note for note in cost.notes)
+    own = estimate({"consumer": _stack("consumer", "consumer", [_endpoint("ep", 2)], region="us-west-2")}, table)
+    assert _line(own, "consumer", "interface endpoints").price.region == "us-west-2"
+    assert not any("us-west-2" in note for note in own.notes)
+
+
+def test_totals_per_account_add_up_the_stacks_of_each_account():
+    cost = estimate({
+        "a": _stack("a", "consumer", [_endpoint("ep", 2)]),
+        "b": _stack("b", "network", [_endpoint("ep", 1)]),
+        "c": _stack("c", "iot", [], config={"usage": {"connectedDevices": 0}}),
+    })
+    # a and b are both in 111111111111 (the fake network and consumer account).
+    assert cost.accounts()["111111111111"] == pytest.approx(3 * HOURS * ENDPOINT_AZ_HOUR)
+    assert cost.monthly == pytest.approx(sum(cost.accounts().values()))

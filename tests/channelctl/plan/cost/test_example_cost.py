@@ -1,0 +1,126 @@
+"""The example channel's estimate (the plan of the committed stacks, rendered once and cached):
+its lines against list-price arithmetic done here, its sources, its totals in the text and JSON
+output, and what --compare prints of a change's cost."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from channelctl.cli import main
+from channelctl.plan import command
+from channelctl.plan.cost.diff import cost_change
+from channelctl.plan.cost.estimate import estimate
+from channelctl.plan.output import to_json, to_text
+from tests.channelctl.plan.test_plan_support import example_plan
+
+HOURS = 730  # the AWS Pricing Calculator's month
+WITHIN = 0.25  # the issue's tolerance
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return example_plan()
+
+
+@pytest.fixture(scope="module")
+def cost(plan):
+    return to_json(plan)["cost"]
+
+
+def _line(cost: dict, stack: str, resource_class: str) -> dict:
+    (line,) = [line for line in cost["stacks"][stack]["lines"] if line["resourceClass"] == resource_class]
+    return line
+
+
+def test_iot_core_connectivity_of_the_example_fleet_is_list_price_arithmetic(cost):
+    # Pulumi.iot.yaml: expectedDevices 150000, no usage key: all connected all month.
+    # 150,000 x 730 h x 60 min = 6,570 million minutes x $0.08 per million (IoT Core pricing) = $525.60
+    by_hand = 150_000 * HOURS * 60 / 1e6 * 0.08
+    line = _line(cost, "iot", "IoT Core connectivity")
+    assert abs(line["monthly"] - by_hand) <= WITHIN * by_hand
+    assert line["source"] == "https://aws.amazon.com/iot-core/pricing/"
+
+
+def test_the_iot_stacks_interface_endpoints_are_list_price_arithmetic(plan, cost):
+    # The example's gatekeeper VPC: iot.data x2 (150,000 devices), iot.credentials, greengrass, s3
+    # (enableGreengrassEndpoint) and the proxies' ssm, ssmmessages, ec2messages: 8 interface
+    # endpoints, each in the 2 zones of availabilityZoneCount: 16 x 730 h x $0.01 = $116.80.
+    by_hand = 8 * 2 * HOURS * 0.01
+    interface = [r for r in plan.stacks["iot"].rendered.resources
+                 if r.type == "aws:ec2/vpcEndpoint:VpcEndpoint" and r.inputs.get("vpcEndpointType") == "Interface"]
+    assert len(interface) == 8 and {len(r.inputs["subnetIds"]) for r in interface} == {2}
+    line = _line(cost, "iot", "interface endpoints")
+    assert abs(line["monthly"] - by_hand) <= WITHIN * by_hand
+    assert line["priceRegion"] == "us-west-2"  # the table has Oregon's endpoint price
+
+
+def test_doubling_the_devices_raises_the_total(plan):
+    before = estimate(plan.stacks).monthly
+    stacks = copy.deepcopy(plan.stacks)
+    stacks["iot"].config["expectedDevices"] = 300_000
+    doubled = estimate(stacks)
+    assert doubled.monthly > before
+    assert doubled.accounts()["111111111111"] > estimate(plan.stacks).accounts()["111111111111"]  # TGW, DX, DNS
+    halved = copy.deepcopy(plan.stacks)
+    halved["iot"].config["usage"] = {"connectedDevices": 75_000}
+    assert estimate(halved).monthly < before
+
+
+def test_every_line_names_a_source_and_a_date(cost):
+    lines = [line for stack in cost["stacks"].values() for line in stack["lines"]]
+    assert len(lines) > 30
+    for line in lines:
+        assert line["source"].startswith("https://aws.amazon.com/"), line
+        assert line["priceRead"] and line["unit"] and line["quantity"] >= 0
+    classes = {line["resourceClass"] for line in lines}
+    assert {"interface endpoints", "Network Load Balancer", "NLB capacity units", "Transit Gateway attachments",
+            "Transit Gateway data", "Route 53 Resolver endpoint", "Route 53 Resolver queries", "private hosted zones",
+            "Direct Connect data out", "EC2 proxies", "EC2 application host", "Lambda requests", "Lambda duration",
+            "DynamoDB reads", "KMS keys", "KMS requests", "CloudWatch Logs", "VPC flow logs", "CloudWatch alarms",
+            "CloudWatch dashboards", "SNS notifications", "IoT Core connectivity", "IoT Core messaging",
+            "IoT Core rules"} <= classes
+
+
+def test_the_totals_add_up(cost):
+    assert cost["monthly"] == pytest.approx(sum(cost["accounts"].values()), abs=0.02)
+    for stack in cost["stacks"].values():
+        assert stack["monthly"] == pytest.approx(sum(line["monthly"] for line in stack["lines"]), abs=0.01 * len(stack["lines"]))
+    assert set(cost["accounts"]) == {"111111111111", "222222222222", "333333333333"}
+    assert any("free tier" in limit for limit in cost["limits"]) and any("tax" in limit for limit in cost["limits"])
+
+
+def test_the_text_shows_each_accounts_total_and_the_largest_lines(plan, cost):
+    text = to_text(plan)
+    section = text.split("Monthly cost estimate", 1)[1].split("\nChecks:", 1)[0]
+    for account, total in cost["accounts"].items():
+        assert f"account {account} (" in section and f"${total:,.2f} a month" in section
+    assert f"channel: ${cost['monthly']:,.2f} a month" in section
+    largest = max((line for s in cost["stacks"].values() for line in s["lines"]), key=lambda line: line["monthly"])
+    assert f"{largest['resourceClass']} ${largest['monthly']:,.2f}" in section
+    assert all(len(line) <= 100 for line in section.splitlines())
+
+
+def test_compare_prints_the_monthly_difference_per_account_and_in_total(plan, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(command, "build_plan", lambda directory, stacks=None, facts_dir=None, read_facts=True: plan)
+    old = to_json(plan)
+    old["cost"]["accounts"]["222222222222"] -= 100.0
+    old["cost"]["monthly"] -= 100.0
+    old_file = tmp_path / "old.json"
+    old_file.write_text(json.dumps(old, default=str))
+    main(["plan", "--compare", str(old_file)])
+    out = capsys.readouterr().out
+    assert "Cost of this change: +$100.00 a month" in out
+    assert "account 222222222222: +$100.00 a month" in out and "account 111111111111: +$0.00 a month" in out
+    main(["plan", "--compare", str(old_file), "--format", "json"])
+    data = json.loads(capsys.readouterr().out)
+    assert data["cost"]["monthlyDifference"] == pytest.approx(100.0)
+    assert data["cost"]["accounts"]["222222222222"]["monthlyDifference"] == pytest.approx(100.0)
+
+
+def test_an_old_plan_without_an_estimate_says_so(plan):
+    change = cost_change({"stacks": []}, estimate(plan.stacks))
+    assert change.difference is None and "has no cost estimate" in change.text()
+    assert change.to_json()["monthlyDifference"] is None
