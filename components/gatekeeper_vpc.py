@@ -11,14 +11,20 @@ that did not come through these endpoints.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 from components import addressing
 from components import aws_limits
-from components.config import ConfigError, IotConfig, authorizer_sizing, validate_reserved_concurrency
+from components.config import (
+    ConfigError,
+    IotConfig,
+    authorizer_sizing,
+    gatekeeper_interface_endpoints,
+    validate_reserved_concurrency,
+)
 from components.custom_authorizer import CustomAuthorizer, CustomAuthorizerArgs
 from components.config.provisioning import allow_list_table_name
 from components.device_access import DeviceAccess, DeviceAccessArgs, nlb_rules, proxy_user_data, uses_nlb
@@ -64,15 +70,36 @@ class GatekeeperVpcArgs:
     consumer_endpoint_ids: Mapping[str, str] = field(default_factory=dict)
 
 
-def pick_zones(offered: list[str], count: int, region: str) -> list[str]:
-    """The first ``count`` zones, in name order, where iot.data is offered."""
-    zones = sorted(z for z in offered if z.startswith(region))
-    if len(zones) < count:
-        raise ConfigError(
-            f"availabilityZoneCount {count} exceeds the {len(zones)} zone(s) where "
-            f"com.amazonaws.{region}.iot.data is offered ({', '.join(zones) or 'none'}) — lower availabilityZoneCount"
-        )
-    return zones[:count]
+def gatekeeper_services(cfg: IotConfig) -> list[str]:
+    """Every service with an interface endpoint in the gatekeeper subnets, iot.data first."""
+    others = gatekeeper_interface_endpoints(
+        credentials=cfg.enable_credentials_endpoint, greengrass=cfg.enable_greengrass_endpoint, access=cfg.device_access
+    )
+    return [f"com.amazonaws.{cfg.common.region}.{s}" for s in ("iot.data", *others)]
+
+
+def validate_offered_zones(
+    key: str, zones: Sequence[str], offered: Mapping[str, Sequence[str]], account_id: str
+) -> None:
+    """Every configured zone offers every service the stack puts an interface endpoint of in its subnets.
+
+    ``offered``: service name -> the zones where this account is offered it, as this account names
+    them (DescribeVpcEndpointServices). An interface endpoint takes a subnet only in a zone its
+    service is offered in; elsewhere CreateVpcEndpoint fails with "does not support the
+    Availability Zone of the subnet" (AWS Knowledge Center, interface-endpoint-availability-zone).
+    Zone names differ between accounts, so only this account's answer counts. The zones are
+    checked, never chosen: a change in the offering never moves a subnet.
+    """
+    for service, names in offered.items():
+        missing = [z for z in zones if z not in names]
+        if missing:
+            raise ConfigError(
+                f"{key} {list(zones)}: {service} is not offered to account {account_id} in {', '.join(missing)}, "
+                f"only in {', '.join(sorted(names)) or 'no zone'} — list only zones that offer every endpoint "
+                f"service of the gatekeeper subnets ({', '.join(offered)}), as this account names its zones "
+                f"(`aws ec2 describe-vpc-endpoint-services --service-names {service}` in this account, or "
+                "`channelctl discover iot`, facts serviceZones)"
+            )
 
 
 class GatekeeperVpc(pulumi.ComponentResource):
@@ -94,8 +121,22 @@ class GatekeeperVpc(pulumi.ComponentResource):
 
         # --- look-ups, validation, address plan (before any child) ---------
         data_service = f"com.amazonaws.{region}.iot.data"
-        offered = aws.ec2.get_vpc_endpoint_service(service_name=data_service, opts=invoke)
-        self.zones = pick_zones(list(offered.availability_zones), cfg.availability_zone_count, region)
+        # The zones are configured and only checked against what this account is offered now:
+        # subnet i stays in availabilityZones[i] whatever AWS offers later (components/config/iot.py,
+        # load_gatekeeper_zones). service_type: S3 offers a Gateway and an Interface service under one
+        # name, and the data source fails when more than one matches (terraform-provider-aws
+        # internal/service/ec2/vpc_endpoint_service_data_source.go, "multiple EC2 VPC Endpoint Services
+        # matched").
+        offered = {
+            service: list(
+                aws.ec2.get_vpc_endpoint_service(
+                    service_name=service, service_type="Interface", opts=invoke
+                ).availability_zones
+            )
+            for service in gatekeeper_services(cfg)
+        }
+        validate_offered_zones("availabilityZones", cfg.availability_zones, offered, account)
+        self.zones = list(cfg.availability_zones)
         self.data_host = aws.iot.get_endpoint(endpoint_type="iot:Data-ATS", opts=invoke).endpoint_address
         credentials_host = (
             aws.iot.get_endpoint(endpoint_type="iot:CredentialProvider", opts=invoke).endpoint_address

@@ -140,7 +140,7 @@ _ROLE_KEYS = {
         "transitGatewayAsn", "directConnect", "sameOrganization", "iotStack",
     },
     "iot": {
-        "networkStack", "gatekeeperVpcCidr", "availabilityZoneCount", "expectedDevices",
+        "networkStack", "gatekeeperVpcCidr", "availabilityZones", "availabilityZoneCount", "expectedDevices",
         "enableCredentialsEndpoint", "enableGreengrassEndpoint", "sameOrganization", "consumers",
         "thingTopicPrefix", "customDomain", "customDomainCertificateArn", "authorizer", "deviceAccess",
         "capacity", "fleetProvisioning",

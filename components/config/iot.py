@@ -33,7 +33,7 @@ from components.config.shared import (
     _require,
     parse_raw,
     validate_account_id,
-    validate_az_count,
+    validate_availability_zones,
     validate_disjoint,
     validate_domain,
     validate_stack_name,
@@ -91,7 +91,11 @@ class IotConfig:
     common: CommonConfig
     network_stack: str
     gatekeeper_vpc_cidr: str
-    availability_zone_count: int = 2
+    availability_zones: tuple[str, ...]
+    """The gatekeeper subnets' zones (``availabilityZones``), as this account names them: subnet i
+    is in zone i and takes address slot i (components/addressing.py), whatever AWS offers later.
+    The stack refuses a zone that does not offer iot.data or another endpoint service it puts in
+    these subnets (``components.gatekeeper_vpc.validate_offered_zones``)."""
     expected_devices: int = 10_000
     enable_credentials_endpoint: bool = True
     enable_greengrass_endpoint: bool = True
@@ -105,6 +109,10 @@ class IotConfig:
     capacity: CapacityConfig = field(default_factory=CapacityConfig)
     # Certificate devices provisioned through the gatekeeper (components/config/provisioning.py); off by default.
     fleet_provisioning: FleetProvisioningConfig = field(default_factory=FleetProvisioningConfig)
+
+    @property
+    def availability_zone_count(self) -> int:
+        return len(self.availability_zones)
 
     @property
     def data_endpoint_count(self) -> int:
@@ -199,9 +207,57 @@ def validate_nlb_targets(access: DeviceAccessConfig | None, data_ips: int) -> No
             f"expectedDevices needs {data_ips} iot.data endpoint IPs: {endpoint_groups} target groups x {data_ips}"
             f"{proxy_part} = {registrations} target registrations on the NLB, more than the "
             f"{aws_limits.TARGETS_PER_NLB_CROSS_ZONE} an NLB with cross-zone load balancing takes (Elastic Load "
-            "Balancing quotas) — lower expectedDevices, availabilityZoneCount"
+            "Balancing quotas) — lower expectedDevices, list fewer availabilityZones"
             + (" or deviceAccess.proxyMaxSize (a larger proxyInstanceType)" if proxies else "")
         )
+
+
+# --------------------------------------------------------------------------- #
+# The gatekeeper's zones
+# --------------------------------------------------------------------------- #
+
+# Where a stack deployed with availabilityZoneCount (the program then took the first N zones, in
+# name order, that offered iot.data at that run) finds the zones its subnets are in: subnet i holds
+# address slot i of gatekeeperVpcCidr, so their CIDRs in address order give the zones in list order.
+EXISTING_ZONES_COMMAND = (
+    "aws ec2 describe-subnets --filters Name=vpc-id,Values=$(pulumi stack output gatekeeperVpcId) "
+    "--query 'Subnets[].[CidrBlock,AvailabilityZone]' --output text | sort -V"
+)
+
+
+def load_gatekeeper_zones(values: dict[str, Any], region: str) -> tuple[str, ...]:
+    """``availabilityZones`` of the iot stack: configured, never re-derived from what AWS offers.
+
+    Picking the first zones that offer iot.data on every run would move a subnet as soon as AWS
+    offered iot.data in a zone that sorts earlier, and a subnet's availabilityZone and cidrBlock
+    force its replacement (terraform-provider-aws internal/service/ec2/vpc_subnet.go, ForceNew;
+    channelctl/plan/replacements.py): the replacement, created first, overlaps the subnet it replaces
+    and the update fails. ``availabilityZoneCount``, the key that asked for that pick, is refused
+    with the way to write the zones a deployed stack already uses.
+    """
+    if "availabilityZoneCount" in values:
+        count = values["availabilityZoneCount"]
+        if "availabilityZones" in values:
+            raise ConfigError(
+                f"availabilityZoneCount {count!r} is no longer read: availabilityZones names the gatekeeper's zones "
+                "— remove availabilityZoneCount"
+            )
+        raise ConfigError(
+            f"availabilityZoneCount {count!r} is no longer read — the gatekeeper's zones are listed in "
+            "availabilityZones, so that a zone AWS adds to iot.data never moves a subnet. A stack deployed with "
+            f"availabilityZoneCount has its subnets in the first {count} zones, in name order, that offered iot.data "
+            "when it was created: list those zones, in the order of their subnets' CIDRs "
+            f"(`{EXISTING_ZONES_COMMAND}`), as availabilityZones and remove availabilityZoneCount; a new stack lists "
+            "zones that offer iot.data in this account (`channelctl discover iot`, facts serviceZones)"
+        )
+    if values.get("availabilityZones") is None:
+        raise ConfigError(
+            f"availabilityZones is required — list 2 to 6 zones of {region} where this account is offered iot.data "
+            f"and the gatekeeper's other endpoint services, like [{region}a, {region}c] (`aws ec2 "
+            f"describe-vpc-endpoint-services --service-names com.amazonaws.{region}.iot.data` in this account, or "
+            "`channelctl discover iot`, facts serviceZones); add zones only at the end of the list"
+        )
+    return validate_availability_zones("availabilityZones", values["availabilityZones"], region)
 
 
 # --------------------------------------------------------------------------- #
@@ -211,7 +267,8 @@ def validate_nlb_targets(access: DeviceAccessConfig | None, data_ips: int) -> No
 
 def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
     gatekeeper = validate_vpc_cidr("gatekeeperVpcCidr", _require(values, "gatekeeperVpcCidr"))
-    az_count = validate_az_count("availabilityZoneCount", values.get("availabilityZoneCount", 2))
+    zones = load_gatekeeper_zones(values, common.region)
+    az_count = len(zones)
     credentials = _as_bool("enableCredentialsEndpoint", values.get("enableCredentialsEndpoint", True))
     greengrass = _as_bool("enableGreengrassEndpoint", values.get("enableGreengrassEndpoint", True))
     if greengrass and not credentials:
@@ -322,7 +379,7 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
         capacity=capacity,
         network_stack=validate_stack_name("networkStack", _require(values, "networkStack")),
         gatekeeper_vpc_cidr=gatekeeper,
-        availability_zone_count=az_count,
+        availability_zones=zones,
         expected_devices=devices,
         enable_credentials_endpoint=credentials,
         enable_greengrass_endpoint=greengrass,

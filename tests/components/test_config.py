@@ -69,7 +69,22 @@ REFUSED = [
     # fewer than 2 availability zones
     ("network", {"availabilityZones": ["us-west-2a"]}, r"availabilityZones \['us-west-2a'\] names 1 availability zone"),
     ("consumer", {"availabilityZones": []}, r"availabilityZones \[\] names 0 availability zone"),
-    ("iot", {"availabilityZoneCount": 1}, r"availabilityZoneCount 1 is out of range — use 2 to 6"),
+    ("iot", {"availabilityZones": ["us-west-2a"]}, r"availabilityZones \['us-west-2a'\] names 1 availability zone"),
+    # the gatekeeper's zones: configured, never picked from what AWS offers (components/config/iot.py)
+    ("iot", {"availabilityZones": DELETE},
+     r"availabilityZones is required — list 2 to 6 zones of us-west-2 where this account is offered iot\.data .*"
+     r"channelctl discover iot.*add zones only at the end of the list"),
+    ("iot", {"availabilityZones": "us-west-2a"}, r"availabilityZones 'us-west-2a' is not a list"),
+    ("iot", {"availabilityZones": ["us-west-2a", "us-west-2a"]}, r"availabilityZones .* repeats a zone"),
+    ("iot", {"availabilityZones": ["us-west-2a", "eu-west-1b"]}, r"'eu-west-1b' is not an availability zone of region us-west-2"),
+    ("iot", {"availabilityZones": [f"us-west-2{z}" for z in "abcdefg"]}, r"names 7 zones — at most 6"),
+    ("iot", {"availabilityZones": DELETE, "availabilityZoneCount": 2},
+     r"availabilityZoneCount 2 is no longer read — .* first 2 zones, in name order, that offered iot\.data .*"
+     r"aws ec2 describe-subnets --filters Name=vpc-id,Values=\$\(pulumi stack output gatekeeperVpcId\).*"
+     r"as availabilityZones and remove availabilityZoneCount"),
+    ("iot", {"availabilityZoneCount": 2},
+     r"availabilityZoneCount 2 is no longer read: availabilityZones names the gatekeeper's zones — remove "
+     r"availabilityZoneCount"),
     ("network", {"availabilityZones": ["us-west-2a", "eu-west-1b"]}, r"'eu-west-1b' is not an availability zone of region us-west-2"),
     # account IDs
     ("network", {"accountId": "11111111111"}, r"accountId '11111111111' is not an AWS account ID — give the 12 digits"),
@@ -119,6 +134,15 @@ REFUSED = [
 def test_refused_with_key_value_and_fix(stack, changes, message):
     with pytest.raises(ConfigError, match=message):
         load_config(with_changes(stack, **changes), stack=stack)
+
+
+def test_gatekeeper_zones_keep_their_order():
+    """Subnet i is in availabilityZones[i]: the list is taken as written, not sorted (a zone
+    written first stays first), so a zone added at the end takes the next address slot."""
+    assert load_config(with_changes("iot"), stack="iot").availability_zones == ("us-west-2a", "us-west-2c")
+    cfg = load_config(with_changes("iot", availabilityZones=["us-west-2d", "us-west-2a", "us-west-2c"]), stack="iot")
+    assert cfg.availability_zones == ("us-west-2d", "us-west-2a", "us-west-2c")
+    assert cfg.availability_zone_count == 3
 
 
 def test_capacity_defaults_and_json_form():
@@ -202,18 +226,21 @@ def test_reserved_concurrency_leaves_100_unreserved(value, quota, refused):
             validate_reserved_concurrency("authorizer.reservedConcurrency", value, quota)
 
 
+SIX_ZONES = [f"us-west-2{z}" for z in "abcdef"]
+
+
 def test_nlb_target_registrations_stay_within_what_a_cross_zone_nlb_takes():
     """6 zones: every iot.data IP is a target of the 8883 and 443 groups (and of each passthrough family's)."""
     passthrough = {"mode": "tcp-passthrough", "families": [{"name": "family1", "port": 8080}]}
     # 41 endpoints x 6 zones = 246 IPs, x 2 groups = 492 registrations: accepted.
-    ok = with_changes("iot", expectedDevices=4_100_000, availabilityZoneCount=6, deviceAccess=DELETE)
+    ok = with_changes("iot", expectedDevices=4_100_000, availabilityZones=SIX_ZONES, deviceAccess=DELETE)
     assert load_config(ok, stack="iot").data_endpoint_count == 41
     with pytest.raises(ConfigError, match=r"expectedDevices needs 252 iot\.data endpoint IPs: 2 target groups x 252 = "
                                           r"504 target registrations on the NLB, more than the 500"):
-        load_config(with_changes("iot", expectedDevices=4_200_000, availabilityZoneCount=6, deviceAccess=DELETE),
+        load_config(with_changes("iot", expectedDevices=4_200_000, availabilityZones=SIX_ZONES, deviceAccess=DELETE),
                     stack="iot")
     with pytest.raises(ConfigError, match=r"3 target groups x 168 = 504 target registrations"):
-        load_config(with_changes("iot", expectedDevices=2_800_000, availabilityZoneCount=6, deviceAccess=passthrough),
+        load_config(with_changes("iot", expectedDevices=2_800_000, availabilityZones=SIX_ZONES, deviceAccess=passthrough),
                     stack="iot")
     # 44 endpoints x 2 zones = 88 IPs in 2 groups, and 2 families x 163 proxies: 502.
     proxy = {**example_config("iot")["deviceAccess"], "proxyMinSize": 100, "proxyMaxSize": 163}

@@ -1,9 +1,12 @@
 """Consumer account: endpoint to the service, private zone, application host."""
 
+from datetime import datetime, timezone
+
 import pytest
 
-from channelctl.plan.render import existing_subnet_zone
-from tests.support import FQ, broken, example_config, open_rules, render
+from channelctl.accounts.facts import FACT_SERVICE_ZONES, Fact, Facts
+from channelctl.plan.render import existing_subnet_zone, render_stack
+from tests.support import FQ, PROJECT_DIR, broken, example_config, open_rules, render
 
 INSTANCE = "aws:ec2/instance:Instance"
 
@@ -58,6 +61,31 @@ def test_zones_the_service_does_not_offer_get_no_endpoint_subnet(chain):
     consumer = render("consumer", cfg, iot_peers(chain))
     assert len(consumer.of_type("aws:ec2/subnet:Subnet")) == 4
     assert sorted(endpoint_zone_ids(consumer)) == sorted(offered_zone_ids(chain["iot-1"]))
+
+
+def test_a_zone_added_to_the_offering_moves_no_consumer_subnet(chain):
+    """The consumer's subnets follow its availabilityZones, whatever the endpoint service is offered
+    in: a zone added to the offering (us-west-2a, sorting first) only adds a subnet to the endpoint."""
+    cfg = example_config("consumer") | {"availabilityZones": ["us-west-2a", "us-west-2b", "us-west-2c", "us-west-2d"]}
+    before = render("consumer", cfg, iot_peers(chain))
+    service = chain["iot-1"].exports["endpointServiceName"]
+    wider = Facts(stack="consumer", account="333333333333", region="us-west-2",
+                  read_at=datetime(2026, 12, 4, tzinfo=timezone.utc),
+                  facts={FACT_SERVICE_ZONES: Fact(value={service: ["us-west-2a", "us-west-2b", "us-west-2d"]},
+                                                  source="ec2:DescribeVpcEndpointServices")})
+    after = render_stack(PROJECT_DIR, "consumer", cfg, peers=iot_peers(chain), facts=wider)
+
+    def subnets(rendered):
+        return sorted((s.name, s.inputs["cidrBlock"], s.inputs["availabilityZone"])
+                      for s in rendered.of_type("aws:ec2/subnet:Subnet"))
+
+    def endpoint_zones(rendered):
+        (endpoint,) = [e for e in rendered.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if e.name == "consumer-endpoint"]
+        return sorted(rendered.by_id(sid).inputs["availabilityZone"] for sid in endpoint.inputs["subnetIds"])
+
+    assert subnets(after) == subnets(before)
+    assert endpoint_zones(before) == ["us-west-2b", "us-west-2d"]
+    assert endpoint_zones(after) == ["us-west-2a", "us-west-2b", "us-west-2d"]
 
 
 @pytest.mark.parametrize("zones", [["us-west-2a", "us-west-2b"], ["us-west-2a", "us-west-2c"]])

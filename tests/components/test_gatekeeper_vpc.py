@@ -1,11 +1,18 @@
 """IoT account: gatekeeper VPC, endpoints, zones, NLB, endpoint service, IoT policy."""
 
+import ipaddress
 import json
+from datetime import datetime, timezone
 
+import pulumi
 import pytest
 
+from channelctl.accounts.facts import FACT_SERVICE_ZONES, Fact, Facts
+from channelctl.plan.render import render_stack
+from components.config import ConfigError
+from components.gatekeeper_vpc import validate_offered_zones
 from components.proxy_capacity import proxy_fleet_min_size
-from tests.support import FQ, broken, example_config, open_rules, render
+from tests.support import FQ, PROJECT_DIR, broken, example_config, open_rules, render
 
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 DATA_HOST = "a1b2c3d4e5f6g7-ats.iot.us-west-2.amazonaws.com"
@@ -41,20 +48,100 @@ def test_share_accepter_unless_same_organization(chain):
     assert same_org.of_type("aws:ram/resourceShareAccepter:ResourceShareAccepter") == []
 
 
-def test_subnets_only_in_zones_offering_iot_data(chain):
+SUBNET = "aws:ec2/subnet:Subnet"
+REGION = "us-west-2"
+# Every service the example gatekeeper puts an interface endpoint of in its subnets (tls-proxy: SSM too).
+GATEKEEPER_SERVICES = [f"com.amazonaws.{REGION}.{s}" for s in (
+    "iot.data", "iot.credentials", "greengrass", "s3", "ssm", "ssmmessages", "ec2messages")]
+
+
+def subnet_places(rendered):
+    """Each gatekeeper subnet: (name, CIDR, zone), in address order."""
+    places = [(s.name, s.inputs["cidrBlock"], s.inputs["availabilityZone"]) for s in rendered.of_type(SUBNET)]
+    return sorted(places, key=lambda p: ipaddress.ip_network(p[1]))
+
+
+def comparable(value):
+    """Rendered inputs with assets as what they hold (an asset object has no equality of its own)."""
+    if isinstance(value, pulumi.AssetArchive):
+        return ("archive", {k: comparable(v) for k, v in value.assets.items()})
+    if isinstance(value, pulumi.FileAsset):
+        return ("file", value.path)
+    if isinstance(value, pulumi.StringAsset):
+        return ("string", value.text)
+    if isinstance(value, dict):
+        return {k: comparable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [comparable(v) for v in value]
+    return value
+
+
+def test_configured_zones_are_checked_against_every_endpoint_service_of_the_subnets(chain):
     iot = chain["iot-1"]
     lookups = [args for token, args in iot.invokes if token == "aws:ec2/getVpcEndpointService:getVpcEndpointService"]
-    assert lookups == [{"serviceName": "com.amazonaws.us-west-2.iot.data"}]
-    # The mock region offers AWS's services in zone IDs usw2-az1..az3; the IoT
-    # account calls those us-west-2c, us-west-2d and us-west-2a.
-    zones = sorted(s.inputs["availabilityZone"] for s in iot.of_type("aws:ec2/subnet:Subnet"))
-    assert zones == ["us-west-2a", "us-west-2c"]
-    three = render("iot", example_config("iot") | {"availabilityZoneCount": 3}, network_peers(chain))
-    assert sorted(s.inputs["availabilityZone"] for s in three.of_type("aws:ec2/subnet:Subnet")) == [
-        "us-west-2a", "us-west-2c", "us-west-2d"]
-    # The example region offers iot.data in three zones: a fourth is refused.
-    with pytest.raises(Exception, match="availabilityZoneCount 4 exceeds the 3 zone"):
-        render("iot", example_config("iot") | {"availabilityZoneCount": 4}, network_peers(chain))
+    assert lookups == [{"serviceName": s, "serviceType": "Interface"} for s in GATEKEEPER_SERVICES]
+    # Subnet i in availabilityZones[i], in address slot i of gatekeeperVpcCidr.
+    assert subnet_places(iot) == [
+        ("gatekeeper-subnet-us-west-2a", "10.20.0.0/19", "us-west-2a"),
+        ("gatekeeper-subnet-us-west-2c", "10.20.32.0/19", "us-west-2c"),
+    ]
+
+
+def test_a_zone_added_at_the_end_adds_a_subnet_and_moves_none(chain):
+    three = render("iot", example_config("iot") | {"availabilityZones": ["us-west-2a", "us-west-2c", "us-west-2d"]},
+                   network_peers(chain))
+    assert subnet_places(three) == subnet_places(chain["iot-1"]) + [
+        ("gatekeeper-subnet-us-west-2d", "10.20.64.0/19", "us-west-2d")]
+
+
+def test_a_zone_that_does_not_offer_iot_data_is_refused_naming_the_zones_that_do(chain):
+    # The mock region offers AWS's services in zone IDs usw2-az1..az3, which the IoT account
+    # calls us-west-2c, us-west-2d and us-west-2a: its us-west-2b offers none of them.
+    with pytest.raises(Exception) as refused:
+        render("iot", example_config("iot") | {"availabilityZones": ["us-west-2a", "us-west-2b"]}, network_peers(chain))
+    assert (
+        "configuration error: availabilityZones ['us-west-2a', 'us-west-2b']: com.amazonaws.us-west-2.iot.data is not offered to account "
+        "222222222222 in us-west-2b, only in us-west-2a, us-west-2c, us-west-2d — list only zones that offer every "
+        "endpoint service of the gatekeeper subnets (com.amazonaws.us-west-2.iot.data, "
+    ) in str(refused.value)
+
+
+def offering(zones_by_service):
+    """Facts of the IoT account that say only where each service is offered."""
+    return Facts(stack="iot", account="222222222222", region=REGION, read_at=datetime(2026, 12, 4, tzinfo=timezone.utc),
+                 facts={FACT_SERVICE_ZONES: Fact(value=zones_by_service, source="ec2:DescribeVpcEndpointServices")})
+
+
+def test_a_new_zone_offering_iot_data_that_sorts_earlier_moves_no_subnet(chain):
+    """AWS starts offering iot.data (and every other service) in us-west-2b, which sorts before the
+    configured us-west-2c: first-zones-in-name-order would now be a and b, moving the second subnet
+    (replaced, overlapping itself). With configured zones the render is the same, resource by resource."""
+    before = chain["iot-1"]
+    everywhere = {s: [f"{REGION}{z}" for z in "abcd"] for s in GATEKEEPER_SERVICES}
+    after = render_stack(PROJECT_DIR, "iot", example_config("iot"), peers=network_peers(chain),
+                         facts=offering(everywhere))
+    offered = [a for t, a in after.invokes if t == "aws:ec2/getVpcEndpointService:getVpcEndpointService"]
+    assert len(offered) == len(GATEKEEPER_SERVICES)
+    assert subnet_places(after) == subnet_places(before)
+    assert {r.urn: comparable(r.inputs) for r in after.resources} == {
+        r.urn: comparable(r.inputs) for r in before.resources}
+
+
+@pytest.mark.parametrize("zones,offered,refused", [
+    (["us-west-2a", "us-west-2c"], {"svc.a": ["us-west-2a", "us-west-2c", "us-west-2d"], "svc.b": ["us-west-2c", "us-west-2a"]}, None),
+    (["us-west-2a", "us-west-2c"], {"svc.a": ["us-west-2a", "us-west-2c"], "svc.b": ["us-west-2c", "us-west-2d"]},
+     r"availabilityZones \['us-west-2a', 'us-west-2c'\]: svc\.b is not offered to account 222222222222 in us-west-2a, "
+     r"only in us-west-2c, us-west-2d — list only zones that offer every endpoint service of the gatekeeper subnets "
+     r"\(svc\.a, svc\.b\)"),
+    (["us-west-2b", "us-west-2d"], {"svc.a": []},
+     r"svc\.a is not offered to account 222222222222 in us-west-2b, us-west-2d, only in no zone"),
+])
+def test_validate_offered_zones(zones, offered, refused):
+    if refused is None:
+        assert validate_offered_zones("availabilityZones", zones, offered, "222222222222") is None
+    else:
+        with pytest.raises(ConfigError, match=refused):
+            validate_offered_zones("availabilityZones", zones, offered, "222222222222")
 
 
 def tgw_routes(iot, net):

@@ -53,11 +53,12 @@ def test_iot_services_are_offered_where_the_renderer_offers_them(project):
 
 
 def test_the_consumer_zones_are_where_the_iot_stack_offers_its_endpoint_service(project):
-    # The gatekeeper takes the first zones (by name) that offer iot.data; the consumer names them its own way.
+    # The gatekeeper's subnets are in its availabilityZones, which offer iot.data; the consumer names them its own way.
     iot = dc.stack_config(project.stacks["iot"])
     consumer = dc.stack_config(project.stacks["consumer"])
-    iot_zones = sorted(load_facts(ROOT / "facts" / "iot.json").value("serviceZones")[
-        f"com.amazonaws.{iot.common.region}.iot.data"])[:iot.availability_zone_count]
+    iot_zones = list(iot.availability_zones)
+    assert set(iot_zones) <= set(load_facts(ROOT / "facts" / "iot.json").value("serviceZones")[
+        f"com.amazonaws.{iot.common.region}.iot.data"])
     ids = {zone_id_of(iot.common.account_id, iot.common.region, z) for z in iot_zones}
     consumer_zones = load_facts(ROOT / "facts" / "consumer.json").value("availabilityZones")
     assert sorted(z["name"] for z in consumer_zones if z["id"] in ids) == sorted(consumer.availability_zones)

@@ -118,7 +118,10 @@ def test_adding_a_zone_only_adds(example, project):
     def three(config):
         config["availabilityZones"] = [*config["availabilityZones"], "us-west-2c"]
 
-    after = _resources(project(network=three, consumer=three, iot=_set("availabilityZoneCount", 3)))
+    def three_offering_iot_data(config):
+        config["availabilityZones"] = [*config["availabilityZones"], "us-west-2d"]
+
+    after = _resources(project(network=three, consumer=three, iot=three_offering_iot_data))
     result = _compare(example, after)
     assert result.verdict == cmp.SAFE, cmp.to_text(result)
     assert not [c for c in result.changes if c.kind in (cmp.REPLACED, cmp.DELETED)], cmp.to_text(result)
