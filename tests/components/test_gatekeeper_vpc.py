@@ -80,6 +80,9 @@ def test_configured_zones_are_checked_against_every_endpoint_service_of_the_subn
     iot = chain["iot-1"]
     lookups = [args for token, args in iot.invokes if token == "aws:ec2/getVpcEndpointService:getVpcEndpointService"]
     assert lookups == [{"serviceName": s, "serviceType": "Interface"} for s in GATEKEEPER_SERVICES]
+    # Each interface endpoint the stack puts in the gatekeeper subnets had its service checked.
+    interface = {e.inputs["serviceName"] for e in iot.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Interface"}
+    assert interface == {a["serviceName"] for a in lookups}
     # Subnet i in availabilityZones[i], in address slot i of gatekeeperVpcCidr.
     assert subnet_places(iot) == [
         ("gatekeeper-subnet-us-west-2a", "10.20.0.0/19", "us-west-2a"),
