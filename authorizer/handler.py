@@ -14,8 +14,9 @@ import time
 from typing import Any
 
 from . import hashes
-from .cost import ceiling_seconds, cost_seconds
-from .hashes import PasswordHash, Scrypt, dummy_hash, hash_password, parse_hash
+from .cost import plan_hash_work, upgrade_target
+from .cost import project_scrypt_spec as cost_project_scrypt_spec
+from .hashes import PasswordHash, dummy_hash, hash_password, parse_hash
 
 from .decision import decide
 from .errors import (
@@ -110,8 +111,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         record_decision(ALLOW)
         if record.failed_attempts or record.locked_until is not None:  # type: ignore[union-attr]
             _safely("clear failures", principal, clear_failures, settings.table_name, request.username)
-        if any(dummy.work_spec() == project_scrypt_spec() for dummy in work):
-            # Only when unknown names already cost the project's scrypt: the fleet converges on one scheme.
+        if upgrades_on_login(settings):
+            # Unknown names already cost the project's scrypt: the fleet converges on one scheme.
             _upgrade(settings, record, request.password, context, principal)  # type: ignore[arg-type]
         return response
     except AuthorizerError as err:
@@ -160,46 +161,46 @@ def _count_refusal(settings: Settings, request: Any, record: Any, now: Any, coun
 HASH_WORK_TTL_SECONDS = 60
 # The upgrade hashes once more: only with this much of the 5 s left.
 UPGRADE_MIN_REMAINING_MS = 2_500
-_work_cache: dict[str, tuple[float, tuple[PasswordHash, ...]]] = {}
+_work_cache: dict[str, tuple[float, tuple[PasswordHash, ...], bool]] = {}
 
 
 def hash_work(settings: Settings) -> tuple[PasswordHash, ...]:
-    """One dummy per hash scheme the table's records use, bounded by the cost ceiling.
+    """One dummy per hash scheme the table's records can hold, bounded by the cost ceiling.
 
-    The schemes come from the table's registry (kept by channelctl, which
-    always lists the project's own scrypt in it, as set-password and the
-    upgrade on login write it), else from UNKNOWN_USER_HASH alone.
+    The schemes come from the table's registry (kept by channelctl), else from
+    UNKNOWN_USER_HASH; the project's scrypt is always among them
+    (``authorizer.cost.plan_hash_work``). A registry that cannot be read as one
+    falls back like a missing one instead of refusing every device.
     """
+    return _hash_work_plan(settings)[0]
+
+
+def upgrades_on_login(settings: Settings) -> bool:
+    """Whether a login may re-hash a legacy hash: only when the re-hash fits the ceiling too."""
+    return _hash_work_plan(settings)[1]
+
+
+def _hash_work_plan(settings: Settings) -> tuple[tuple[PasswordHash, ...], bool]:
     cached = _work_cache.get(settings.table_name)
     clock = time.monotonic()
     if cached is not None and cached[0] > clock:
-        return cached[1]
-    registry = get_hash_schemes(settings.table_name)
-    specs = set(registry) if registry is not None else {settings.unknown_user_hash.work_spec()}  # type: ignore[union-attr]
-    dummies: list[PasswordHash] = []
-    total = 0.0
-    for spec in sorted(specs):
-        try:
-            dummy = _dummy(spec)
-        except AuthorizerError:
-            LOG.error("hash registry: skipped an entry that is not a hash scheme spec")
-            continue
-        total += cost_seconds(dummy)
-        dummies.append(dummy)
-    ceiling = ceiling_seconds(settings.memory_mb)
-    while total > ceiling and len(dummies) > 1:
-        # channelctl refuses a registry over the ceiling; this bounds one written around it.
-        dropped = max(dummies, key=cost_seconds)
-        dummies.remove(dropped)
-        total -= cost_seconds(dropped)
-        LOG.error("hash registry: %s left out, the schemes together exceed the cost ceiling", dropped.work_spec())
-    work = tuple(dummies)
-    _work_cache[settings.table_name] = (clock + HASH_WORK_TTL_SECONDS, work)
-    return work
+        return cached[1], cached[2]
+    try:
+        registry = get_hash_schemes(settings.table_name)
+    except MalformedRecord:
+        LOG.error("hash registry: not a string set of schemes; using UNKNOWN_USER_HASH and the project's scrypt")
+        registry = None
+    plan = plan_hash_work(registry, settings.unknown_user_hash.work_spec(), settings.memory_mb)  # type: ignore[union-attr]
+    for problem in plan.problems:
+        # Specs come from a fixed grammar (dummy_hash), so they hold no secret.
+        LOG.error("hash registry: %s", problem)
+    work = tuple(_dummy(spec) for spec in plan.specs)
+    _work_cache[settings.table_name] = (clock + HASH_WORK_TTL_SECONDS, work, plan.upgrade)
+    return work, plan.upgrade
 
 
 def project_scrypt_spec() -> str:
-    return Scrypt(hashes.DEFAULT_SCRYPT, b"", b"").work_spec()
+    return cost_project_scrypt_spec()
 
 
 @functools.lru_cache(maxsize=64)
@@ -211,13 +212,15 @@ def _upgrade(settings: Settings, record: Any, password: bytes, context: Any, pri
     """Replace a legacy hash with the project's scrypt after a successful login; never fails the allow."""
     try:
         stored = parse_hash(record.password_hash)
-        if stored.work_spec() == project_scrypt_spec():
+        target = upgrade_target(stored)
+        if target is None:
+            # Already the project's scrypt, or a costlier one: never lower a hash's cost.
             return
         remaining = getattr(context, "get_remaining_time_in_millis", None)
         if remaining is not None and remaining() < UPGRADE_MIN_REMAINING_MS:
             return
         done = upgrade_hash(settings.table_name, record.username, record.password_hash,
-                            hash_password(password, hashes.DEFAULT_SCRYPT, cut_at_nul=getattr(stored, "cut_at_nul", True)),
+                            hash_password(password, target, cut_at_nul=getattr(stored, "cut_at_nul", True)),
                             utc_now().replace(microsecond=0).isoformat())
         LOG.info("upgrade principal=%s from=%s result=%s", principal, stored.scheme, "done" if done else "changed")
     except Exception as err:  # noqa: BLE001 — the device is allowed either way

@@ -75,6 +75,55 @@ def sha512_row(repeat: int) -> tuple[str, int, float]:
     return ("$6$ one SHA-512", count, cpu_seconds(work, repeat))
 
 
+def largest_admitted_scrypt(memory_mb: int) -> tuple[int, int, int] | None:
+    """The scrypt (ln, r, p) the cost model admits at memory_mb that it prices highest."""
+    from authorizer import hashes
+
+    best = None
+    for log2_n in range(hashes.SCRYPT_LOG2_N_RANGE[0], hashes.SCRYPT_LOG2_N_RANGE[1] + 1):
+        for r in range(hashes.SCRYPT_R_RANGE[0], hashes.SCRYPT_R_RANGE[1] + 1):
+            for p in (1, 2, 4):
+                params = hashes.ScryptParams(log2_n, r, p)
+                modelled = cost.cost_seconds(hashes.Scrypt(params, b"", b""))
+                if (params.memory_bytes() > min(hashes.SCRYPT_MAX_MEMORY, cost.scrypt_memory_ceiling_bytes(memory_mb))
+                        or modelled > cost.ceiling_seconds(memory_mb)):
+                    continue
+                if best is None or modelled > best[0]:
+                    best = (modelled, (log2_n, r, p))
+    return None if best is None else best[1]
+
+
+def ceiling_rows(repeat: int) -> list[tuple[str, float, float, float]]:
+    """(work, modelled core-s, measured CPU s, ceiling) for the costliest hashes the model admits, and a
+    first legacy login (every registered scheme verified, then the upgrade's scrypt re-hash)."""
+    from authorizer import hashes
+
+    rows = []
+    for memory in (cost.DEFAULT_MEMORY_MB, cost.FULL_VCPU_MEMORY_MB):
+        ceiling = cost.ceiling_seconds(memory)
+        iterations = min(hashes.MAX_PBKDF2_ITERATIONS, int(ceiling / cost.PBKDF2_SECONDS_PER_ITERATION))
+        stored = hashes.MosquittoPbkdf2(iterations, os.urandom(12), os.urandom(64))
+        rows.append((f"{memory} MB: $7$ {iterations:,} iterations", cost.cost_seconds(stored),
+                     cpu_seconds(lambda: stored.compute(PASSWORD), max(2, repeat // 2)), ceiling))
+        found = largest_admitted_scrypt(memory)
+        if found is not None:
+            params = hashes.ScryptParams(*found)
+            dummy = hashes.Scrypt(params, os.urandom(16), os.urandom(32))
+            rows.append((f"{memory} MB: $scrypt$ ln={found[0]},r={found[1]},p={found[2]}", cost.cost_seconds(dummy),
+                         cpu_seconds(lambda: dummy.compute(PASSWORD), max(2, repeat // 2)), ceiling))
+        specs = ("mosquitto-pbkdf2:101", cost.project_scrypt_spec())
+        work = [hashes.dummy_hash(spec) for spec in specs]
+
+        def login() -> None:
+            for dummy in work:
+                dummy.compute(PASSWORD)
+            hashes.hash_password(PASSWORD, hashes.DEFAULT_SCRYPT)
+
+        rows.append((f"{memory} MB: first legacy login, registry {' + '.join(specs)} + re-hash",
+                     cost.connect_cost_seconds(specs), cpu_seconds(login, max(2, repeat // 2)), ceiling))
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7, help="runs per size; the lowest CPU time is kept")
@@ -84,6 +133,7 @@ def main() -> int:
     pbkdf2 = pbkdf2_rows(args.repeat)
     scrypt = scrypt_rows(args.repeat)
     sha512 = sha512_row(args.repeat)
+    at_ceiling = ceiling_rows(args.repeat)
     lines = [
         "",
         f"## authorizer: hash cost per unit of work ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)",
@@ -117,6 +167,19 @@ def main() -> int:
             for memory in (128, 256, 512, 1024, 1769, 3008)
         )
         + ".",
+        "",
+        "At the ceiling: the costliest work the model admits at each memory size, measured (CPU s of this core; "
+        "the ceiling is in the same unit).",
+        "",
+        "| work | modelled s | measured s | ceiling s | measured / ceiling | the model |",
+        "|---|---|---|---|---|---|",
+    ]
+    for label, modelled, measured, ceiling in at_ceiling:
+        verdict = "admits it" if modelled <= ceiling else "refuses it"
+        lines.append(f"| {label} | {modelled:.3f} | {measured:.3f} | {ceiling:.3f} | {measured / ceiling:.2f} | {verdict} |")
+    lines += [
+        "",
+        f"Load average at the end: {os.getloadavg()[0]:.2f}.",
     ]
     print("\n".join(lines))
     if not args.no_record:

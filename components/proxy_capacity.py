@@ -14,8 +14,10 @@ killer stops the process and drops every device of that instance at once.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
+
+from authorizer import cost, hashes
+from authorizer.errors import AuthorizerError
 
 # --------------------------------------------------------------------------- #
 # Measured: benchmarks/capacity_bench.py, RESULTS.md section "proxy capacity:
@@ -190,39 +192,47 @@ DEFAULT_RECONNECT_TARGET_SECONDS = 900
 # The authorizer is single-threaded Python: more than one vCPU does not help.
 LAMBDA_MB_PER_VCPU = 1769
 
-# Measured: benchmarks/authorizer_bench.py, RESULTS.md section "authorizer:
-# decision latency per hash format" — warm handler time per decision (p50, ms)
-# on one x86_64 core of the benchmark machine, DynamoDB answered in memory.
-AUTHORIZER_DECISION_MS = {
-    "mosquitto-sha512": 0.091,
-    "mosquitto-pbkdf2:101": 0.149,
-    "mosquitto-pbkdf2:1000": 0.653,
-    "scrypt:ln=15,r=8,p=1": 86.713,
-}
-# Between and beyond the measured points, PBKDF2 costs grow with iterations
-# and scrypt's with N x r (both by construction of the algorithms); the
-# figures below are fitted through the measured rows above.
-_PBKDF2_OVERHEAD_MS = 0.091
-_PBKDF2_MS_PER_ITERATION = (0.653 - 0.149) / (1000 - 101)
-_SCRYPT_MS_AT_N15_R8 = 86.713
+# What one authorizer call costs is priced as the table's hash-scheme registry
+# will hold it, not at unknownUserHash alone: every CONNECT verifies one hash of
+# each registered scheme (authorizer/decision.py, verify_with_equal_work), the
+# registry always holds the project's scrypt beside the imported scheme
+# (authorizer/cost.py, registry_specs), and a device's first login after a
+# Mosquitto import re-hashes its password with that scrypt (the upgrade on
+# login): after an import, every legacy device pays the re-hash in the first
+# reconnect storm. A policy refresh verifies every scheme but re-hashes nothing.
+# The hash seconds are authorizer/cost.py's model: per-unit rates measured by
+# benchmarks/hash_cost_bench.py (RESULTS.md, "authorizer: hash cost per unit of
+# work"), rounded up to the highest rate seen, so measured hashes stay under it.
+# Handler work beside the hashes: the highest overhead p99 measured by
+# benchmarks/authorizer_bench.py (RESULTS.md, "authorizer: decision latency per
+# hash format", the scrypt row: 0.688 ms on one x86_64 core).
+AUTHORIZER_OVERHEAD_MS = 0.688
 
 
-def authorizer_decision_ms(scheme: str) -> tuple[float, bool]:
-    """CPU milliseconds of one decision on one vCPU, and whether that exact scheme was measured."""
-    if scheme in AUTHORIZER_DECISION_MS:
-        return AUTHORIZER_DECISION_MS[scheme], True
-    if scheme == "scrypt":
-        return AUTHORIZER_DECISION_MS["scrypt:ln=15,r=8,p=1"], True
-    if scheme == "mosquitto-pbkdf2":
-        return AUTHORIZER_DECISION_MS["mosquitto-pbkdf2:101"], True
-    match = re.fullmatch(r"mosquitto-pbkdf2:(\d+)", scheme)
-    if match:
-        return _PBKDF2_OVERHEAD_MS + int(match.group(1)) * _PBKDF2_MS_PER_ITERATION, False
-    match = re.fullmatch(r"scrypt:ln=(\d+),r=(\d+),p=(\d+)", scheme)
-    if match:
-        ln, r, p = (int(g) for g in match.groups())
-        return _SCRYPT_MS_AT_N15_R8 * (2 ** (ln - 15)) * (r / 8) * p, False
-    raise CapacityError(f"no measured or derived cost for hash scheme {scheme!r}")
+@dataclass(frozen=True)
+class AuthorizerWork:
+    """CPU milliseconds of one authorizer call on one vCPU for a table imported with one scheme."""
+
+    specs: tuple[str, ...]  # the schemes the registry will hold
+    connect_ms: float  # a CONNECT: every scheme verified, plus the upgrade's re-hash of a legacy hash
+    refresh_ms: float  # a policy refresh of a live session: every scheme verified
+
+    def describe(self) -> str:
+        return (f"registry {' + '.join(self.specs)}: {self.connect_ms:.1f} ms of one vCPU per CONNECT "
+                f"(each verified{', plus the re-hash of a first legacy login' if self.connect_ms > self.refresh_ms else ''}), "
+                f"{self.refresh_ms:.1f} ms per policy refresh")
+
+
+def authorizer_work(scheme: str) -> AuthorizerWork:
+    """The work of one call when the table was imported with scheme (authorizer.unknownUserHash)."""
+    try:
+        specs = cost.registry_specs(hashes.dummy_hash(scheme).work_spec())
+        verify = cost.verify_seconds(specs)
+        rehash = cost.rehash_seconds(specs)
+    except AuthorizerError as err:
+        raise CapacityError(f"no cost model for hash scheme {scheme!r}: {err}") from None
+    return AuthorizerWork(specs=specs, connect_ms=AUTHORIZER_OVERHEAD_MS + (verify + rehash) * 1000,
+                          refresh_ms=AUTHORIZER_OVERHEAD_MS + verify * 1000)
 
 
 @dataclass(frozen=True)
@@ -253,24 +263,24 @@ def proxy_stage(instances: int, type_name: str) -> Stage:
 AUTHORIZER_STAGE = "custom authorizer"
 
 
-def authorizer_decision_seconds(memory_mb: int, scheme: str) -> tuple[float, float, bool, float]:
-    """(seconds per decision at this memory size, CPU ms on one vCPU, whether measured, vCPU share)."""
-    cpu_ms, measured = authorizer_decision_ms(scheme)
-    share = min(memory_mb, LAMBDA_MB_PER_VCPU) / LAMBDA_MB_PER_VCPU
-    return cpu_ms / 1000 / share, cpu_ms, measured, share
+def vcpu_share(memory_mb: int) -> float:
+    return min(memory_mb, LAMBDA_MB_PER_VCPU) / LAMBDA_MB_PER_VCPU
 
 
 def authorizer_stage(reserved_concurrency: int, memory_mb: int, scheme: str) -> Stage:
-    decision_s, cpu_ms, measured, share = authorizer_decision_seconds(memory_mb, scheme)
-    rate = reserved_concurrency / decision_s
+    """The storm's CONNECTs the authorizer serves per second, each priced as a first legacy login."""
+    work = authorizer_work(scheme)
+    share = vcpu_share(memory_mb)
+    connect_s = work.connect_ms / 1000 / share
+    rate = reserved_concurrency / connect_s
     return Stage(
         name=AUTHORIZER_STAGE,
         per_second=rate,
-        how=(f"reserved concurrency {reserved_concurrency} / {decision_s * 1000:.2f} ms per decision "
-             f"({scheme}: {cpu_ms:.3f} ms on one vCPU, {'measured' if measured else 'derived from the measured rows'}; "
-             f"{memory_mb} MB = {share:.2f} vCPU; DynamoDB and invocation latency not included, so this rate "
-             "is an upper bound)"),
-        source="benchmarks/authorizer_bench.py; Lambda developer guide, configuration-memory",
+        how=(f"reserved concurrency {reserved_concurrency} / {connect_s * 1000:.1f} ms per CONNECT "
+             f"({work.describe()}; {memory_mb} MB = {share:.2f} vCPU; DynamoDB and invocation latency not "
+             "included, so this rate is an upper bound)"),
+        source="authorizer/cost.py (benchmarks/hash_cost_bench.py); benchmarks/authorizer_bench.py; "
+               "Lambda developer guide, configuration-memory",
     )
 
 
@@ -280,7 +290,7 @@ class AuthorizerSizing:
 
     concurrency: int
     invocations_per_second: float
-    decision_s: float
+    decision_s: float  # seconds per CONNECT at the memory size
     how: str
 
 
@@ -297,25 +307,28 @@ def authorizer_sizing(
 
     Lambda's concurrency is requests per second x the average duration (Lambda developer guide,
     "Understanding Lambda function scaling"). The requests: the CONNECTs the storm needs
-    (``devices / reconnect_target_seconds``; IoT Core passes at most ``iot_connects_per_second``) plus the
-    policy refreshes of live sessions (each asks the authorizer again every ``refresh_after_seconds``).
-    The duration: the measured CPU time of one decision for ``scheme``, scaled by the memory's vCPU share,
-    as ``authorizer_stage`` counts it; DynamoDB and invocation latency are not in it, so the number is a
-    lower bound. With it, ``authorizer_stage`` serves at least the storm's CONNECT rate.
+    (``devices / reconnect_target_seconds``; IoT Core passes at most ``iot_connects_per_second``), each
+    priced as a first legacy login (every registered scheme verified, then the re-hash), plus the
+    policy refreshes of live sessions (each asks the authorizer again every ``refresh_after_seconds``
+    and verifies every scheme). Durations scale with the memory's vCPU share; DynamoDB and invocation
+    latency are not in them, so the number is a lower bound. With it, ``authorizer_stage`` serves at
+    least the storm's CONNECT rate.
     """
-    decision_s, _, measured, _ = authorizer_decision_seconds(memory_mb, scheme)
+    work = authorizer_work(scheme)
+    share = vcpu_share(memory_mb)
+    connect_s, refresh_s = work.connect_ms / 1000 / share, work.refresh_ms / 1000 / share
     connects = min(devices / reconnect_target_seconds, float(iot_connects_per_second))
     refreshes = devices / refresh_after_seconds
     per_second = connects + refreshes
     # Rounded before the ceiling so that float noise (51.000000001) does not add one.
-    concurrency = max(1, math.ceil(round(per_second * decision_s, 6)))
+    concurrency = max(1, math.ceil(round(connects * connect_s + refreshes * refresh_s, 6)))
     capped = " (capacity.iotConnectsPerSecond)" if connects < devices / reconnect_target_seconds else ""
-    how = (f"{per_second:,.1f} invocations/s x {decision_s * 1000:.2f} ms per decision: {connects:,.1f} CONNECT/s "
-           f"= expectedDevices {devices:,} / capacity.reconnectTargetSeconds {reconnect_target_seconds:,}{capped}, "
-           f"+ {refreshes:,.1f} policy refreshes/s = expectedDevices / authorizer.refreshAfterSeconds "
-           f"{refresh_after_seconds:,}; {scheme} at {memory_mb} MB, "
-           f"{'measured' if measured else 'derived from the measured rows'}, DynamoDB latency not included")
-    return AuthorizerSizing(concurrency=concurrency, invocations_per_second=per_second, decision_s=decision_s, how=how)
+    how = (f"{connects:,.1f} CONNECT/s x {connect_s * 1000:.1f} ms + {refreshes:,.1f} policy refreshes/s x "
+           f"{refresh_s * 1000:.1f} ms: CONNECT/s = expectedDevices {devices:,} / capacity.reconnectTargetSeconds "
+           f"{reconnect_target_seconds:,}{capped}, refreshes/s = expectedDevices / authorizer.refreshAfterSeconds "
+           f"{refresh_after_seconds:,}; unknownUserHash {scheme} at {memory_mb} MB, {work.describe()}, "
+           "DynamoDB latency not included")
+    return AuthorizerSizing(concurrency=concurrency, invocations_per_second=per_second, decision_s=connect_s, how=how)
 
 
 def iot_connect_stage(per_second: int) -> Stage:

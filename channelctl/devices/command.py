@@ -19,7 +19,7 @@ import os
 import sys
 from typing import Any, Callable
 
-from authorizer.cost import ceiling_seconds, check_cost, cost_seconds
+from authorizer.cost import ceiling_seconds, check_cost, connect_cost_seconds, cost_seconds, rehash_seconds
 from authorizer.errors import AuthorizerError
 from authorizer.hashes import DEFAULT_SCRYPT, MAX_PASSWORD_BYTES, Scrypt, dummy_hash, hash_password, parse_hash
 from authorizer.principal import principal_id
@@ -40,6 +40,7 @@ from authorizer.records import (
 )
 from channelctl.devices.credentials import (
     IMPORTED_HASH_ATTRIBUTE,
+    IMPORTED_HASHES_ATTRIBUTE,
     Outcome,
     hash_fingerprint,
     parse_password_file,
@@ -440,13 +441,17 @@ def _apply(table: CredentialTable, step: Any, family: str, existing: dict[str, A
         now = now_text()
         record = DeviceRecord(username=entry.username, password_hash=entry.password_hash, family=family,
                               created_at=now, updated_at=now)
-        table.create({**record.to_item(), IMPORTED_HASH_ATTRIBUTE: fingerprint})
+        table.create({**record.to_item(), IMPORTED_HASH_ATTRIBUTE: fingerprint,
+                      IMPORTED_HASHES_ATTRIBUTE: set(step.history)})
     elif step.outcome is Outcome.UPDATED and existing is not None:
         values: dict[str, Any] = {}
         if "password_hash" in step.changed:
             values.update({"password_hash": entry.password_hash, IMPORTED_HASH_ATTRIBUTE: fingerprint})
         if IMPORTED_HASH_ATTRIBUTE in step.changed:
             values[IMPORTED_HASH_ATTRIBUTE] = fingerprint
+        if IMPORTED_HASH_ATTRIBUTE in values:
+            # Every hash the record was imported with: a stale file can never restore one (credentials.plan_entry).
+            values[IMPORTED_HASHES_ATTRIBUTE] = set(step.history)
         if "family" in step.changed:
             values["family"] = family
         # Only if nobody changed the record since it was read.
@@ -533,12 +538,15 @@ def _register_schemes(table: CredentialTable, settings: ChannelSettings, specs: 
     """Add specs (and the project's scrypt) to the table's hash-scheme registry, within the ceiling."""
     current = table.hash_schemes() or set()
     wanted = current | specs | {project_scheme()}
-    total = sum(cost_seconds(dummy_hash(spec)) for spec in wanted)
+    # A first login with a legacy hash also re-hashes it with the project's scrypt (authorizer/cost.py).
+    total, rehash = connect_cost_seconds(wanted), rehash_seconds(wanted)
     ceiling = ceiling_seconds(settings.memory_size)
     if total > ceiling:
         raise HashWorkTooLarge(
             f"with {', '.join(sorted(wanted - current)) or 'these'} the table's hash schemes ({', '.join(sorted(wanted))}) "
-            f"would cost about {total:.2f} s of a core per CONNECT, over the ceiling of {ceiling:.2f} s for a "
+            f"would cost about {total:.2f} s of a core per CONNECT"
+            + (f" (a first legacy login's re-hash included, {rehash:.2f} s)" if rehash else "")
+            + f", over the ceiling of {ceiling:.2f} s for a "
             f"{settings.memory_size} MB authorizer — re-hash the odd scheme, or run `channelctl devices hash-schemes "
             f"--refresh` once old schemes are gone (settings from {settings.source})"
         )

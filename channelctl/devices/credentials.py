@@ -118,6 +118,9 @@ class Outcome(Enum):
 # Attribute recording which file hash a record was last imported with (SHA-256 hex of the
 # hash string), so a re-run can tell "the file changed" from "an operator changed the record".
 IMPORTED_HASH_ATTRIBUTE = "imported_hash_sha256"
+# Every file hash the record was ever imported with (string set of SHA-256 hex), the last one
+# included: a file carrying one of them that is not the last is older than the record (stale).
+IMPORTED_HASHES_ATTRIBUTE = "imported_hashes_sha256"
 
 
 def hash_fingerprint(password_hash: str) -> str:
@@ -130,6 +133,35 @@ class ImportStep:
     outcome: Outcome
     changed: tuple[str, ...] = ()  # attribute names an update changes
     reason: str = ""  # why a step is refused or a stored hash kept
+    # The record's import history after this step (written with the entry's fingerprint).
+    history: tuple[str, ...] = ()
+
+
+def import_history(existing: Mapping[str, Any] | None) -> set[str]:
+    """Every fingerprint the record was imported with (the last one too, for records from before the set)."""
+    if existing is None:
+        return set()
+    history = existing.get(IMPORTED_HASHES_ATTRIBUTE) or set()
+    fingerprints = {f for f in history if isinstance(f, str)} if isinstance(history, (set, frozenset, list, tuple)) else set()
+    last = existing.get(IMPORTED_HASH_ATTRIBUTE)
+    if isinstance(last, str):
+        fingerprints.add(last)
+    return fingerprints
+
+
+def upgraded_on_login(stored: Any) -> bool:
+    """True for a hash only the authorizer's upgrade on login writes: scrypt that cuts at NUL (``cstr=1``).
+
+    ``add`` and ``set-password`` never write that marker, so such a hash stands for the password the
+    last import carried, not for an operator's decision.
+    """
+    if not isinstance(stored, str):
+        return False
+    try:
+        parsed = parse_hash(stored)
+    except AuthorizerError:
+        return False
+    return getattr(parsed, "cut_at_nul", False) is True and parsed.scheme == "scrypt"
 
 
 def plan_entry(
@@ -142,14 +174,20 @@ def plan_entry(
 ) -> ImportStep:
     """What importing entry does to the existing item: create, update, nothing, or refuse.
 
-    An import never undoes an operator's decision: a record of another family
-    moves only with move_family, and a hash set after the record's import
-    (``set-password``, or the authorizer's upgrade on login) is replaced only
-    with overwrite. A file hash unchanged since the last import leaves the
-    stored hash alone whatever it now is.
+    An import never undoes an operator's decision and never travels back in
+    time. The file's hash is compared with the hash the record was last
+    imported with, not with the stored one (the upgrade on login replaces the
+    stored one with scrypt): the same hash changes nothing; a hash the record
+    was imported with before (a stale file) restores nothing, even with
+    overwrite; a new hash is the broker's rotation and replaces the stored one
+    if that is still the last import's (as imported or upgraded on login). A
+    hash set by ``set-password`` (or a record never imported) is replaced only
+    with overwrite, and a record of another family moves only with
+    move_family.
     """
+    incoming = hash_fingerprint(entry.password_hash)
     if existing is None:
-        return ImportStep(entry, Outcome.CREATED)
+        return ImportStep(entry, Outcome.CREATED, history=(incoming,))
     changed: list[str] = []
     notes: list[str] = []
     if existing.get("family") != family:
@@ -161,23 +199,28 @@ def plan_entry(
             )
         changed.append("family")
     stored = existing.get("password_hash")
-    imported = existing.get(IMPORTED_HASH_ATTRIBUTE)
-    incoming = hash_fingerprint(entry.password_hash)
+    last = existing.get(IMPORTED_HASH_ATTRIBUTE)
+    history = import_history(existing)
+    recorded = tuple(sorted(history | {incoming}))
     if stored == entry.password_hash:
-        if imported != incoming:
+        if last != incoming or incoming not in history:
             changed.append(IMPORTED_HASH_ATTRIBUTE)  # a record imported before fingerprints were kept
+    elif incoming in history and incoming != last:
+        notes.append("stale: the record was imported with a newer hash since; nothing restored")
+        recorded = tuple(sorted(history))
+    elif incoming == last and not overwrite:
+        notes.append("hash upgraded on login kept" if upgraded_on_login(stored) else "password set after import kept")
+    elif overwrite or (
+        last is not None and isinstance(stored, str) and (hash_fingerprint(stored) == last or upgraded_on_login(stored))
+    ):
+        # The record still holds what the last import wrote (or its upgrade on login): the broker's password changed.
+        changed.append("password_hash")
     else:
-        if imported == incoming and not overwrite:
-            notes.append("password set after import kept")
-        elif overwrite or (imported is not None and isinstance(stored, str) and hash_fingerprint(stored) == imported):
-            # The record still holds what an earlier import wrote: the broker's password changed.
-            changed.append("password_hash")
-        else:
-            return ImportStep(
-                entry,
-                Outcome.REFUSED,
-                reason="its password was set after it was imported (or it was never imported) — the file would undo "
-                "that; pass --overwrite to replace it",
-            )
+        return ImportStep(
+            entry,
+            Outcome.REFUSED,
+            reason="its password was set after it was imported (or it was never imported) — the file would undo "
+            "that; pass --overwrite to replace it",
+        )
     outcome = Outcome.UPDATED if changed else Outcome.UNCHANGED
-    return ImportStep(entry, outcome, tuple(changed), "; ".join(notes))
+    return ImportStep(entry, outcome, tuple(changed), "; ".join(notes), history=recorded)

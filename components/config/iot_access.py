@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from authorizer.cost import check_cost
+from authorizer.cost import check_connect_cost, check_cost, registry_specs
 from authorizer.errors import AuthorizerError
 from authorizer.hashes import dummy_hash
 from components import aws_limits
@@ -206,13 +206,19 @@ def _load_authorizer(
     if not 128 <= memory <= 10_240:
         raise ConfigError(f"authorizer.memorySize {memory} is out of range — Lambda accepts 128-10240 MB")
     # Bounded work per CONNECT (authorizer/cost.py): the unknown-user dummy and the scrypt
-    # parameters channelctl hashes new passwords with must fit the memory size's ceiling.
+    # parameters channelctl hashes new passwords with must fit the memory size's ceiling, and so
+    # must a first legacy login: both schemes verified, then the upgrade's scrypt re-hash.
     for key, spec in (("unknownUserHash", unknown_hash), ("memorySize", "scrypt")):
         try:
             check_cost(dummy_hash(spec), memory, "the scrypt channelctl hashes passwords with" if key == "memorySize"
                        else f"unknownUserHash {spec}")
         except AuthorizerError as err:
             raise ConfigError(f"authorizer.{key}: {err}") from None
+    try:
+        check_connect_cost(registry_specs(dummy_hash(unknown_hash).work_spec()), memory,
+                           f"authorizer.memorySize {memory} with unknownUserHash {unknown_hash}")
+    except AuthorizerError as err:
+        raise ConfigError(str(err)) from None
     retention = _as_int("authorizer.logRetentionDays", value.get("logRetentionDays", defaults.log_retention_days))
     if retention not in _LOG_RETENTION_DAYS:
         raise ConfigError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from authorizer import handler
+from authorizer import handler, hashes
 from tests.authorizer.support import ACCOUNT, ENDPOINTS, TABLE, create_table, mocked_aws
 
 
@@ -21,7 +21,9 @@ def table(aws):
 
 @pytest.fixture
 def authorizer_env(monkeypatch, table):
-    """The function's settings; unknown users cost a cheap $6$ check to keep tests fast."""
+    """The function's settings; unknown users cost a cheap $6$ check to keep tests fast, and the
+    project's scrypt, which every CONNECT also verifies (authorizer/cost.py, plan_hash_work), is small."""
+    monkeypatch.setattr(hashes, "DEFAULT_SCRYPT", hashes.ScryptParams(log2_n=10, r=8, p=1))
     monkeypatch.setenv("CREDENTIALS_TABLE", TABLE)
     monkeypatch.setenv("DATA_ENDPOINT_IDS", ",".join(ENDPOINTS))
     monkeypatch.setenv("IOT_ACCOUNT_ID", ACCOUNT)

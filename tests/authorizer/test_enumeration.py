@@ -66,10 +66,13 @@ def test_every_name_costs_one_verification_of_each_scheme_in_the_table(fleet, mo
     assert sorted(spy.take()) == sorted(REGISTRY)
 
 
-def test_without_a_registry_the_configured_unknown_user_hash_is_the_work(authorizer_env, monkeypatch):
+def test_without_a_registry_the_configured_unknown_user_hash_and_the_projects_scrypt_are_the_work(
+        authorizer_env, monkeypatch):
+    monkeypatch.setattr(hashes, "DEFAULT_SCRYPT", SMALL_SCRYPT)
     spy = Spy(monkeypatch)
     handler(connect_event("nobody", b"pw"), None)
-    assert spy.take() == ["mosquitto-sha512"]  # UNKNOWN_USER_HASH of these tests
+    # UNKNOWN_USER_HASH of these tests, and the scheme add, set-password and the upgrade write.
+    assert sorted(spy.take()) == ["mosquitto-sha512", "scrypt:ln=10,r=8,p=1"]
 
 
 def test_a_login_upgrades_a_legacy_hash_to_the_projects_scrypt(fleet):

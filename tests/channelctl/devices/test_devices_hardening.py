@@ -102,7 +102,7 @@ def pbkdf2_line(username: str, iterations: int) -> str:
 def test_import_refuses_a_hash_over_the_ceiling_of_the_stacks_memory(table, run, tmp_path):
     path = write(tmp_path, ALICE, pbkdf2_line("slow", 900_000))
     code, _, err = run("import-mosquitto", path, "--family", "family1", *IOT_STACK)
-    assert code == 1 and ":2: user 'slow':" in err and "ceiling" in err and "512 MB" in err
+    assert code == 1 and ":2: user 'slow':" in err and "ceiling" in err and "1769 MB" in err
     assert items(table) == {}
 
 
@@ -120,18 +120,24 @@ def copy_project(tmp_path, memory: int) -> str:
 
 def test_a_larger_memory_size_raises_the_ceiling(table, run, tmp_path):
     project = copy_project(tmp_path, 1769)
-    path = write(tmp_path, pbkdf2_line("slow", 700_000))
+    path = write(tmp_path, pbkdf2_line("slow", 300_000))
+    (tmp_path / "small").mkdir()
+    code, _, err = run("import-mosquitto", path, "--family", "family1", "--stack", "iot",
+                       "--cwd", copy_project(tmp_path / "small", 512))
+    # At 512 MB the stack itself is refused: a first legacy login there costs more than the ceiling.
+    assert code == 2 and "ceiling" in err and "512 MB" in err and "at least 743 MB" in err
     code, out, err = run("import-mosquitto", path, "--family", "family1", "--stack", "iot", "--cwd", project)
     assert code == 0, err
-    assert items(table)["slow"]["password_hash"].startswith("$7$700000$")
+    assert items(table)["slow"]["password_hash"].startswith("$7$300000$")
 
 
 def test_the_tables_schemes_together_stay_within_the_ceiling(table, run, tmp_path):
-    # Each fits alone at 1769 MB (1 s), but every CONNECT verifies one hash of each scheme in the table.
+    # Each fits alone at 1769 MB (1 s), but every CONNECT verifies one hash of each scheme in the table,
+    # and a first login with the $7$ hash re-hashes it with the project's scrypt.
     project = copy_project(tmp_path, 1769)
-    path = write(tmp_path, pbkdf2_line("slow", 900_000))
+    path = write(tmp_path, pbkdf2_line("slow", 600_000))
     code, _, err = run("import-mosquitto", path, "--family", "family1", "--stack", "iot", "--cwd", project)
-    assert code == 1 and "per CONNECT" in err and "mosquitto-pbkdf2:900000" in err
+    assert code == 1 and "per CONNECT" in err and "mosquitto-pbkdf2:600000" in err and "re-hash" in err
     assert items(table) == {}
 
 
