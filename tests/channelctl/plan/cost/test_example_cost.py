@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 
@@ -124,3 +125,22 @@ def test_an_old_plan_without_an_estimate_says_so(plan):
     change = cost_change({"stacks": []}, estimate(plan.stacks))
     assert change.difference is None and "has no cost estimate" in change.text()
     assert change.to_json()["monthlyDifference"] is None
+
+
+def test_the_docs_show_this_estimate(cost):
+    """docs/costs.md and the README show the example's totals to the dollar; they must stay within 2%
+    of what the plan estimates (other work moves the cents: an alarm more, a bigger proxy)."""
+    from tests.docs import README, read_doc
+
+    def near(shown: str, actual: float) -> bool:
+        return abs(float(shown.replace(",", "")) - actual) <= 0.02 * actual
+
+    page = read_doc("docs/costs.md")
+    table = page.split("## The example's estimate", 1)[1].split("The largest lines", 1)[0]
+    readme = " ".join(read_doc(README).split())
+    for stack, actual in cost["stacks"].items():
+        shown = re.search(rf"\| {actual['accountId']} \| {stack} \| \$([\d,]+) \|", table).group(1)
+        assert near(shown, actual["monthly"]), (stack, shown)
+        assert near(re.search(rf"{stack} \$([\d,]+)", readme).group(1), actual["monthly"]), stack
+    assert near(re.search(r"\*\*channel\*\* \| \*\*\$([\d,]+)\*\*", table).group(1), cost["monthly"])
+    assert near(re.search(r"come to about \$([\d,]+) a month", readme).group(1), cost["monthly"])
