@@ -111,6 +111,9 @@ _table("aws:iot/policy:Policy", "iot/policy.go", "name")
 _table("aws:iot/authorizer:Authorizer", "iot/authorizer.go", "name", "signingDisabled")
 _table("aws:iot/domainConfiguration:DomainConfiguration", "iot/domain_configuration.go",
        "name", "domainName", "serverCertificateArns", "serviceType", "validationCertificateArn")
+_table("aws:iot/provisioningTemplate:ProvisioningTemplate", "iot/provisioning_template.go", "name", "type")
+_table("aws:iot/caCertificate:CaCertificate", "iot/ca_certificate.go",
+       "caCertificatePem", "certificateMode", "verificationCertificatePem")
 # --- Monitoring and evidence ------------------------------------------------------------
 _table("aws:cloudwatch/dashboard:Dashboard", "cloudwatch/dashboard.go", "dashboardName")
 _table("aws:cloudwatch/metricAlarm:MetricAlarm", "cloudwatch/metric_alarm.go", "name")
@@ -245,6 +248,7 @@ _IDENTITY: dict[str, Callable[[Mapping[str, Any]], list[tuple]]] = {
     "aws:iot/domainConfiguration:DomainConfiguration": _named("name", "domainName"),
     "aws:iot/authorizer:Authorizer": _named("name"),
     "aws:iot/policy:Policy": _named("name"),
+    "aws:iot/provisioningTemplate:ProvisioningTemplate": _named("name"),
     "aws:lambda/function:Function": _named("name"),
     "aws:cloudwatch/logGroup:LogGroup": _named("name"),
     "aws:iam/role:Role": _named("name"),
