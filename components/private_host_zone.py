@@ -67,7 +67,11 @@ class PrivateHostZone(pulumi.ComponentResource):
             comment=f"Private answer for {args.host}: resolves to private endpoint addresses",
             vpcs=[aws.route53.ZoneVpcArgs(vpc_id=args.vpc_id, vpc_region=args.region)],
             # Associations made from other accounts (ZoneAssociation) must not
-            # show up as drift on this zone.
+            # show up as drift on this zone. A new host name replaces the zone
+            # (``name`` forces replacement): the VPCs of other accounts lose it
+            # at this stack's update and get the new one only with their own
+            # ZoneAssociation, at their stack's next update — `channelctl plan
+            # --compare` reports that window (channelctl/plan/dns_change.py).
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["vpcs"]),
         )
         names = [(args.host, "")] + ([(f"*.{args.host}", "-wildcard")] if args.wildcard else [])
