@@ -103,11 +103,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_compare(args: argparse.Namespace, plan: Plan, old, load_s: float) -> int:
     from channelctl.plan import compare, compare_base, dns_change
+    from channelctl.plan.fleet_refresh import fleet_basis
 
     started = time.perf_counter()
     try:
         new = compare.plan_resources(plan.stacks)
-        comparison = compare.compare(compare_base.align(old, new), new, old_file=str(args.compare))
+        comparison = compare.compare(compare_base.align(old, new), new, old_file=str(args.compare),
+                                     basis=fleet_basis(plan.stacks))
     except compare.CompareInputError as exc:
         print(f"channelctl plan: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -17,7 +17,10 @@ Every change gets a verdict:
   stack depends on changes or disappears: the Resolver inbound IPs (on-premises DNS
   forwarders), the interface endpoints' and the NLB's IPs, the endpoint service (consumer
   endpoints), the answers for the data host and the custom domain, what the custom
-  domain's listeners lead to.
+  domain's listeners lead to; or live device sessions end: a new launch template version
+  (user data, AMI, instance type) that the proxy fleet rolls out replaces every proxy, and
+  the comparison says how many devices reconnect and how long they take at the account's
+  CONNECT quota (``channelctl.plan.fleet_refresh``).
 - **safe**: everything else.
 """
 
@@ -29,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from channelctl.plan.fleet_refresh import FleetBasis, refresh_reasons, starts_refresh
 from channelctl.plan.replacements import (
     REPLACE_ON_CHANGE,
     UnknownType,
@@ -56,6 +60,8 @@ T_LB = "aws:lb/loadBalancer:LoadBalancer"
 T_LISTENER = "aws:lb/listener:Listener"
 T_TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 T_SERVICE = "aws:ec2/vpcEndpointService:VpcEndpointService"
+T_ASG = "aws:autoscaling/group:Group"
+T_LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
 
 class CompareInputError(Exception):
@@ -183,8 +189,12 @@ def resources_of_plan(data: Any, where: str) -> dict[str, list[Resource]]:
 # --------------------------------------------------------------------------- #
 
 
-def compare(old: Mapping[str, list[Resource]], new: Mapping[str, list[Resource]], old_file: str = "OLD") -> Comparison:
-    """Classify every difference between two plans (stack -> resources), stack by stack."""
+def compare(old: Mapping[str, list[Resource]], new: Mapping[str, list[Resource]], old_file: str = "OLD",
+            basis: Mapping[str, FleetBasis] | None = None) -> Comparison:
+    """Classify every difference between two plans (stack -> resources), stack by stack.
+
+    ``basis``: per stack, the new plan's device count and CONNECT quota (``fleet_refresh.fleet_basis``),
+    for the figures of a proxy fleet refresh; without it they are bounded by the fleet's own size."""
     unknown = sorted({r.type for rs in new.values() for r in rs if not is_logical(r.type)} - set(REPLACE_ON_CHANGE))
     if unknown:
         raise CompareInputError(
@@ -209,6 +219,7 @@ def compare(old: Mapping[str, list[Resource]], new: Mapping[str, list[Resource]]
     for stack in names:
         _judge_collisions(stack, changes[stack], old_by[stack], replaced_tokens)
         _judge_surface(stack, changes[stack], old_by[stack], new_by[stack], replaced_tokens)
+        _judge_refresh(changes[stack], new_by[stack], (basis or {}).get(stack))
     order = {ADDED: 0, UPDATED: 1, REPLACED: 2, DELETED: 3}
     return Comparison(
         old_file=old_file,
@@ -473,6 +484,29 @@ def _judge_surface(stack: str, changes: list[Change], old: Mapping[str, Resource
             if change.resource.type in ("aws:autoscaling/group:Group", "aws:ec2/launchTemplate:LaunchTemplate",
                                         T_TARGET_GROUP, "aws:lb/targetGroupAttachment:TargetGroupAttachment"):
                 change.judge(DISRUPTIVE, "removed with the custom domain's former target")
+
+
+def _judge_refresh(changes: list[Change], new: Mapping[str, Resource], basis: FleetBasis | None) -> None:
+    """A group that replaces its instances ends every device session on them (``fleet_refresh``)."""
+    templates = {r.id: r for r in new.values() if r.type == T_LAUNCH_TEMPLATE}
+    target_groups = [r for r in new.values() if r.type == T_TARGET_GROUP]
+    by_id = {c.resource.id: c for c in changes if c.resource.type == T_LAUNCH_TEMPLATE}
+    for change in changes:
+        group = change.resource
+        if group.type != T_ASG:
+            continue
+        if change.kind == REPLACED:
+            change.judge(DISRUPTIVE, "a new group replaces this one: every proxy instance goes, with its devices, "
+                                     "when the old group is deleted")
+            continue
+        if change.kind != UPDATED or not starts_refresh(group.inputs, change.properties):
+            continue
+        for reason in refresh_reasons(group, templates, target_groups, basis):
+            change.judge(DISRUPTIVE, reason)
+        template = by_id.get(str((group.inputs.get("launchTemplate") or {}).get("id")))
+        if template is not None and template.kind in (UPDATED, REPLACED):
+            template.judge(DISRUPTIVE, f"a new version ({', '.join(template.properties)}): group {group.name} "
+                                       "replaces every proxy instance with it (the group's instance refresh)")
 
 
 # --------------------------------------------------------------------------- #

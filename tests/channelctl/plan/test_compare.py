@@ -17,6 +17,7 @@ import yaml
 from channelctl.plan import compare as cmp
 from channelctl.cli import main
 from channelctl.plan.build import EXIT_BAD_INPUT, build_plan
+from channelctl.plan.fleet_refresh import fleet_basis
 from channelctl.plan.output import to_json
 from channelctl.plan.render import RENDER_CACHE, ChannelMocks
 from tests.channelctl.plan.test_plan_support import ROOT, copy_project
@@ -58,7 +59,7 @@ def project(tmp_path_factory):
 
 def _compare(before, after) -> cmp.Comparison:
     (_, old), (plan, new) = before, after
-    result = cmp.compare(old, new)
+    result = cmp.compare(old, new, basis=fleet_basis(plan.stacks))
     result.checks_passed = plan.passed
     return result
 
@@ -86,7 +87,9 @@ def test_growing_past_an_endpoint_adds_weighted_records(example, project):
     before = _resources(project(iot=_set("expectedDevices", 10000)))
     result = _compare(before, example)
     iot = _changes(result, "iot")
-    assert result.verdict == cmp.SAFE, cmp.to_text(result)
+    # Only the proxies' refresh is disruptive (their new endpoint IPs: every device reconnects).
+    assert result.verdict == cmp.DISRUPTIVE, cmp.to_text(result)
+    assert _disruptive(result) == PROXY_FLEET, cmp.to_text(result)
     assert iot["gatekeeper-iot-data-1"].kind == cmp.ADDED
     # The first endpoint's record stays as it is; the second endpoint adds one.
     assert "gatekeeper-zone-data-a-0" not in iot
@@ -96,6 +99,54 @@ def test_growing_past_an_endpoint_adds_weighted_records(example, project):
     assert iot["gatekeeper-access-proxy"].kind == cmp.UPDATED
     group = next(c for c in result.stacks["iot"] if c.resource.type == "aws:autoscaling/group:Group")
     assert group.kind == cmp.UPDATED and group.properties == ["launchTemplate"]
+
+
+PROXY_FLEET = {("aws:autoscaling/group:Group", "gatekeeper-access-proxy"),
+               ("aws:ec2/launchTemplate:LaunchTemplate", "gatekeeper-access-proxy")}
+
+
+def _disruptive(result: cmp.Comparison) -> set[tuple[str, str]]:
+    return {(c.resource.type, c.resource.name) for c in result.changes if c.verdict != cmp.SAFE}
+
+
+def test_doubling_the_fleet_refreshes_the_proxies_in_steps_under_the_connect_quota(example, project):
+    """150,000 -> 300,000 devices: a third iot.data endpoint, so new endpoint IPs in the proxies'
+    user data, so a new template version, and every proxy is replaced: disruptive, with the
+    devices that reconnect, the steps and the time at the CONNECT quota, each with its source."""
+    def double(config):
+        config["expectedDevices"] = 300_000
+        config["deviceAccess"] = {**config["deviceAccess"], "proxyMinSize": 7, "proxyMaxSize": 9}
+        # The authorizer's share of the doubled fleet's reconnect storm (the capacity check).
+        config["authorizer"] = {**config["authorizer"], "reservedConcurrency": 500}
+
+    after = _resources(project(iot=double))
+    result = _compare(example, after)
+    assert result.verdict == cmp.DISRUPTIVE and result.exit_code() == 1, cmp.to_text(result)
+    assert result.checks_passed, cmp.to_text(result)
+    assert _disruptive(result) == PROXY_FLEET, cmp.to_text(result)
+    updated = [c for c in result.stacks["iot"] if c.kind == cmp.UPDATED]
+    fleet = next(c for c in updated if c.resource.type == "aws:autoscaling/group:Group")
+    text = "\n".join(fleet.reasons)
+    assert "every one of the 7 proxy instances is replaced" in text
+    assert "up to 300,000 devices (expectedDevices of stack iot)" in text
+    assert "7 steps of 1 instance (checkpoints 14, 28, 42, 57, 71, 85, 100%; new instance launched first" in text
+    maxconn = int(re.search(r"at most ([\d,]+) devices", text).group(1).replace(",", ""))
+    assert f"they reconnect in {maxconn / 500:,.0f} s at 500 CONNECT/s" in text
+    # facts/iot.json leaves the quota unknown: AWS's default, and the text says so.
+    assert "(IoT Core connect quota: AWS default, not read from the account)" in text
+    assert "the whole fleet: 300,000 devices reconnect in 600 s of CONNECT quota" in text
+    assert "sessions end cleanly" in text and "OVER THE QUOTA" not in text
+    template = next(c for c in updated if c.resource.type == "aws:ec2/launchTemplate:LaunchTemplate")
+    assert template.properties == ["userData"] and template.verdict == cmp.DISRUPTIVE
+    # The preferences the new plan renders: checkpoints and a minimum healthy percentage.
+    prefs = fleet.resource.inputs["instanceRefresh"]["preferences"]
+    assert prefs["checkpointPercentages"] == [14, 28, 42, 57, 71, 85, 100] and prefs["minHealthyPercentage"] == 100
+    # The same refresh against a quota of 100 CONNECT/s (an account whose facts say so) is over it.
+    low = {"iot": cmp.FleetBasis(devices=300_000, devices_how="expectedDevices", connects_per_second=100,
+                                 quota_how="read from the facts")}
+    slow = cmp.compare(example[1], after[1], basis=low)
+    over = [r for c in slow.changes for r in c.reasons if r.startswith("OVER THE QUOTA")]
+    assert len(over) == 7 and "at 100/s" in over[0]
 
 
 def test_proxy_fleet_rolls_each_new_template_version(example, project):
@@ -123,7 +174,9 @@ def test_adding_a_zone_only_adds(example, project):
 
     after = _resources(project(network=three, consumer=three, iot=three_offering_iot_data))
     result = _compare(example, after)
-    assert result.verdict == cmp.SAFE, cmp.to_text(result)
+    # The iot.data endpoints gain an IP in the new zone, which the proxies must learn: a new
+    # template version, and so the proxies' refresh, is the one disruptive change.
+    assert result.verdict == cmp.DISRUPTIVE and _disruptive(result) == PROXY_FLEET, cmp.to_text(result)
     assert not [c for c in result.changes if c.kind in (cmp.REPLACED, cmp.DELETED)], cmp.to_text(result)
     for stack in ("network", "iot", "consumer"):
         added = [c for c in result.stacks[stack] if c.kind == cmp.ADDED and c.resource.type == cmp.T_SUBNET]
@@ -220,7 +273,7 @@ def test_growing_to_1_5_million_devices_only_adds(example, project):
         config["deviceAccess"] = {**config["deviceAccess"], "proxyMinSize": 31, "proxyMaxSize": 40}
 
     result = _compare(example, _resources(project(iot=grow)))
-    assert result.verdict == cmp.SAFE, cmp.to_text(result)
+    assert result.verdict == cmp.DISRUPTIVE and _disruptive(result) == PROXY_FLEET, cmp.to_text(result)
     added = _changes(result, "iot", cmp.ADDED)
     assert "gatekeeper-iot-data-14" in added and "gatekeeper-zone-data-a-14" in added
     assert not [c for c in result.changes if c.kind in (cmp.REPLACED, cmp.DELETED)]
@@ -387,7 +440,7 @@ def test_compare_command_text_and_json(tmp_path, capsys, example, project):
     old_file.write_text(capsys.readouterr().out)
     code = main(["plan", "--cwd", str(ROOT), "--compare", str(old_file)])
     out = capsys.readouterr().out
-    assert code == 0, out
+    assert code == 1, out  # the proxies' refresh is disruptive
     assert re.search(r"^Stack iot: \d+ added, \d+ changed in place, 0 replaced, 0 deleted$", out, re.M)
     assert "+  route53.Record gatekeeper-zone-data-a-1" in out
     # docs/release-and-review.md shows this very comparison.
@@ -397,7 +450,7 @@ def test_compare_command_text_and_json(tmp_path, capsys, example, project):
     assert out.replace(str(old_file), "deployed.json") == example
     code = main(["plan", "--cwd", str(ROOT), "--compare", str(old_file), "--format", "json"])
     data = json.loads(capsys.readouterr().out)
-    assert code == 0 and data["verdict"] == "safe" and data["exitCode"] == 0
+    assert code == 1 and data["verdict"] == "disruptive" and data["exitCode"] == 1
     iot = next(s for s in data["stacks"] if s["name"] == "iot")
     assert {"type": "aws:route53/record:Record", "name": "gatekeeper-zone-data-a-1", "verdict": "safe"} in iot["added"]
 
