@@ -120,3 +120,29 @@ def test_rendered_preferences_and_maxconn_are_read_back():
     assert (defaults.min_healthy, defaults.max_healthy, defaults.warmup_s, defaults.checkpoints) == (90, 100, 240, ())
     assert maxconn({"userData": _user_data(23_369)}) == 23_369
     assert maxconn({"userData": base64.b64encode(b"#!/bin/bash\necho no proxy\n").decode()}) is None
+
+
+def _iot_stack(config, facts=None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(name="iot", role="iot", account_id="222222222222", region="us-west-2", config=config,
+                           facts=facts)
+
+
+def test_the_basis_names_where_the_quota_came_from():
+    from datetime import datetime, timezone
+    from pathlib import Path
+
+    from channelctl.accounts.facts import FACT_QUOTAS, Fact, Facts
+    from channelctl.plan.fleet_refresh import fleet_basis
+
+    facts = Facts(stack="iot", account="222222222222", region="us-west-2", read_at=datetime.now(timezone.utc),
+                  facts={FACT_QUOTAS: Fact(value={"iotcore/L-AEA1E176": {"value": 3000}})}, path=Path("facts/iot.json"))
+    read = fleet_basis({"iot": _iot_stack({"expectedDevices": 300_000}, facts)})["iot"]
+    assert (read.devices, read.connects_per_second) == (300_000, 3000)
+    assert read.quota_how.startswith("IoT Core connect quota: the account's quota, read from facts/iot.json")
+    configured = fleet_basis({"iot": _iot_stack({"capacity": {"iotConnectsPerSecond": 200}})})["iot"]
+    assert configured.connects_per_second == 200 and "capacity.iotConnectsPerSecond" in configured.quota_how
+    assert configured.devices_how == "expectedDevices (the default) of stack iot"
+    default = fleet_basis({"iot": _iot_stack({"expectedDevices": 150_000})})["iot"]
+    assert default.connects_per_second == 500 and "AWS default, not read from the account" in default.quota_how
