@@ -64,6 +64,8 @@ class FleetProvisioningArgs:
     """The claim certificate connects only through these iot.data endpoints."""
     thing_policy_name: pulumi.Input[str]
     """The channel's certificate-device policy (components/iot_policy.py): what every provisioned device gets."""
+    log_retention_days: int = 365
+    """The hook's log group retention: the stack's ``monitoring.logRetentionDays``."""
     dynamodb_endpoint_shared: bool = False
     """True when the VPC already has a DynamoDB gateway endpoint whose policy lets the hook read the
     allow-list table (the custom authorizer's); AWS refuses a second gateway endpoint route for one
@@ -372,7 +374,7 @@ class FleetProvisioning(pulumi.ComponentResource):
         )
         function_name = hook_function_name(args.stack)
         log_group = aws.cloudwatch.LogGroup(
-            f"{name}-hook-logs", name=f"/aws/lambda/{function_name}", retention_in_days=90, opts=child
+            f"{name}-hook-logs", name=f"/aws/lambda/{function_name}", retention_in_days=args.log_retention_days, opts=child
         )
         function = aws.lambda_.Function(
             f"{name}-hook",
@@ -384,7 +386,9 @@ class FleetProvisioning(pulumi.ComponentResource):
             code=hook_code(),
             role=hook_role.arn,
             timeout=HOOK_TIMEOUT_SECONDS,
-            memory_size=256,
+            # Lambda's default memory (Lambda developer guide, "Configure Lambda function memory": 128 MB
+            # default, 128-10,240): the hook makes one GetItem per request; not measured here.
+            memory_size=128,
             vpc_config=aws.lambda_.FunctionVpcConfigArgs(subnet_ids=list(args.subnet_ids), security_group_ids=[sg.id]),
             logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
             environment=aws.lambda_.FunctionEnvironmentArgs(

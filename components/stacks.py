@@ -186,6 +186,7 @@ def _fleet_provisioning(config: IotConfig, opts: pulumi.ResourceOptions, gatekee
                 vpc_id=gatekeeper.vpc_id, subnet_ids=[s.id for s in gatekeeper.subnets],
                 route_table_ids=[gatekeeper.route_table.id], data_endpoint_ids=gatekeeper.data_endpoint_ids,
                 thing_policy_name=gatekeeper.thing_policy.name,
+                log_retention_days=common.monitoring.log_retention_days,
                 dynamodb_endpoint_shared=gatekeeper.authorizer is not None,
             ),
             opts=under_gatekeeper,

@@ -101,15 +101,20 @@ def plan():
     return example_plan()
 
 
-@pytest.fixture(scope="module")
-def provisioned(plan):
-    """(the example plan's stacks with the provisioned iot render swapped in, that render)."""
+def provisioned_plan(plan):
+    """(the example plan's stacks with the provisioned iot render swapped in, that render); the render
+    cache answers a second module asking for the same render."""
     config = example_config("iot") | {"fleetProvisioning": FLEET}
     peers = {FQ(name): plan.stacks[name].rendered.exports for name in ("network", "consumer")}
     rendered = render_stack(PROJECT_DIR, "iot", config, peers=peers, facts=plan.facts.get("iot"))
     stacks = copy.deepcopy(plan.stacks)
     stacks["iot"] = dataclasses.replace(stacks["iot"], rendered=rendered, config=config)
     return stacks, rendered
+
+
+@pytest.fixture(scope="module")
+def provisioned(plan):
+    return provisioned_plan(plan)
 
 
 def test_every_plan_check_passes_with_provisioning_on(provisioned):
@@ -209,3 +214,19 @@ def test_the_deployer_policy_covers_every_call_for_the_new_types(plan, provision
     # RegisterCACertificate takes no resource ARN: granted on "*", where it can be.
     unscoped = [s for d in documents for s in d["Statement"] if s["Sid"] == "ReadWithoutResourceLevelPermissions"]
     assert "iot:RegisterCACertificate" in unscoped[0]["Action"]
+
+
+def test_without_the_authorizer_the_hook_gets_a_gateway_endpoint_for_the_allow_list_only(plan):
+    config = example_config("iot") | {"fleetProvisioning": {"enabled": True}, "authorizer": {"enabled": False}}
+    peers = {FQ(name): plan.stacks[name].rendered.exports for name in ("network", "consumer")}
+    rendered = render_stack(PROJECT_DIR, "iot", config, peers=peers, facts=plan.facts.get("iot"))
+    endpoints = [r for r in rendered.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+                 if r.inputs.get("vpcEndpointType") == "Gateway" and r.inputs["serviceName"].endswith(".dynamodb")]
+    assert [e.name for e in endpoints] == ["provisioning-dynamodb"]
+    table = rendered.named("provisioning-allow-list")
+    assert table.inputs["name"] == rendered.exports["provisioningAllowListTable"]
+    assert json.loads(endpoints[0].inputs["policy"])["Statement"] == [{
+        "Effect": "Allow", "Principal": "*", "Action": "dynamodb:GetItem", "Resource": table.state["arn"],
+    }]
+    assert endpoints[0].inputs["routeTableIds"] == [rendered.named("gatekeeper-rt").id]
+    assert "jitpTemplateName" not in rendered.exports and "deviceAdvisorRoleArn" not in rendered.exports
