@@ -65,8 +65,9 @@ def domain_moves(old: Mapping[str, list[Resource]], new: Mapping[str, list[Resou
     and one new (a zone named after its host)."""
     moves = []
     for owner in dict.fromkeys([*old, *new]):
-        before = {r.urn: r for r in old.get(owner, []) if r.type == T_ZONE}
-        after = {r.urn: r for r in new.get(owner, []) if r.type == T_ZONE}
+        # A zone whose name the plan does not carry (a base of an earlier shape) moves nothing.
+        before = {r.urn: r for r in old.get(owner, []) if r.type == T_ZONE and _host(r)}
+        after = {r.urn: r for r in new.get(owner, []) if r.type == T_ZONE and _host(r)}
         pairs = [(before[u], after[u]) for u in before.keys() & after.keys() if _host(before[u]) != _host(after[u])]
         gone = [r for u, r in before.items() if u not in after and _host(r) not in {_host(a) for a in after.values()}]
         came = [r for u, r in after.items() if u not in before and _host(r) not in {_host(b) for b in before.values()}]

@@ -130,6 +130,16 @@ def test_a_renamed_zone_no_other_account_uses_has_no_gap():
     assert all(not r.startswith("DNS gap") for c in result.changes for r in c.reasons)
 
 
+def test_a_zone_the_base_carries_no_name_for_is_no_dns_change():
+    """A base of an earlier shape (no inputs): its one zone is not taken for a renamed one."""
+    old, new = _plans("b.example.com")
+    old["iot"] = [cmp.Resource(stack="iot", type=cmp.T_ZONE, name="zone", urn="", id="ZOLD0000001", inputs={},
+                               options={})]
+    assert dns_change.domain_moves(old, new) == []
+    # The same zone with its name is one.
+    assert len(dns_change.domain_moves(*_plans("b.example.com"))) == 1
+
+
 def test_the_window_follows_the_release_order():
     assert dns_change.window("iot", "network") == (2, 3)
     assert dns_change.window("iot", "consumer") == (2, 4)
