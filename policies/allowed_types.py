@@ -105,9 +105,9 @@ ALLOWED_TYPES: Mapping[str, str] = {
     "aws-native:iot:ScheduledAudit": "a scheduled Device Defender audit; no network surface",
     "aws-native:iot:SecurityProfile": "Device Defender Detect behaviours (opt-in); alerts go to the channel's SNS topic",
     # --- the authorizer's function and data ---------------------------------------------------------
-    "aws:lambda/function:Function": "the authorizer function, inside the gatekeeper VPC (lambda-in-vpc); function URLs are another type, not listed",
+    "aws:lambda/function:Function": "the authorizer function and the provisioning hook, inside the gatekeeper VPC (lambda-in-vpc); function URLs are another type, not listed",
     "aws:lambda/permission:Permission": "lets iot.amazonaws.com invoke the authorizer for one source ARN/account; '*' and a service without sourceArn/sourceAccount are refused",
-    "aws:dynamodb/table:Table": "the credentials table, reached through the DynamoDB API with IAM only; encrypted, point-in-time recovery on",
+    "aws:dynamodb/table:Table": "the credentials table and the provisioning allow-list, reached through the DynamoDB API with IAM only; encrypted, point-in-time recovery on",
     "aws:kms/key:Key": "a customer managed key for the channel's table and logs; used through IAM and its key policy",
     "aws:kms/alias:Alias": "a name for one of the channel's keys",
     # --- IAM: who may do what, held to the Connect and managed-policy checks -------------------------
