@@ -12,7 +12,7 @@ from components.config import ConfigError
 
 @pytest.mark.parametrize("vpc", ["10.20.0.0/16", "10.20.0.0/20", "10.20.0.0/24"])
 def test_adding_zones_keeps_every_existing_subnet(vpc):
-    # Zone counts 2..6 (availabilityZoneCount's range) and the eight slots.
+    # Zone counts 2..6 (how many availabilityZones a stack may list) and the eight slots.
     layouts = [addressing.subnet_cidrs("gatekeeperVpcCidr", vpc, n) for n in range(2, addressing.ZONE_SLOTS + 1)]
     for smaller, larger in zip(layouts, layouts[1:]):
         assert larger[: len(smaller)] == smaller
