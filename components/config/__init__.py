@@ -116,7 +116,6 @@ from components.config.shared import (  # noqa: F401
     validate_account_id,
     validate_asn,
     validate_availability_zones,
-    validate_az_count,
     validate_cidr,
     validate_disjoint,
     validate_domain,

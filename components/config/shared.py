@@ -150,15 +150,6 @@ def validate_availability_zones(key: str, value: Any, region: str) -> tuple[str,
     return tuple(zones)
 
 
-def validate_az_count(key: str, value: Any) -> int:
-    count = _as_int(key, value)
-    if not MIN_AVAILABILITY_ZONES <= count <= MAX_AVAILABILITY_ZONES:
-        raise ConfigError(
-            f"{key} {count} is out of range — use {MIN_AVAILABILITY_ZONES} to {MAX_AVAILABILITY_ZONES} availability zones"
-        )
-    return count
-
-
 def validate_asn(key: str, value: Any) -> int:
     asn = _as_int(key, value)
     if not any(lo <= asn <= hi for lo, hi in _PRIVATE_ASN_RANGES):
