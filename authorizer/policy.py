@@ -12,11 +12,12 @@ past import can never widen a policy.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from .errors import PolicyTooLarge, TopicScopeOverlap
 from .records import DeviceRecord, validate_client_id, validate_topic, validate_topic_prefix, validate_username
-from .scopes import family_overlap
+from .scopes import cross_scope_reach, family_overlap
 from .settings import Settings
 
 # IoT Core custom-authorizer response limits (IoT developer guide, "Defining your Lambda function").
@@ -25,6 +26,7 @@ MAX_POLICY_DOCUMENT_CHARS = 2_048
 POLICY_VERSION = "2012-10-17"
 
 Statement = dict[str, Any]
+LOG = logging.getLogger("authorizer")
 
 
 def device_statements(record: DeviceRecord, settings: Settings) -> list[Statement]:
@@ -55,6 +57,11 @@ def device_statements(record: DeviceRecord, settings: Settings) -> list[Statemen
     ]
     publish = [validate_topic(t, "extra_publish") for t in record.extra_publish]
     subscribe = [validate_topic(t, "extra_subscribe", allow_wildcards=True) for t in record.extra_subscribe]
+    if not record.cross_scope_reason:
+        # An extra topic outside the device's own scope is granted only with the reason
+        # channelctl stores for it (--cross-scope-reason); a record written around channelctl
+        # keeps its own-scope topics and loses the others.
+        publish, subscribe = _own_scope_only(record, settings, publish, subscribe)
     if publish:
         statements.append(
             {"Effect": "Allow", "Action": "iot:Publish", "Resource": [settings.iot_arn(f"topic/{t}") for t in publish]}
@@ -77,6 +84,23 @@ def device_statements(record: DeviceRecord, settings: Settings) -> list[Statemen
             }
         )
     return statements
+
+
+def _own_scope_only(
+    record: DeviceRecord, settings: Settings, publish: list[str], subscribe: list[str]
+) -> tuple[list[str], list[str]]:
+    kept = []
+    for topics in (publish, subscribe):
+        kept.append([
+            t for t in topics
+            if cross_scope_reach(t, record.family, record.username, settings.family_topic_prefixes,
+                                 settings.thing_topic_prefix) is None
+        ])
+    dropped = len(publish) + len(subscribe) - len(kept[0]) - len(kept[1])
+    if dropped:
+        LOG.error("policy: %d extra topic(s) outside the device's own scope left out: the record has no "
+                  "cross_scope_reason", dropped)
+    return kept[0], kept[1]
 
 
 def build_policy_documents(record: DeviceRecord, settings: Settings) -> tuple[str, ...]:

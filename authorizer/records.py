@@ -22,6 +22,12 @@ Item attributes (DynamoDB types in brackets; unknown attributes are ignored):
 ``extra_subscribe`` [L of S, optional]
     Further topic filters (``+`` and ``#`` allowed as whole levels) the device
     may subscribe to.
+``cross_scope_reason`` [S, optional]
+    Why the record's extra topics reach outside the device's own scope
+    (``<family prefix>/<user name>/...``): another family's or device's topics,
+    the certificate things', ``$aws/things/...`` or any other. Without it the
+    authorizer grants only the extra topics inside the own scope
+    (``authorizer.scopes``); 1-256 characters.
 ``access_window`` [M, optional]
     ``days`` [L of S: mon tue wed thu fri sat sun], ``hours`` [S ``HH:MM-HH:MM``,
     end exclusive, ``24:00`` allowed as end, an end before the start runs past
@@ -284,6 +290,7 @@ class DeviceRecord:
     client_id: str | None = None
     extra_publish: tuple[str, ...] = ()
     extra_subscribe: tuple[str, ...] = ()
+    cross_scope_reason: str | None = None
     access_window: AccessWindow | None = None
     valid_until: datetime | None = None
     created_at: str | None = None
@@ -312,6 +319,7 @@ class DeviceRecord:
             "client_id": self.client_id,
             "extra_publish": list(self.extra_publish) or None,
             "extra_subscribe": list(self.extra_subscribe) or None,
+            "cross_scope_reason": self.cross_scope_reason,
             "access_window": self.access_window.to_item() if self.access_window else None,
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
             "created_at": self.created_at,
@@ -337,6 +345,7 @@ def record_from_item(item: Mapping[str, Any]) -> DeviceRecord:
         client_id=validate_client_id(item["client_id"]) if item.get("client_id") is not None else None,
         extra_publish=_topics(item, "extra_publish", allow_wildcards=False),
         extra_subscribe=_topics(item, "extra_subscribe", allow_wildcards=True),
+        cross_scope_reason=_reason(item, "cross_scope_reason"),
         access_window=parse_access_window(item["access_window"]) if item.get("access_window") is not None else None,
         valid_until=parse_valid_until(item["valid_until"]) if item.get("valid_until") is not None else None,
         created_at=_optional_str(item, "created_at"),
@@ -345,6 +354,13 @@ def record_from_item(item: Mapping[str, Any]) -> DeviceRecord:
         failed_since=parse_valid_until(item["failed_since"], "failed_since") if item.get("failed_since") else None,
         locked_until=parse_valid_until(item["locked_until"], "locked_until") if item.get("locked_until") else None,
     )
+
+
+def _reason(item: Mapping[str, Any], key: str) -> str | None:
+    value = _optional_str(item, key)
+    if value is not None and not 1 <= len(value.strip()) <= 256:
+        raise MalformedRecord(f"{key} must hold 1-256 characters")
+    return value.strip() if value is not None else None
 
 
 def _count(item: Mapping[str, Any], key: str) -> int:

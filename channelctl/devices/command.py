@@ -23,7 +23,7 @@ from authorizer.cost import ceiling_seconds, check_cost, connect_cost_seconds, c
 from authorizer.errors import AuthorizerError
 from authorizer.hashes import DEFAULT_SCRYPT, MAX_PASSWORD_BYTES, Scrypt, dummy_hash, hash_password, parse_hash
 from authorizer.principal import principal_id
-from authorizer.scopes import family_overlap
+from authorizer.scopes import cross_scope_problems, family_overlap
 from authorizer.records import (
     WEEKDAYS,
     DeviceRecord,
@@ -61,7 +61,7 @@ from channelctl.devices.credentials_errors import (
 from channelctl.devices.channel_settings import STACK_VARIABLE, ChannelSettings, load_channel_settings
 from channelctl.devices.credentials_store import CredentialTable, now_text
 
-CLEARABLE = ("client_id", "extra_publish", "extra_subscribe", "access_window", "valid_until")
+CLEARABLE = ("client_id", "extra_publish", "extra_subscribe", "cross_scope_reason", "access_window", "valid_until")
 
 
 def register(subparsers: Any) -> None:
@@ -92,6 +92,11 @@ def register(subparsers: Any) -> None:
     fields.add_argument("--publish", action="append", metavar="TOPIC", help="extra topic to publish to (repeat)")
     fields.add_argument(
         "--subscribe", action="append", metavar="FILTER", help="extra topic filter to subscribe to (repeat)"
+    )
+    fields.add_argument(
+        "--cross-scope-reason", metavar="TEXT",
+        help="why --publish/--subscribe topics reach outside the device's own <prefix>/<user>/ scope (stored on "
+        "the record; without it such topics are refused)",
     )
     fields.add_argument("--days", help=f"allowed weekdays, comma-separated ({','.join(WEEKDAYS)})")
     fields.add_argument("--hours", help="allowed daily hours, HH:MM-HH:MM (end may be 24:00 or before the start)")
@@ -208,7 +213,7 @@ def cmd_add(args: argparse.Namespace, table: CredentialTable) -> int:
         **options,
     }
     # Validate every option before asking for the password.
-    _validated(draft, check_hash=False)
+    _refuse_cross_scope(settings, _validated(draft, check_hash=False))
     draft["password_hash"] = hash_password(read_new_password(args, username))
     _register_schemes(table, settings, set())
     table.create(_validated(draft).to_item())
@@ -230,7 +235,7 @@ def cmd_update(args: argparse.Namespace, table: CredentialTable) -> int:
     if not set_values and not remove:
         raise UsageError("nothing to change — give --family, --client-id, --publish, ... or --clear")
     merged = {key: value for key, value in {**existing, **set_values}.items() if key not in remove}
-    _validated(merged)
+    _refuse_cross_scope(_settings(args), _validated(merged))
     if "client_id" in set_values or "client_id" in remove:
         _refuse_taken_client_id(table, username, merged.get("client_id") or username)
     table.update(username, {**set_values, "updated_at": now_text()}, remove)
@@ -400,7 +405,7 @@ def device_view(item: dict[str, Any]) -> dict[str, Any]:
         view["password"] = parse_hash(item.get("password_hash", "")).describe()
     except AuthorizerError as err:
         view["password"] = f"unusable: {err}"
-    for key in ("prohibited_reason", "client_id", "extra_publish", "extra_subscribe", "valid_until",
+    for key in ("prohibited_reason", "client_id", "extra_publish", "extra_subscribe", "cross_scope_reason", "valid_until",
                 "failed_attempts", "failed_since", "locked_until", "created_at", "updated_at"):
         if item.get(key) is not None:
             view[key] = item[key]
@@ -470,6 +475,8 @@ def _field_values(args: argparse.Namespace, existing_window: dict[str, Any] | No
         values["extra_subscribe"] = [
             _checked(lambda v, f: validate_topic(v, f, allow_wildcards=True), t, "--subscribe") for t in args.subscribe
         ]
+    if getattr(args, "cross_scope_reason", None) is not None:
+        values["cross_scope_reason"] = args.cross_scope_reason.strip()
     if args.days is not None or args.hours is not None or args.time_zone is not None:
         window = dict(existing_window or {})
         if args.days is not None:
@@ -495,6 +502,18 @@ def _refuse_overlap(settings: ChannelSettings, family: str) -> None:
     problem = family_overlap(family, settings.family_topic_prefixes, settings.thing_topic_prefix)
     if problem:
         raise ScopeOverlap(f"{problem} (settings from {settings.source})")
+
+
+def _refuse_cross_scope(settings: ChannelSettings, record: DeviceRecord) -> None:
+    """Extra topics outside the device's own scope need --cross-scope-reason (authorizer/scopes.py)."""
+    topics = [("--publish", t) for t in record.extra_publish] + [("--subscribe", t) for t in record.extra_subscribe]
+    problems = cross_scope_problems(topics, record.family, record.username, settings.family_topic_prefixes,
+                                    settings.thing_topic_prefix, record.cross_scope_reason)
+    if problems:
+        raise UsageError(
+            "; ".join(problems) + " — the authorizer grants such a topic only with a reason on the record: pass "
+            f"--cross-scope-reason TEXT, or keep the topics under the device's own scope (settings from {settings.source})"
+        )
 
 
 def _refuse_unknown_family(settings: ChannelSettings, family: str) -> None:

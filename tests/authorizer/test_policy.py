@@ -71,7 +71,8 @@ def test_configured_family_prefix_replaces_the_family_name():
 
 
 def test_extra_topics_from_the_record():
-    record = replace(RECORD, extra_publish=("fleet/status",), extra_subscribe=("fleet/+/commands",))
+    record = replace(RECORD, extra_publish=("fleet/status",), extra_subscribe=("fleet/+/commands",),
+                     cross_scope_reason="fleet-wide status and commands")
     assert allows("iot:Publish", f"{ARN}:topic/fleet/status", record)
     assert not allows("iot:Publish", f"{ARN}:topic/fleet/status/x", record)
     assert not allows("iot:Receive", f"{ARN}:topic/fleet/status", record)
@@ -121,6 +122,7 @@ def test_the_largest_allowed_record_fits_iot_core_limits():
         client_id="c" * 128,
         extra_publish=tuple(topic(i) for i in range(MAX_EXTRA_TOPICS)),
         extra_subscribe=tuple(topic(i + 50) for i in range(MAX_EXTRA_TOPICS)),
+        cross_scope_reason="r" * 256,
     )
     settings = replace(
         SETTINGS,
@@ -140,3 +142,46 @@ def test_statements_beyond_ten_documents_are_refused():
     assert len(pack_statements([statement] * MAX_POLICY_DOCUMENTS)) == MAX_POLICY_DOCUMENTS
     with pytest.raises(PolicyTooLarge, match="11 policy documents"):
         pack_statements([statement] * (MAX_POLICY_DOCUMENTS + 1))
+
+
+# --- extra topics outside the device's own scope (issue 19, point 4) --------------------------
+
+SCOPED = replace(SETTINGS, family_topic_prefixes={"meters": "plant/meters", "pumps": "plant/pumps"},
+                 thing_topic_prefix="things")
+# What a meter (user meter-0001, own scope plant/meters/meter-0001/...) must not reach unless asked for.
+CROSS_SCOPE_PROBES = [
+    ("publish", "plant/pumps/pump-1/cmd", "iot:Publish", "topic/plant/pumps/pump-1/cmd"),
+    ("publish", "plant/meters/meter-0002/data", "iot:Publish", "topic/plant/meters/meter-0002/data"),
+    ("publish", "things/pump-7/cmd", "iot:Publish", "topic/things/pump-7/cmd"),
+    ("publish", "$aws/things/pump-7/shadow/update", "iot:Publish", "topic/$aws/things/pump-7/shadow/update"),
+    ("subscribe", "plant/+/pump-1/cmd", "iot:Receive", "topic/plant/pumps/pump-1/cmd"),
+    ("subscribe", "plant/#", "iot:Subscribe", "topicfilter/plant/#"),
+    ("subscribe", "plant/meters/#", "iot:Receive", "topic/plant/meters/meter-0002/data"),
+    ("subscribe", "$aws/things/+/shadow/#", "iot:Subscribe", "topicfilter/$aws/things/+/shadow/#"),
+]
+
+
+def probe_record(kind: str, topic: str, reason: str | None) -> DeviceRecord:
+    field_name = "extra_publish" if kind == "publish" else "extra_subscribe"
+    return replace(RECORD, username="meter-0001", **{field_name: (topic,)}, cross_scope_reason=reason)
+
+
+@pytest.mark.parametrize(("kind", "topic", "action", "resource"), CROSS_SCOPE_PROBES)
+def test_a_cross_scope_extra_topic_is_granted_only_with_a_reason(kind, topic, action, resource):
+    resource = f"{ARN}:{resource}"
+    assert not allows(action, resource, probe_record(kind, topic, None), SCOPED)
+    assert allows(action, resource, probe_record(kind, topic, "line 2 meters read the pumps' commands"), SCOPED)
+
+
+def test_0_of_8_cross_scope_extra_topic_probes_are_allowed_without_a_reason():
+    allowed = sum(allows(action, f"{ARN}:{resource}", probe_record(kind, topic, None), SCOPED)
+                  for kind, topic, action, resource in CROSS_SCOPE_PROBES)
+    assert (len(CROSS_SCOPE_PROBES), allowed) == (8, 0)
+
+
+def test_extra_topics_inside_the_own_scope_need_no_reason():
+    record = replace(RECORD, username="meter-0001", extra_publish=("plant/meters/meter-0001/a/b",),
+                     extra_subscribe=("plant/meters/meter-0001/+/c", "plant/meters/meter-0001/#"))
+    assert allows("iot:Publish", f"{ARN}:topic/plant/meters/meter-0001/a/b", record, SCOPED)
+    assert allows("iot:Subscribe", f"{ARN}:topicfilter/plant/meters/meter-0001/+/c", record, SCOPED)
+    assert allows("iot:Subscribe", f"{ARN}:topicfilter/plant/meters/meter-0001/#", record, SCOPED)

@@ -216,3 +216,15 @@ def test_malformed_items_are_refused_naming_the_attribute(change, message):
 def test_unknown_attributes_are_ignored_for_forward_compatibility():
     item = {"username": "m", "password_hash": GOOD_HASH, "family": "f", "firmware": "1.2.3"}
     assert record_from_item(item).username == "m"
+
+
+@pytest.mark.parametrize(("reason", "accepted"), [("bridge to family2", True), ("r" * 256, True), ("", False),
+                                                  ("   ", False), ("r" * 257, False), (7, False)])
+def test_a_cross_scope_reason_is_a_short_text(reason, accepted):
+    item = {"username": "meter-0001", "password_hash": "$6$x", "family": "meters", "cross_scope_reason": reason}
+    if accepted:
+        record = record_from_item(item)
+        assert record.cross_scope_reason == reason and record.to_item()["cross_scope_reason"] == reason
+    else:
+        with pytest.raises(MalformedRecord, match="cross_scope_reason"):
+            record_from_item(item)

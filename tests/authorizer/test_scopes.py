@@ -11,7 +11,13 @@ from authorizer.errors import SettingsError, TopicScopeOverlap
 from authorizer.event import ConnectRequest
 from authorizer.hashes import ScryptParams, dummy_hash, hash_password
 from authorizer.records import DeviceRecord
-from authorizer.scopes import configuration_overlaps, family_overlap, prefixes_overlap
+from authorizer.scopes import (
+    configuration_overlaps,
+    cross_scope_problems,
+    cross_scope_reach,
+    family_overlap,
+    prefixes_overlap,
+)
 from authorizer.settings import Settings, load_settings
 from tests.authorizer.support import ACCOUNT, ENDPOINTS, REGION, policy_allows
 
@@ -133,3 +139,39 @@ def test_settings_apart_load_with_the_thing_prefix():
     loaded = load_settings({**BASE_ENV, "FAMILY_TOPIC_PREFIXES": '{"a": "plant/a"}', "THING_TOPIC_PREFIX": "certs"})
     assert loaded.thing_topic_prefix == "certs"
     assert load_settings(BASE_ENV).thing_topic_prefix == "things"
+
+
+# --- extra topics against the device's own scope (authorizer.scopes.cross_scope_reach) -------------
+
+FAMILIES = {"family1": "plant/family1", "family2": "plant/family2"}
+
+
+@pytest.mark.parametrize(("topic", "reach"), [
+    ("plant/family1/dev1/x", None),
+    ("plant/family1/dev1", None),
+    ("plant/family1/dev1/+/y", None),
+    ("plant/family1/dev1/#", None),
+    ("plant/family2/dev9/x", "family 'family2'"),
+    ("plant/family1/dev2/x", "other devices of its own family"),
+    ("plant/family1/+/x", "other devices of its own family"),
+    ("plant/family1/#", "other devices of its own family"),
+    ("plant/+/dev1/x", "family 'family2'"),
+    ("plant/#", "family 'family2'"),
+    ("things/pump-7/cmd", "the certificate things' topics"),
+    ("$aws/things/pump-7/shadow/update", "things' shadows and jobs"),
+    ("$aws/things/dev1/shadow/update", "things' shadows and jobs"),  # a thing may carry the device's name
+    ("$aws/rules/forward", "a reserved $ topic"),
+    ("broadcast/all", "topics of no listed family or thing"),
+    ("plant/family1/dev10/x", "other devices of its own family"),  # a level, not a string prefix
+])
+def test_extra_topics_are_checked_level_by_level_with_wildcards(topic, reach):
+    found = cross_scope_reach(topic, "family1", "dev1", FAMILIES, "things")
+    assert (found is None) if reach is None else (reach in found)
+
+
+def test_a_cross_scope_topic_needs_a_reason():
+    topics = [("--publish", "plant/family2/dev9/x"), ("--subscribe", "plant/family1/dev1/#")]
+    [problem] = cross_scope_problems(topics, "family1", "dev1", FAMILIES, "things", None)
+    assert problem.startswith("--publish 'plant/family2/dev9/x' is outside the device's own scope "
+                              "(plant/family1/dev1/...) and reaches family 'family2'")
+    assert cross_scope_problems(topics, "family1", "dev1", FAMILIES, "things", "bridge to family2") == []

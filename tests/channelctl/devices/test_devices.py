@@ -154,7 +154,8 @@ def test_disable_enable_deny_allow_decide_whether_the_device_connects(table, run
 def test_add_with_client_id_topics_and_window_reaches_the_policy(table, run):
     code, _, err = run(
         "add", "meter-0001", "--family", "meters", "--client-id", "thing-1", "--publish", "fleet/status",
-        "--subscribe", "fleet/+/cmd", "--days", "mon,tue,wed,thu,fri,sat,sun", "--hours", "00:00-24:00",
+        "--subscribe", "fleet/+/cmd", "--cross-scope-reason", "fleet-wide status and commands",
+        "--days", "mon,tue,wed,thu,fri,sat,sun", "--hours", "00:00-24:00",
         "--time-zone", "Europe/Berlin", "--valid-until", "2999-01-01T00:00:00+00:00", "--password-stdin",
         stdin=b"pw",
     )
