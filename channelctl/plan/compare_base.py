@@ -57,7 +57,8 @@ class BaseGaps:
         for stack, resources in self.uncompared.items():
             if not resources:
                 continue
-            line = (f"stack {stack}: {len(resources)} resources of the base carry no inputs ({self.reason}); "
+            line = (f"stack {stack}: {len(resources)} resources of the base not compared input by input "
+                    f"({self.reason}); "
                     f"{self.matched.get(stack, 0)} the new plan also has are taken as unchanged (changes in place "
                     f"and replacements of them are not seen)")
             gone = self.unmatched.get(stack, [])
@@ -107,7 +108,7 @@ def read_base(data: Any, where: str) -> BasePlan:
         plan.gaps = BaseGaps(where=where)
         return plan
     reason = (f"its schemaVersion {version} is newer than this channelctl's {PLAN_SCHEMA_VERSION}, so its inputs "
-              "may mean something else" if newer else "an earlier channelctl wrote it")
+              "may mean something else" if newer else "they carry no inputs: an earlier channelctl wrote it")
     plan = BasePlan()
     plan.gaps = BaseGaps(where=where, reason=reason)
     for stack in data["stacks"]:

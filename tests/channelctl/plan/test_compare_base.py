@@ -71,7 +71,8 @@ def test_a_base_without_inputs_compares_which_resources_exist_and_says_what_it_c
     assert not base.gaps.complete
     assert result.changes == [] and result.verdict == cmp.SAFE
     (stack_note, collisions) = base.gaps.notes
-    assert stack_note.startswith("stack iot: 2 resources of the base carry no inputs (an earlier channelctl wrote it)")
+    assert stack_note.startswith("stack iot: 2 resources of the base not compared input by input (they carry no "
+                                 "inputs: an earlier channelctl wrote it)")
     assert "2 the new plan also has are taken as unchanged" in stack_note
     assert "render base.json again with this channelctl" in collisions
 
