@@ -53,14 +53,14 @@ ALLOWED_TYPES: Mapping[str, str] = {
     "aws:ec2/route:Route": "a VPC route whose only allowed target is the Transit Gateway (no-internet-path: network interfaces, core networks, endpoints and gateways are refused)",
     "aws:ec2/securityGroup:SecurityGroup": "rules name their peers; a range holding a public address is refused, egress included (no-any-address-security-group-rules)",
     "aws:ec2/flowLog:FlowLog": "records a VPC's traffic into CloudWatch Logs; no network surface",
-    "aws:ec2/vpcEndpoint:VpcEndpoint": "an interface or gateway endpoint: PrivateLink into an AWS service from private addresses; iot.data/iot.credentials keep private DNS off",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "an interface or gateway endpoint from private addresses to one of ENDPOINT_SERVICES or the gatekeeper's endpoint service (endpoints-to-listed-services); iot.data/iot.credentials keep private DNS off",
     "aws:ec2/vpcEndpointService:VpcEndpointService": "the channel's PrivateLink service: acceptance required, consumers named, never '*' (endpoint-service-restricted)",
     "aws:ec2/vpcEndpointConnectionAccepter:VpcEndpointConnectionAccepter": "accepts one named consumer's endpoint on the channel's endpoint service",
     "aws:ec2/instance:Instance": "a consumer application host in a private subnet; a public IP is refused (no-public-addresses)",
     "aws:ec2/launchTemplate:LaunchTemplate": "the proxy fleet's template; a public IP on its network interfaces is refused (no-public-addresses)",
     "aws:autoscaling/group:Group": "the proxy fleet in the gatekeeper's private subnets; its instances' addressing comes from the checked launch template",
     # --- Transit Gateway, RAM and Direct Connect: private routing between the channel's networks ---
-    "aws:ec2transitgateway/transitGateway:TransitGateway": "a regional router between the channel's VPC attachments and Direct Connect; it has no internet attachment of its own",
+    "aws:ec2transitgateway/transitGateway:TransitGateway": "a regional router between the channel's VPC attachments and Direct Connect; no internet attachment of its own, shared attachments accepted one by one (transit-stays-private)",
     "aws:ec2transitgateway/vpcAttachment:VpcAttachment": "attaches a channel VPC to the Transit Gateway (peering, VPN and Connect attachments are other types, not listed)",
     "aws:ec2transitgateway/vpcAttachmentAccepter:VpcAttachmentAccepter": "the Transit Gateway owner accepts the IoT account's VPC attachment",
     "aws:ec2transitgateway/routeTable:RouteTable": "routes among the Transit Gateway's attachments, all of them listed types",
@@ -72,7 +72,7 @@ ALLOWED_TYPES: Mapping[str, str] = {
     "aws:ram/principalAssociation:PrincipalAssociation": "names the account (or organization) the Transit Gateway is shared with",
     "aws:ram/resourceShareAccepter:ResourceShareAccepter": "the IoT account accepts the network account's share",
     "aws:directconnect/gateway:Gateway": "a Direct Connect gateway: routes on-premises prefixes over the private Direct Connect link",
-    "aws:directconnect/gatewayAssociation:GatewayAssociation": "joins the Direct Connect gateway to the Transit Gateway; allowedPrefixes are private ranges (the plan's isolation check)",
+    "aws:directconnect/gatewayAssociation:GatewayAssociation": "joins the Direct Connect gateway to the Transit Gateway; allowedPrefixes only private ranges (transit-stays-private)",
     "aws:directconnect/transitVirtualInterface:TransitVirtualInterface": "a transit virtual interface: a private BGP session on the Direct Connect link (public virtual interfaces are another type, not listed)",
     # --- load balancing -----------------------------------------------------------------------------
     "aws:lb/loadBalancer:LoadBalancer": "the gatekeeper's Network Load Balancer, internal (no-public-addresses refuses internet-facing)",
@@ -111,7 +111,7 @@ ALLOWED_TYPES: Mapping[str, str] = {
     "aws:kms/key:Key": "a customer managed key for the channel's table and logs; used through IAM and its key policy",
     "aws:kms/alias:Alias": "a name for one of the channel's keys",
     # --- IAM: who may do what, held to the Connect and managed-policy checks -------------------------
-    "aws:iam/role:Role": "a role assumed by a named AWS service; inline policies may grant iot:Connect only with aws:SourceVpce, managedPolicyArns only from ALLOWED_MANAGED_POLICIES",
+    "aws:iam/role:Role": "a role assumed only by AWS services (roles-trust-services-only); inline policies may grant iot:Connect only with aws:SourceVpce, managedPolicyArns only from ALLOWED_MANAGED_POLICIES",
     "aws:iam/rolePolicy:RolePolicy": "an inline policy; iot:Connect only with aws:SourceVpce",
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "attaches an AWS managed policy named in ALLOWED_MANAGED_POLICIES, none of which grants iot:Connect",
     "aws:iam/instanceProfile:InstanceProfile": "hands a role to the channel's instances; no network surface",
@@ -140,6 +140,21 @@ ALLOWED_MANAGED_POLICIES: Mapping[str, str] = {
         "the authorizer's network interfaces and logs: logs:* and ec2 network-interface actions only (v3)",
     "arn:aws:iam::aws:policy/service-role/AWSIoTDeviceDefenderAudit":
         "Device Defender audit: \"read access for IoT and related resources\" (its description; iot Get/List/Describe actions, v3)",
+}
+
+# The AWS services the channel's VPC endpoints reach (com.amazonaws.<region>.<service>), each for
+# what needs it (components/config/iot.py gatekeeper_interface_endpoints, components/private_vpc.py
+# SSM_SERVICES, the authorizer's gateway endpoint). An endpoint to any other service fails
+# (policies/forms.py endpoints-to-listed-services): it is a way out of the channel.
+ENDPOINT_SERVICES: Mapping[str, str] = {
+    "iot.data": "devices and consumers reach IoT Core's data plane",
+    "iot.credentials": "certificate devices exchange their certificate for temporary credentials",
+    "greengrass": "Greengrass core devices reach the Greengrass control plane (AWS IoT Greengrass guide, core device in VPC)",
+    "s3": "Greengrass core devices download components (same guide); a gateway endpoint for the proxies' packages",
+    "dynamodb": "the authorizer and the provisioning hook read their tables (gateway endpoints)",
+    "ssm": "Systems Manager manages the proxies and application hosts without an internet path",
+    "ssmmessages": "Session Manager sessions to the proxies and application hosts",
+    "ec2messages": "the SSM agent's message channel",
 }
 
 # Inputs a route may carry: where it applies, and the one target the channel routes through.

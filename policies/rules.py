@@ -42,6 +42,7 @@ from policies.checks import (
     DYNAMODB_ENCRYPTED_WITH_PITR,
     ResourceRule,
 )
+from policies.forms import ENDPOINTS_TO_LISTED_SERVICES, ROLES_TRUST_SERVICES_ONLY, TRANSIT_STAYS_PRIVATE
 
 
 def _policy(rule: ResourceRule) -> ResourceValidationPolicy:
@@ -59,6 +60,9 @@ def _policy(rule: ResourceRule) -> ResourceValidationPolicy:
 
 allowed_types_only = _policy(ALLOWED_TYPES_ONLY)
 managed_policies_allowed = _policy(MANAGED_POLICIES_ALLOWED)
+endpoints_to_listed_services = _policy(ENDPOINTS_TO_LISTED_SERVICES)
+roles_trust_services_only = _policy(ROLES_TRUST_SERVICES_ONLY)
+transit_stays_private = _policy(TRANSIT_STAYS_PRIVATE)
 no_internet_path = _policy(NO_INTERNET_PATH)
 no_public_addresses = _policy(NO_PUBLIC_ADDRESSES)
 no_public_entry_points = _policy(NO_PUBLIC_ENTRY_POINTS)
@@ -72,6 +76,9 @@ dynamodb_encrypted_with_pitr = _policy(DYNAMODB_ENCRYPTED_WITH_PITR)
 RULES: tuple[ResourceValidationPolicy, ...] = (
     allowed_types_only,
     managed_policies_allowed,
+    endpoints_to_listed_services,
+    roles_trust_services_only,
+    transit_stays_private,
     no_internet_path,
     no_public_addresses,
     no_public_entry_points,

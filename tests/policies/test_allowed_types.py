@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from policies.allowed_types import ALLOWED_MANAGED_POLICIES, ALLOWED_TYPES, check_allowed_type
+from policies.allowed_types import ALLOWED_MANAGED_POLICIES, ALLOWED_TYPES, ENDPOINT_SERVICES, check_allowed_type
 from policies.rules import evaluate
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -137,6 +137,39 @@ LISTED_TYPE_PUBLIC_FORMS = [
      "no-public-entry-points"),
     ("public-hosted-zone", "aws:route53/zone:Zone", {"name": "iot.plant.example.com"}, "no-public-entry-points"),
     ("internet-facing-nlb", "aws:lb/loadBalancer:LoadBalancer", {"loadBalancerType": "network"}, "no-public-addresses"),
+    ("endpoint-gateway-load-balancer", "aws:ec2/vpcEndpoint:VpcEndpoint",
+     {"serviceName": "com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0", "vpcEndpointType": "GatewayLoadBalancer"},
+     "endpoints-to-listed-services"),
+    ("endpoint-resource", "aws:ec2/vpcEndpoint:VpcEndpoint",
+     {"resourceConfigurationArn": "arn:aws:vpc-lattice:us-west-2:1:resourceconfiguration/rcfg-1",
+      "vpcEndpointType": "Resource"}, "endpoints-to-listed-services"),
+    ("endpoint-service-network", "aws:ec2/vpcEndpoint:VpcEndpoint",
+     {"serviceNetworkArn": "arn:aws:vpc-lattice:us-west-2:1:servicenetwork/sn-1", "vpcEndpointType": "ServiceNetwork"},
+     "endpoints-to-listed-services"),
+    ("endpoint-to-execute-api", "aws:ec2/vpcEndpoint:VpcEndpoint",
+     {"serviceName": "com.amazonaws.us-west-2.execute-api", "vpcEndpointType": "Interface"}, "endpoints-to-listed-services"),
+    ("endpoint-to-a-lookalike", "aws:ec2/vpcEndpoint:VpcEndpoint",
+     {"serviceName": "com.amazonaws.us-west-2.iot.data.evil", "vpcEndpointType": "Interface"}, "endpoints-to-listed-services"),
+    ("role-trusting-everyone", "aws:iam/role:Role",
+     {"assumeRolePolicy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]})},
+     "roles-trust-services-only"),
+    ("role-trusting-any-aws-principal", "aws:iam/role:Role",
+     {"assumeRolePolicy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"},
+                                                     "Action": "sts:AssumeRole"}]})}, "roles-trust-services-only"),
+    ("role-trusting-another-account", "aws:iam/role:Role",
+     {"assumeRolePolicy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"},
+                                                     "Action": "sts:AssumeRole"}]})}, "roles-trust-services-only"),
+    ("role-trusting-a-web-identity", "aws:iam/role:Role",
+     {"assumeRolePolicy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": {
+         "Federated": "token.actions.githubusercontent.com"}, "Action": "sts:AssumeRoleWithWebIdentity"}]})},
+     "roles-trust-services-only"),
+    ("role-trusting-not-principal", "aws:iam/role:Role",
+     {"assumeRolePolicy": json.dumps({"Statement": [{"Effect": "Allow", "NotPrincipal": {"Service": "ec2.amazonaws.com"},
+                                                     "Action": "sts:AssumeRole"}]})}, "roles-trust-services-only"),
+    ("tgw-auto-accepts", "aws:ec2transitgateway/transitGateway:TransitGateway",
+     {"autoAcceptSharedAttachments": "enable"}, "transit-stays-private"),
+    ("dx-advertises-public", "aws:directconnect/gatewayAssociation:GatewayAssociation",
+     {"dxGatewayId": "dx-1", "allowedPrefixes": ["10.20.0.0/16", "0.0.0.0/1"]}, "transit-stays-private"),
     ("iot-policy-without-source-vpce", "aws:iot/policy:Policy",
      {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]})},
      "iot-connect-requires-source-vpce"),
@@ -158,6 +191,18 @@ LISTED_TYPE_PRIVATE_FORMS = [
     ("permission-iot-with-source-account", "aws:lambda/permission:Permission",
      {"function": "f", "principal": "iot.amazonaws.com", "sourceAccount": "222222222222", "action": "lambda:InvokeFunction"}),
     ("private-hosted-zone", "aws:route53/zone:Zone", {"name": "iot.plant.example.com", "vpcs": [{"vpcId": "vpc-1"}]}),
+    *((f"endpoint-{service}", "aws:ec2/vpcEndpoint:VpcEndpoint",
+       {"serviceName": f"com.amazonaws.eu-central-1.{service}", "vpcEndpointType": "Interface"}) for service in ENDPOINT_SERVICES),
+    ("gateway-endpoint-by-default", "aws:ec2/vpcEndpoint:VpcEndpoint", {"serviceName": "com.amazonaws.us-west-2.dynamodb"}),
+    ("endpoint-to-the-gatekeeper-service", "aws:ec2/vpcEndpoint:VpcEndpoint",
+     {"serviceName": "com.amazonaws.vpce.us-west-2.vpce-svc-7fe2864239131b913", "vpcEndpointType": "Interface"}),
+    ("role-for-a-service", "aws:iam/role:Role",
+     {"assumeRolePolicy": json.dumps({"Statement": [{"Effect": "Allow", "Principal": {"Service": ["iot.amazonaws.com"]},
+                                                     "Action": "sts:AssumeRole",
+                                                     "Condition": {"StringEquals": {"aws:SourceAccount": "2"}}}]})}),
+    ("tgw-accepts-one-by-one", "aws:ec2transitgateway/transitGateway:TransitGateway", {"autoAcceptSharedAttachments": "disable"}),
+    ("dx-advertises-private", "aws:directconnect/gatewayAssociation:GatewayAssociation",
+     {"dxGatewayId": "dx-1", "allowedPrefixes": ["10.20.0.0/16", "10.10.0.0/16"]}),
 ]
 
 
@@ -217,6 +262,7 @@ def test_the_refusal_names_the_list_and_how_to_extend_it():
 def test_every_listed_type_says_why_it_is_private():
     assert all(isinstance(reason, str) and len(reason) > 20 for reason in ALLOWED_TYPES.values())
     assert all(isinstance(reason, str) and len(reason) > 20 for reason in ALLOWED_MANAGED_POLICIES.values())
+    assert all(isinstance(reason, str) and len(reason) > 20 for reason in ENDPOINT_SERVICES.values())
 
 
 # --- the list is the program's: every type its source constructs, and nothing else ---------------
@@ -264,3 +310,12 @@ def test_the_list_holds_every_type_the_program_constructs_and_no_other():
     unlisted = {t: sorted(files) for t, files in constructed.items() if t not in ALLOWED_TYPES}
     assert unlisted == {}, "add each to policies/allowed_types.py with why it is private"
     assert set(ALLOWED_TYPES) - set(constructed) - ENGINE_TYPES == set(), "listed but never constructed: remove"
+
+
+def test_the_type_is_refused_during_a_preview_too():
+    # The allow-list reads no input, so an input unknown during `pulumi preview` does not postpone it to `up`.
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+    assert rules_refusing("aws-native:ec2:NatGateway", {"subnetId": UNKNOWN_STRING_VALUE}) == {"allowed-types-only"}
+    with pytest.raises(UnknownValueError):  # a listed type's own check waits for the value
+        evaluate("aws:ec2/route:Route", {"routeTableId": "rtb-1", "networkInterfaceId": UNKNOWN_STRING_VALUE})

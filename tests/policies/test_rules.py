@@ -21,7 +21,10 @@ from policies import rules
 from policies.rules import (
     RULES,
     allowed_types_only,
+    endpoints_to_listed_services,
     managed_policies_allowed,
+    roles_trust_services_only,
+    transit_stays_private,
     dynamodb_encrypted_with_pitr,
     endpoint_service_restricted,
     iot_connect_requires_source_vpce,
@@ -90,6 +93,13 @@ COMPLIANT = [
         managed_policies_allowed, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", {"role": "r", "policyArn": SSM_CORE},
         id="listed-managed-policy",
     ),
+    pytest.param(endpoints_to_listed_services, ENDPOINT, {"serviceName": "com.amazonaws.us-west-2.ssm",
+                                                          "vpcEndpointType": "Interface"}, id="endpoint-to-ssm"),
+    pytest.param(roles_trust_services_only, rules.IAM_ROLE, {"assumeRolePolicy": json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})},
+        id="role-for-lambda"),
+    pytest.param(transit_stays_private, "aws:ec2transitgateway/transitGateway:TransitGateway",
+                 {"autoAcceptSharedAttachments": "disable"}, id="tgw-accepts-explicitly"),
     pytest.param(no_internet_path, rules.ROUTE, {"routeTableId": "rtb-1", **TGW_ROUTE}, id="route-via-tgw"),
     pytest.param(
         no_internet_path, rules.ROUTE_TABLE, {"vpcId": "vpc-1", "routes": [TGW_TABLE_ROUTE, {"cidrBlock": "10.0.0.0/16",
@@ -307,6 +317,13 @@ VIOLATING = [
         {"role": "r", "policyArn": "arn:aws:iam::aws:policy/AWSIoTDataAccess"}, "policyArn has .*AWSIoTDataAccess",
         id="unlisted-managed-policy",
     ),
+    pytest.param(endpoints_to_listed_services, ENDPOINT, {"serviceName": "com.amazonaws.us-west-2.execute-api"},
+                 "serviceName is 'com.amazonaws.us-west-2.execute-api'", id="endpoint-to-execute-api"),
+    pytest.param(roles_trust_services_only, rules.IAM_ROLE, {"assumeRolePolicy": json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})}, "Principal AWS \\['\\*'\\]",
+        id="role-for-anyone"),
+    pytest.param(transit_stays_private, "aws:ec2transitgateway/transitGateway:TransitGateway",
+                 {"autoAcceptSharedAttachments": "enable"}, "autoAcceptSharedAttachments is 'enable'", id="tgw-auto-accepts"),
     pytest.param(
         no_public_entry_points, rules.LAMBDA_PERMISSION, {"principal": "*", "action": "lambda:InvokeFunction"},
         "principal is '\\*'", id="permission-star",

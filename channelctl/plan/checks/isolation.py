@@ -53,6 +53,7 @@ from policies.checks import (
     NO_PUBLIC_ENTRY_POINTS,
 )
 from channelctl.plan.checks.provisioning import check_provisioning
+from policies.forms import FORM_RULES
 from channelctl.plan.checks.paths import (
     listener_backends,
     service_nlbs,
@@ -90,6 +91,7 @@ def check_isolation(ch: Channel) -> CheckResult:
             f.bad(f"endpoint service {service.label} allows every AWS account ('*')", service.label)
         _service_reaches_only_data(ch, c, service, f)
     _policies_need_gatekeeper(ch, c, f)
+    _privatelink_only_to_the_channel(ch, f)
     check_provisioning(ch, f)
     _pack_rules(ch, f)
     counted = len(ch.all)
@@ -105,6 +107,7 @@ def check_isolation(ch: Channel) -> CheckResult:
 PACK_CHECKS = (
     (ALLOWED_TYPES_ONLY.name, ALLOWED_TYPES_ONLY.check),
     (MANAGED_POLICIES_ALLOWED.name, MANAGED_POLICIES_ALLOWED.check),
+    *((rule.name, rule.check) for rule in FORM_RULES),
     (NO_INTERNET_PATH.name, NO_INTERNET_PATH.check),
     (NO_PUBLIC_ADDRESSES.name, NO_PUBLIC_ADDRESSES.check),
     (NO_PUBLIC_ENTRY_POINTS.name, NO_PUBLIC_ENTRY_POINTS.check),
@@ -119,6 +122,18 @@ def _pack_rules(ch: Channel, f: Findings) -> None:
         for rule, check in PACK_CHECKS:
             for message in check(res.type, res.r.inputs):
                 f.bad(f"{res.label} breaks the policy pack's {rule}: {message}", res.label)
+
+
+def _privatelink_only_to_the_channel(ch: Channel, f: Findings) -> None:
+    """An endpoint to a PrivateLink endpoint service reaches one the plan builds: the pack's
+    endpoints-to-listed-services cannot tell whose service a vpce-svc name is; the plan can."""
+    ours = {s.get("serviceName") for s in ch.of_type(T_ENDPOINT_SERVICE)}
+    for endpoint in ch.of_type(T_ENDPOINT):
+        name = endpoint.get("serviceName")
+        if isinstance(name, str) and name.startswith("com.amazonaws.vpce.") and name not in ours:
+            f.bad(f"endpoint {endpoint.label} reaches the endpoint service {name}, which no stack of the plan builds "
+                  f"(the channel's: {', '.join(sorted(str(n) for n in ours)) or 'none'}) — a way out of the channel",
+                  endpoint.label)
 
 
 def _open_rules(ch: Channel, f: Findings) -> None:

@@ -487,8 +487,9 @@ def separate_rules_push_egress_past_sixty(s):
 def _add_interface_endpoints(s, n, type_="Interface"):
     vpc = resource(s, "iot", "gatekeeper-vpc").id
     for i in range(n):
+        # To services the channel reaches (policies/allowed_types.py ENDPOINT_SERVICES): isolation refuses any other.
         add(s, "iot", T_ENDPOINT, f"gatekeeper-extra-{i}", f"vpce-extra{i:04d}",
-            {"vpcId": vpc, "serviceName": f"com.amazonaws.us-west-2.extra{i}", "vpcEndpointType": type_})
+            {"vpcId": vpc, "serviceName": "com.amazonaws.us-west-2.ssm", "vpcEndpointType": type_})
 
 
 def _interface_endpoints_to(s, total):
@@ -868,10 +869,68 @@ def edge_rest_api(s):
     add(s, "iot", "aws:apigateway/restApi:RestApi", "gatekeeper-api", "api-0123", {"name": "gatekeeper-api"})
 
 
+# The pack allows, it does not forbid (policies/allowed_types.py): types the channel does not declare,
+# from any provider, and public forms of the types it does declare.
+
+
+def native_internet_gateway(s):
+    add(s, "consumer", "aws-native:ec2:InternetGateway", "consumer-igw", "igw-0123", {})
+
+
+def instance_connect_endpoint(s):
+    add(s, "iot", "aws:ec2transitgateway/instanceConnectEndpoint:InstanceConnectEndpoint", "gatekeeper-eice", "eice-0123",
+        {"subnetId": "subnet-0123456789abcdef0"})
+
+
+def other_provider(s):
+    add(s, "network", "azure-native:network:PublicIPAddress", "channel-pip", "pip-0123", {})
+
+
+def route_to_network_interface(s):
+    add(s, "network", "aws:ec2/route:Route", "channel-route-appliance", "r-0123",
+        {"routeTableId": resource(s, "network", "channel-rt").id, "destinationCidrBlock": "10.77.0.0/16",
+         "networkInterfaceId": "eni-0123456789abcdef0"})
+
+
+def data_access_managed_policy(s):
+    resource(s, "iot", "gatekeeper-access-proxy-ssm").inputs["policyArn"] = "arn:aws:iam::aws:policy/AWSIoTDataAccess"
+
+
+def authorizer_permission_without_source(s):
+    permission = resource(s, "iot", "gatekeeper-authorizer-invoke")
+    del permission.inputs["sourceArn"]
+    del permission.inputs["sourceAccount"]
+
+
+def endpoint_to_execute_api(s):
+    add(s, "consumer", "aws:ec2/vpcEndpoint:VpcEndpoint", "consumer-api", "vpce-0123456789abcdef0",
+        {"vpcId": resource(s, "consumer", "consumer-rt").inputs["vpcId"], "vpcEndpointType": "Interface",
+         "serviceName": "com.amazonaws.us-west-2.execute-api"})
+
+
+def consumer_endpoint_to_a_foreign_service(s):
+    add(s, "consumer", "aws:ec2/vpcEndpoint:VpcEndpoint", "consumer-foreign", "vpce-0fedcba9876543210",
+        {"vpcId": resource(s, "consumer", "consumer-rt").inputs["vpcId"], "vpcEndpointType": "Interface",
+         "serviceName": "com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0"})
+
+
+def app_role_trusts_another_account(s):
+    resource(s, "consumer", "consumer-app-role").inputs["assumeRolePolicy"] = json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}]})
+
+
 @pytest.mark.parametrize(
     "mutate, rule",
     [
         (gatekeeper_inline_route_to_nat, "no-internet-path"),
+        (native_internet_gateway, "allowed-types-only"),
+        (instance_connect_endpoint, "allowed-types-only"),
+        (other_provider, "allowed-types-only"),
+        (route_to_network_interface, "no-internet-path"),
+        (data_access_managed_policy, "managed-policies-allowed"),
+        (authorizer_permission_without_source, "no-public-entry-points"),
+        (endpoint_to_execute_api, "endpoints-to-listed-services"),
+        (app_role_trusts_another_account, "roles-trust-services-only"),
         (consumer_peered, "no-internet-path"),
         (proxy_template_public_ip_capitalised, "no-public-addresses"),
         (authorizer_invocable_by_anyone, "no-public-entry-points"),
@@ -884,3 +943,17 @@ def test_isolation_refuses_what_the_policy_pack_refuses(stacks, mutate, rule):
     results = {r.name: r for r in run_checks(stacks)}
     assert {name for name, r in results.items() if not r.passed} == {ISOLATION}
     assert any(f"breaks the policy pack's {rule}: " in p for p in results[ISOLATION].problems), results[ISOLATION].problems
+
+
+def test_isolation_refuses_an_endpoint_to_an_endpoint_service_the_plan_does_not_build(stacks):
+    # The pack lets any vpce-svc name through (it cannot know whose service it is); the plan knows.
+    assert isolation_passes(stacks)
+    consumer_endpoint_to_a_foreign_service(stacks)
+    results = {r.name: r for r in run_checks(stacks)}
+    assert {name for name, r in results.items() if not r.passed} == {ISOLATION}
+    assert [p for p in results[ISOLATION].problems if "breaks the policy pack" in p] == []
+    assert any("vpce-svc-0123456789abcdef0, which no stack of the plan builds" in p for p in results[ISOLATION].problems)
+
+
+def isolation_passes(stacks):
+    return next(r for r in run_checks(stacks) if r.name == ISOLATION).passed
