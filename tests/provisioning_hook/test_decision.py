@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from provisioning_hook.decision import REFUSED, decide, parse_entry, requested_name
+from provisioning_hook.handler import handle
 
 TEMPLATE = "arn:aws:iot:us-west-2:222222222222:provisioningtemplate/mqtt-channel-iot"
 NOW = 1_800_000_000
@@ -88,3 +91,33 @@ def test_malformed_items_do_not_parse(raw):
 
 def test_the_requested_name_is_the_serial_number():
     assert requested_name(event("A:b_c-9"), TEMPLATE) == ("A:b_c-9", "")
+
+
+# --- any input: a refusal or an admission of a listed name, never an exception --------------------
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
+    max_leaves=12,
+)
+_events = st.one_of(
+    _json,
+    st.fixed_dictionaries({"templateArn": st.sampled_from([TEMPLATE, "x"]),
+                           "parameters": st.dictionaries(st.sampled_from(["SerialNumber", "ThingName", "x"]),
+                                                         _json | st.sampled_from(["PLC-0042", "PLC-0043"]), max_size=3)}),
+)
+
+
+class _Client:
+    def get_item(self, TableName, Key, ConsistentRead):
+        return {"Item": item()} if Key["device"]["S"] == "PLC-0042" else {}
+
+
+@settings(max_examples=150, deadline=None)
+@given(_events)
+def test_any_event_is_refused_or_admits_only_the_listed_name(evt):
+    answer = handle(evt, {"ALLOW_LIST_TABLE": "t", "TEMPLATE_ARN": TEMPLATE}, client_factory=_Client)
+    assert answer in ({"allowProvisioning": False},
+                      {"allowProvisioning": True, "parameterOverrides": {"ThingName": "PLC-0042"}})
+    if answer["allowProvisioning"]:
+        assert evt["templateArn"] == TEMPLATE and evt["parameters"]["SerialNumber"] == "PLC-0042"
