@@ -178,7 +178,11 @@ def staged_preferences(instances: int, per_instance: int, connects_per_second: f
     need at the quota, is the checkpoint delay and the least warm-up: the warm-up alone then
     separates the replacements within a checkpoint and ends the last step. Skip matching: a refresh
     that is cancelled (a later update cancels the running one: provider docs, instance_refresh) and
-    started again does not replace, and disconnect, the instances already new.
+    started again replaces only the instances that do not match the group's saved launch template
+    version, so it does not disconnect the instances already new (Auto Scaling user guide, "Use an
+    instance refresh with skip matching": without a desired configuration, instances are compared
+    with the configuration last saved on the group, which the provider updates before it starts
+    the refresh).
     """
     if instances < 1 or per_instance < 1 or connects_per_second <= 0:
         raise RefreshError(f"a fleet of {instances} instances of {per_instance} devices at {connects_per_second} "
