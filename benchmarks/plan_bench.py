@@ -48,7 +48,7 @@ def copy_project(target: Path) -> Path:
     for path in ROOT.glob("Pulumi*.yaml"):
         shutil.copy(path, target / path.name)
     shutil.copy(ROOT / "__main__.py", target / "__main__.py")
-    for folder in ("components", "certs", "authorizer"):
+    for folder in ("components", "certs", "authorizer", "provisioning_hook"):
         if (ROOT / folder).exists():
             (target / folder).symlink_to(ROOT / folder)
     return target
