@@ -97,6 +97,21 @@ def parse_entry(item: Any) -> Entry | None:
     return Entry(device=device, kind=kind, status=status, expires_at=expires_at)
 
 
+def entry_item(device: str, kind: str, *, expires_at: int | None = None) -> dict[str, Any]:
+    """The DynamoDB item listing ``device`` (low-level attribute-value form), for the operator's tools;
+    refuses what the hook would refuse, so nothing is listed that could never be admitted."""
+    if not isinstance(device, str) or not THING_NAME_RE.fullmatch(device):
+        raise ValueError(f"device {device!r} is not a thing name — 1-128 of letters, digits, ':', '_' and '-'")
+    if kind not in LISTED_KINDS:
+        raise ValueError(f"kind {kind!r} is not one of {', '.join(LISTED_KINDS)}")
+    item: dict[str, Any] = {"device": {"S": device}, "kind": {"S": kind}, "status": {"S": ALLOWED_STATUS}}
+    if expires_at is not None:
+        if isinstance(expires_at, bool) or not isinstance(expires_at, int) or expires_at < 0:
+            raise ValueError(f"expires_at {expires_at!r} is not epoch seconds")
+        item["expires_at"] = {"N": str(expires_at)}
+    return item
+
+
 def decide(
     event: Any, *, template_arn: str, lookup: Callable[[str], Any], now: Callable[[], float]
 ) -> Decision:

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("channelctl", "components", "authorizer", "policies")
+PACKAGES = ("channelctl", "components", "authorizer", "policies", "provisioning_hook")
 # A module a reader takes in at one sitting; over this, split it by what its parts serve.
 MAX_MODULE_LINES = 800
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from provisioning_hook.decision import REFUSED, decide, parse_entry, requested_name
+from provisioning_hook.decision import REFUSED, Entry, decide, entry_item, parse_entry, requested_name
 from provisioning_hook.handler import handle
 
 TEMPLATE = "arn:aws:iot:us-west-2:222222222222:provisioningtemplate/mqtt-channel-iot"
@@ -121,3 +121,20 @@ def test_any_event_is_refused_or_admits_only_the_listed_name(evt):
                       {"allowProvisioning": True, "parameterOverrides": {"ThingName": "PLC-0042"}})
     if answer["allowProvisioning"]:
         assert evt["templateArn"] == TEMPLATE and evt["parameters"]["SerialNumber"] == "PLC-0042"
+
+
+def test_an_item_written_for_the_operator_is_the_item_the_hook_admits():
+    written = entry_item("press-line-7", "password-device", expires_at=NOW + 60)
+    assert parse_entry(written) == Entry("press-line-7", "password-device", "allowed", NOW + 60)
+    assert run(event("press-line-7"), table(written)).allow
+
+
+@pytest.mark.parametrize("device, kind, expires, match", [
+    ("PLC 42", "serial", None, "is not a thing name"),
+    ("PLC-42", "any", None, "is not one of serial, password-device"),
+    ("PLC-42", "serial", -1, "is not epoch seconds"),
+    ("PLC-42", "serial", True, "is not epoch seconds"),
+])
+def test_an_item_the_hook_would_refuse_is_never_written(device, kind, expires, match):
+    with pytest.raises(ValueError, match=match):
+        entry_item(device, kind, expires_at=expires)
