@@ -130,3 +130,34 @@ def test_totals_per_account_add_up_the_stacks_of_each_account():
     # a and b are both in 111111111111 (the fake network and consumer account).
     assert cost.accounts()["111111111111"] == pytest.approx(3 * HOURS * ENDPOINT_AZ_HOUR)
     assert cost.monthly == pytest.approx(sum(cost.accounts().values()))
+
+
+def test_direct_connect_port_hours_only_when_the_stack_creates_the_connection():
+    vif = _res("aws:directconnect/transitVirtualInterface:TransitVirtualInterface", "vif", connectionId="dxcon-1")
+    existing = estimate({"network": _stack("network", "network", [vif])})
+    assert not [line for line in existing.lines() if line.resource_class == "Direct Connect port"]
+    port = _res("aws:directconnect/connection:Connection", "dx", bandwidth="10Gbps")
+    created = estimate({"network": _stack("network", "network", [vif, port])})
+    # A dedicated 10 Gbps port: 730 h x $2.25 (aws.amazon.com/directconnect/pricing) = $1,642.50
+    assert _line(created, "network", "Direct Connect port").monthly == pytest.approx(HOURS * 2.25)
+    odd = _res("aws:directconnect/connection:Connection", "dx", bandwidth="400Gbps")
+    with pytest.raises(PriceTableError, match=r"no Direct Connect port price for bandwidth 400Gbps \(dx\)"):
+        estimate({"network": _stack("network", "network", [odd])})
+
+
+def test_the_fleet_drives_the_network_accounts_transit_gateway_and_resolver_lines():
+    association = _res("aws:directconnect/gatewayAssociation:GatewayAssociation", "assoc", associatedGatewayId="tgw-1")
+    resolver = _res("aws:route53/resolverEndpoint:ResolverEndpoint", "r", ipAddresses=[{"ip": "10.0.0.10"}, {"ip": "10.0.1.10"}])
+    network = _stack("network", "network", [association, resolver],
+                     config={"usage": {"dnsQueriesPerDevicePerHour": 2}})
+    iot = _stack("iot", "iot", [], config={"usage": {"connectedDevices": 1000}})
+    cost = estimate({"network": network, "iot": iot})
+    # 1 Direct Connect gateway attachment: 730 h x $0.05; 2 ENIs: 2 x 730 h x $0.125;
+    # 1,000 devices x 2 queries an hour x 730 h = 1.46 million queries x $0.40 per million.
+    assert _line(cost, "network", "Transit Gateway attachments").monthly == pytest.approx(HOURS * 0.05)
+    assert _line(cost, "network", "Route 53 Resolver endpoint").monthly == pytest.approx(2 * HOURS * 0.125)
+    assert _line(cost, "network", "Route 53 Resolver queries").monthly == pytest.approx(1.46 * 0.40)
+    # Devices' traffic in over Direct Connect: 1,000 x 43,800 publishes of 512 + 70 bytes, plus a
+    # 70-byte ping every 230 s, in GB of 2**30 bytes, at $0.02 per GB.
+    up_gb = (1000 * 43_800 * 582 + 1000 * HOURS * 3600 / 230 * 70) / 2**30
+    assert _line(cost, "network", "Transit Gateway data").monthly == pytest.approx(up_gb * 0.02)

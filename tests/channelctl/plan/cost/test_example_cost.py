@@ -144,3 +144,34 @@ def test_the_docs_show_this_estimate(cost):
         assert near(re.search(rf"{stack} \$([\d,]+)", readme).group(1), actual["monthly"]), stack
     assert near(re.search(r"\*\*channel\*\* \| \*\*\$([\d,]+)\*\*", table).group(1), cost["monthly"])
     assert near(re.search(r"come to about \$([\d,]+) a month", readme).group(1), cost["monthly"])
+
+
+def test_the_docs_say_how_each_usage_figure_moves_the_estimate(plan):
+    """Each row of docs/costs.md's usage table, recomputed: the change it shows within 2% (or $2)."""
+    from tests.docs import read_doc
+
+    section = read_doc("docs/costs.md").split("## Usage figures", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(\w+)` \((\w+)\) \| [^|]+ \| ([\d. /]+) \| ([-+$\d,. /]+) \|$", section, re.M)
+    assert len(rows) == 9
+    base = estimate(plan.stacks).monthly
+    for key, stack, values, changes in rows:
+        for value, shown in zip(values.split(" / "), changes.split(" / "), strict=True):
+            stacks = copy.deepcopy(plan.stacks)
+            stacks[stack].config.setdefault("usage", {})[key] = float(value)
+            delta = estimate(stacks).monthly - base
+            expected = float(shown.replace("$", "").replace(",", ""))
+            assert abs(delta - expected) <= max(2.0, 0.02 * abs(delta)), (key, value, delta, shown)
+
+
+def test_the_readme_says_what_doubling_the_devices_and_the_messages_adds(plan):
+    from tests.docs import README, read_doc
+
+    readme = " ".join(read_doc(README).split())
+    base = estimate(plan.stacks).monthly
+    for phrase, key, value in (("doubling the connected devices adds about", "connectedDevices", 300_000),
+                               ("a second message per device a minute about", "messagesPerDevicePerMinute", 2)):
+        shown = float(re.search(rf"{phrase} \$([\d,]+)", readme).group(1).replace(",", ""))
+        stacks = copy.deepcopy(plan.stacks)
+        stacks["iot"].config.setdefault("usage", {})[key] = value
+        delta = estimate(stacks).monthly - base
+        assert abs(delta - shown) <= 0.02 * delta, (key, delta, shown)
