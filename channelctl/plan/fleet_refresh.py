@@ -49,6 +49,9 @@ class FleetBasis:
     devices_how: str
     connects_per_second: int
     quota_how: str
+    slowest: tuple[str, float, str] | None = None
+    """The reconnect path's slowest stage (name, per second, how) when it is slower than the quota:
+    the capacity check's reconnect storm (proxy handshakes, custom authorizer, CONNECT quota)."""
 
 
 UNKNOWN_BASIS = FleetBasis(
@@ -60,8 +63,8 @@ UNKNOWN_BASIS = FleetBasis(
 
 def fleet_basis(stacks: Mapping[str, Any]) -> dict[str, FleetBasis]:
     """Per iot stack of the new plan (``Plan.stacks``): its expected devices and CONNECT quota."""
-    from channelctl.plan.checks.capacity import connect_quota
-    from channelctl.plan.checks.model import DEFAULT_EXPECTED_DEVICES, Findings, as_int
+    from channelctl.plan.checks.capacity import connect_quota, reconnect_storm
+    from channelctl.plan.checks.model import DEFAULT_EXPECTED_DEVICES, Channel, Findings, as_int, core
     from components.config import ConfigError, load_capacity
 
     basis = {}
@@ -75,11 +78,19 @@ def fleet_basis(stacks: Mapping[str, Any]) -> dict[str, FleetBasis]:
         except ConfigError:
             continue  # the plan's capacity check reports it; the comparison falls back to UNKNOWN_BASIS
         settings, how = connect_quota(stack, settings, Findings())
+        slowest = None
+        if hasattr(stack, "rendered"):
+            channel = Channel(stacks)
+            if core(channel).iot is not None and core(channel).iot.name == name:
+                stage = reconnect_storm(channel, core(channel), devices, settings, Findings(), connect_how=how).bottleneck
+                if stage.per_second < settings.iot_connects_per_second:
+                    slowest = (stage.name, stage.per_second, stage.how)
         basis[name] = FleetBasis(
             devices=devices,
             devices_how=f"expectedDevices{'' if configured else ' (the default)'} of stack {name}",
             connects_per_second=settings.iot_connects_per_second,
             quota_how=f"IoT Core connect quota: {how}",
+            slowest=slowest,
         )
     return basis
 
@@ -166,6 +177,13 @@ def refresh_reasons(group: Any, templates: Mapping[str, Any], target_groups: lis
         + (f", within the {_span(steps)} the refresh waits on each step" if worst.fits else "")
     )
     reasons += [f"OVER THE QUOTA: {p}" for p in step_problems(steps, quota)]
+    if basis.slowest is not None:
+        # A stage slower than the quota paces the reconnects instead (the capacity check's storm).
+        stage, rate, how = basis.slowest
+        paced = refresh_steps(instances, per_instance, devices, rate, prefs)
+        reasons.append(f"the reconnect path is slower than the quota: {stage} at {rate:,.0f}/s ({how}); each step's "
+                       f"devices need {max(s.reconnect_s for s in paced):,.0f} s at that rate")
+        reasons += [f"OVER THE {stage.upper()} RATE: {p}" for p in step_problems(paced, rate)]
     drain = _drain(target_groups, inputs)
     total = sum(s.window_s for s in steps) + len(steps) * drain[0]
     reasons.append(

@@ -146,3 +146,21 @@ def test_the_basis_names_where_the_quota_came_from():
     assert configured.devices_how == "expectedDevices (the default) of stack iot"
     default = fleet_basis({"iot": _iot_stack({"expectedDevices": 150_000})})["iot"]
     assert default.connects_per_second == 500 and "AWS default, not read from the account" in default.quota_how
+
+
+def test_a_reconnect_path_slower_than_the_quota_paces_the_steps():
+    """The custom authorizer at 200/s (the capacity check's storm) is slower than the 500/s quota:
+    the steps are measured at its rate too, and the last one no longer fits its warm-up."""
+    old, new = _fleet(version="1", refresh=STAGED), _fleet(version="2", marker="#", refresh=STAGED)
+    slow = FleetBasis(devices=150_000, devices_how="expectedDevices", connects_per_second=500,
+                      quota_how="IoT Core connect quota: AWS default", slowest=("custom authorizer", 200.0, "measured"))
+    reasons = next(c for c in cmp.compare(old, new, basis={"iot": slow}).changes if c.resource.type == GROUP).reasons
+    assert not [r for r in reasons if r.startswith("OVER THE QUOTA")]
+    assert ("the reconnect path is slower than the quota: custom authorizer at 200/s (measured); each step's devices "
+            "need 250 s at that rate") in reasons
+    assert [r for r in reasons if r.startswith("OVER THE CUSTOM AUTHORIZER RATE")] == [
+        "OVER THE CUSTOM AUTHORIZER RATE: step 4 drops 50,000 devices (1 instance): 250 s of CONNECTs at 200/s, more "
+        "than the 180 s the refresh waits on that step"]
+    # At the quota alone (no slower stage) the same refresh has no such line.
+    fast = cmp.compare(old, new, basis={"iot": BASIS}).changes
+    assert not [r for c in fast for r in c.reasons if "slower than the quota" in r]
