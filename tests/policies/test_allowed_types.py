@@ -269,10 +269,12 @@ def test_every_listed_type_says_why_it_is_private():
 
 
 def program_files() -> list[Path]:
-    """The program's source as a pull request holds it: the files git tracks under components/ and __main__.py."""
-    listed = subprocess.run(["git", "ls-files", "components", "__main__.py"], cwd=ROOT, capture_output=True,
-                            text=True, check=True).stdout.split()
-    return [ROOT / name for name in listed if name.endswith(".py")]
+    """The program's source as a pull request holds it: the files git tracks under components/ and __main__.py
+    (files not yet added are someone's work in progress, not the program)."""
+    listed = subprocess.run(["git", "ls-files", "components", "__main__.py"], cwd=ROOT, capture_output=True, text=True)
+    if listed.returncode != 0:  # not a git checkout (an exported copy): every file there is the program
+        return sorted((ROOT / "components").rglob("*.py")) + [ROOT / "__main__.py"]
+    return [ROOT / name for name in listed.stdout.split() if name.endswith(".py")]
 
 
 def constructed_types() -> dict[str, set[str]]:

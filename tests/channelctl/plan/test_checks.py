@@ -591,7 +591,8 @@ MUTATIONS = [
     (consumer_principal_dropped, {CONSUMER}),
     (consumer_connection_not_accepted, {CONSUMER}),
     (consumer_zone_points_elsewhere, {CONSUMER}),
-    (consumer_endpoint_to_other_service, {CONSUMER}),
+    # An endpoint to a service no stack builds is also a way out of the channel (isolation).
+    (consumer_endpoint_to_other_service, {CONSUMER, ISOLATION}),
     (consumer_endpoint_in_a_zone_the_service_does_not_offer, {CONSUMER}),
     (nlb_target_dropped, {CONSUMER}),
     (nlb_egress_to_data_8883_removed, {CONSUMER}),
