@@ -78,6 +78,14 @@ def run(args: argparse.Namespace) -> int:
     except (ProjectError, PlanInputError, compare.CompareInputError) as exc:
         print(f"channelctl plan: {_one_line(str(exc))}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    from channelctl.plan.cost.estimate import estimate
+    from channelctl.plan.cost.prices import PriceTableError
+
+    try:
+        estimate(plan.stacks)  # the cost estimate's prices: a missing one is bad input, before any output
+    except PriceTableError as exc:
+        print(f"channelctl plan: {_one_line(str(exc))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     if args.deployer_policy is not None or args.read_only:
         from channelctl.plan.deployer_policy import print_policies
 

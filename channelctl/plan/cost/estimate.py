@@ -21,7 +21,9 @@ from channelctl.plan.cost.prices import Price, PriceTable, PriceTableError, load
 # NLB capacity units: per NLCU-hour a TCP listener gives 800 new connections/s, 100,000 active
 # connections (sampled per minute) or 1 GB; a TLS listener 50 new connections/s, 3,000 active
 # connections or 1 GB (Elastic Load Balancing pricing, "Network Load Balancer", LCU details:
-# https://aws.amazon.com/elasticloadbalancing/pricing/).
+# https://aws.amazon.com/elasticloadbalancing/pricing/; the TLS figures as public copies of the page
+# quote them: "50 new TLS connections or flows per second, 3,000 active TLS connections or flows
+# (sampled per minute), 1 GB per hour").
 NLCU = {"TCP": (800, 100_000, 1.0), "TLS": (50, 3_000, 1.0)}
 # Assumed: KMS requests per key per month (data-key requests of DynamoDB, CloudWatch Logs and EBS);
 # a few dollars at most at any likely figure.

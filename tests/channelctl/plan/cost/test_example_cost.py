@@ -175,3 +175,14 @@ def test_the_readme_says_what_doubling_the_devices_and_the_messages_adds(plan):
         stacks["iot"].config.setdefault("usage", {})[key] = value
         delta = estimate(stacks).monthly - base
         assert abs(delta - shown) <= 0.02 * delta, (key, delta, shown)
+
+
+def test_a_price_the_table_lacks_stops_the_plan_as_bad_input(plan, monkeypatch, capsys):
+    broken = copy.deepcopy(plan)
+    (app,) = [r for r in broken.stacks["consumer"].rendered.resources if r.type == "aws:ec2/instance:Instance"]
+    app.inputs["instanceType"] = "x9.huge"
+    monkeypatch.setattr(command, "build_plan", lambda directory, stacks=None, facts_dir=None, read_facts=True: broken)
+    assert main(["plan"]) == 2
+    assert "no price for instance type x9.huge (consumer-app) in the price table — add ec2.x9.huge" in capsys.readouterr().err
+    monkeypatch.setattr(command, "build_plan", lambda directory, stacks=None, facts_dir=None, read_facts=True: plan)
+    assert main(["plan"]) != 2 and "Monthly cost estimate" in capsys.readouterr().out
