@@ -154,15 +154,14 @@ def _registration_resources(thing_name_ref: str, policy_name: str) -> dict:
 
 def fleet_template_body(policy_name: str) -> dict:
     """The claim template (AWS IoT Core developer guide, "Provisioning templates", fleet provisioning):
-    thing named after the device's ``SerialNumber`` (the hook overrides ThingName with the listed name),
-    the new certificate activated, the channel's policy attached."""
+    the thing named after the device's ``SerialNumber``, the name the hook found on the allow-list, the
+    new certificate activated, the channel's policy attached."""
     return {
         "Parameters": {
             NAME_PARAMETER: {"Type": "String"},
-            "ThingName": {"Type": "String", "Default": ""},
             "AWS::IoT::Certificate::Id": {"Type": "String"},
         },
-        "Resources": _registration_resources("ThingName", policy_name),
+        "Resources": _registration_resources(NAME_PARAMETER, policy_name),
     }
 
 

@@ -9,8 +9,9 @@ developer guide, "Pre-provisioning hooks").
 Admitted: a device whose name (the template parameter ``SerialNumber``: a serial number, or the MQTT
 user name of a password device moving to a certificate) is listed in the allow-list table with
 ``status`` ``allowed``, not expired, and asking through this stack's own template. Everything else
-is refused. The name becomes the thing name (``parameterOverrides.ThingName``), which the channel's
-certificate-device policy requires as the client ID.
+is refused. The name becomes the thing name (the template names the thing after ``SerialNumber``; the
+answer repeats it as ``parameterOverrides.ThingName``), which the channel's certificate-device policy
+requires as the client ID.
 """
 
 from __future__ import annotations

@@ -73,7 +73,7 @@ def test_the_claim_policy_names_only_the_provisioning_topics_of_its_template():
 
 
 def test_both_templates_attach_the_channel_policy_and_activate_the_certificate():
-    for body, name_ref in ((fleet_template_body("thing-policy"), "ThingName"),
+    for body, name_ref in ((fleet_template_body("thing-policy"), "SerialNumber"),
                            (jitp_template_body("thing-policy"), "AWS::IoT::Certificate::CommonName")):
         resources = body["Resources"]
         assert resources["policy"]["Properties"] == {"PolicyName": "thing-policy"}
