@@ -38,6 +38,7 @@ from authorizer.records import (
     validate_topic,
     validate_username,
 )
+from channelctl.devices.password_strength import password_weakness
 from channelctl.devices.credentials import (
     IMPORTED_HASH_ATTRIBUTE,
     IMPORTED_HASHES_ATTRIBUTE,
@@ -389,6 +390,9 @@ def read_new_password(args: argparse.Namespace, username: str) -> bytes:
         raise PasswordInputError("the password contains a NUL byte, which many MQTT stacks cut off — choose another")
     if len(data) > MAX_PASSWORD_BYTES:
         raise PasswordInputError(f"the password is longer than {MAX_PASSWORD_BYTES} bytes, the MQTT limit")
+    weakness = password_weakness(data, username)
+    if weakness is not None:
+        raise PasswordInputError(f"{weakness} — nothing was changed; a generated one is best: openssl rand -base64 24")
     return data
 
 

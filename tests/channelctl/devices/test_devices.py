@@ -50,21 +50,21 @@ def items(table) -> list[dict]:
 
 
 def test_add_stores_an_scrypt_hash_the_authorizer_accepts(table, run):
-    code, out, _ = run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"n3w pass:word\n")
+    code, out, _ = run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"n3w pass:word-long\n")
     assert code == 0 and "added" in out
     [item] = items(table)
     assert item["password_hash"].startswith("$scrypt$ln=15,r=8,p=1$")
-    assert "n3w pass:word" not in json.dumps(item, default=str)
+    assert "n3w pass:word-long" not in json.dumps(item, default=str)
     assert item["enabled"] is True and item["prohibited"] is False and item["family"] == "meters"
-    assert connects("meter-0001", b"n3w pass:word")
-    assert not connects("meter-0001", b"n3w pass:word\n")
+    assert connects("meter-0001", b"n3w pass:word-long")
+    assert not connects("meter-0001", b"n3w pass:word-long\n")
 
 
 def test_add_reads_the_password_twice_from_the_prompt(table, run, monkeypatch):
-    answers = iter(["prompted", "prompted"])
+    answers = iter(["prompted-password-9", "prompted-password-9"])
     monkeypatch.setattr(devices.getpass, "getpass", lambda prompt: next(answers))
     assert run("add", "meter-0001", "--family", "meters")[0] == 0
-    assert connects("meter-0001", b"prompted")
+    assert connects("meter-0001", b"prompted-password-9")
 
 
 def test_add_refuses_two_different_prompted_passwords_and_writes_nothing(table, run, monkeypatch):
@@ -112,10 +112,10 @@ def test_add_validates_every_option_before_asking_for_the_password(table, run, m
 
 
 def test_add_refuses_an_existing_device(table, run):
-    run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"first")
-    code, _, err = run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"second")
+    run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"first-password-abc")
+    code, _, err = run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"second-password-xyz")
     assert code == 1 and "already exists" in err
-    assert connects("meter-0001", b"first") and not connects("meter-0001", b"second")
+    assert connects("meter-0001", b"first-password-abc") and not connects("meter-0001", b"second-password-xyz")
 
 
 def test_table_comes_from_option_or_environment_or_a_clear_error(table, run, monkeypatch):
@@ -128,22 +128,22 @@ def test_table_comes_from_option_or_environment_or_a_clear_error(table, run, mon
 
 
 def test_set_password_replaces_the_hash(table, run):
-    run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"old")
-    assert run("set-password", "meter-0001", "--password-stdin", stdin=b"new")[0] == 0
-    assert connects("meter-0001", b"new") and not connects("meter-0001", b"old")
-    code, _, err = run("set-password", "meter-0002", "--password-stdin", stdin=b"x")
+    run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"old-password-1234")
+    assert run("set-password", "meter-0001", "--password-stdin", stdin=b"new-password-5678")[0] == 0
+    assert connects("meter-0001", b"new-password-5678") and not connects("meter-0001", b"old-password-1234")
+    code, _, err = run("set-password", "meter-0002", "--password-stdin", stdin=b"x-password-for-none")
     assert code == 1 and "no device 'meter-0002'" in err and len(items(table)) == 1
 
 
 def test_disable_enable_deny_allow_decide_whether_the_device_connects(table, run):
-    run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"pw")
-    assert connects("meter-0001", b"pw")
-    assert run("disable", "meter-0001")[0] == 0 and not connects("meter-0001", b"pw")
-    assert run("enable", "meter-0001")[0] == 0 and connects("meter-0001", b"pw")
-    assert run("deny", "meter-0001", "--reason", "reported stolen")[0] == 0 and not connects("meter-0001", b"pw")
-    assert run("enable", "meter-0001")[0] == 0 and not connects("meter-0001", b"pw")  # deny wins
+    run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"relay-cabinet-blue")
+    assert connects("meter-0001", b"relay-cabinet-blue")
+    assert run("disable", "meter-0001")[0] == 0 and not connects("meter-0001", b"relay-cabinet-blue")
+    assert run("enable", "meter-0001")[0] == 0 and connects("meter-0001", b"relay-cabinet-blue")
+    assert run("deny", "meter-0001", "--reason", "reported stolen")[0] == 0 and not connects("meter-0001", b"relay-cabinet-blue")
+    assert run("enable", "meter-0001")[0] == 0 and not connects("meter-0001", b"relay-cabinet-blue")  # deny wins
     assert "reported stolen" in run("show", "meter-0001")[1]
-    assert run("allow", "meter-0001")[0] == 0 and connects("meter-0001", b"pw")
+    assert run("allow", "meter-0001")[0] == 0 and connects("meter-0001", b"relay-cabinet-blue")
     assert "prohibited_reason" not in items(table)[0]
     for action in ("disable", "enable", "deny", "allow"):
         code, _, err = run(action, "meter-0404")
@@ -157,18 +157,18 @@ def test_add_with_client_id_topics_and_window_reaches_the_policy(table, run):
         "--subscribe", "fleet/+/cmd", "--cross-scope-reason", "fleet-wide status and commands",
         "--days", "mon,tue,wed,thu,fri,sat,sun", "--hours", "00:00-24:00",
         "--time-zone", "Europe/Berlin", "--valid-until", "2999-01-01T00:00:00+00:00", "--password-stdin",
-        stdin=b"pw",
+        stdin=b"relay-cabinet-blue",
     )
     assert code == 0, err
-    assert connects("meter-0001", b"pw", client_id="thing-1")
-    assert not connects("meter-0001", b"pw")  # client ID must be the record's
-    response = handler(connect_event("meter-0001", b"pw", "thing-1"), None)
+    assert connects("meter-0001", b"relay-cabinet-blue", client_id="thing-1")
+    assert not connects("meter-0001", b"relay-cabinet-blue")  # client ID must be the record's
+    response = handler(connect_event("meter-0001", b"relay-cabinet-blue", "thing-1"), None)
     assert "topic/fleet/status" in "".join(response["policyDocuments"])
 
 
 def test_update_changes_and_clears_attributes(table, run):
-    run("add", "meter-0001", "--family", "meters", "--client-id", "thing-1", "--password-stdin", stdin=b"pw")
-    assert not connects("meter-0001", b"pw")
+    run("add", "meter-0001", "--family", "meters", "--client-id", "thing-1", "--password-stdin", stdin=b"relay-cabinet-blue")
+    assert not connects("meter-0001", b"relay-cabinet-blue")
     code, out, _ = run("update", "meter-0001", "--clear", "client_id", "--days", "mon", "--time-zone", "UTC")
     assert code == 0 and "-client_id" in out
     item = items(table)[0]
@@ -184,7 +184,7 @@ def test_update_changes_and_clears_attributes(table, run):
 
 
 def test_show_never_prints_the_hash(table, run):
-    run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"pw")
+    run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"relay-cabinet-blue")
     stored = items(table)[0]["password_hash"]
     code, out, _ = run("show", "meter-0001")
     assert code == 0 and "scrypt (ln=15, r=8, p=1)" in out and "principal_id:" in out
@@ -199,7 +199,7 @@ def test_show_never_prints_the_hash(table, run):
 
 def test_list_shows_names_families_and_status_but_no_hashes(table, run):
     for name, family in (("b-dev", "valves"), ("a-dev", "meters"), ("c-dev", "meters")):
-        run("add", name, "--family", family, "--password-stdin", stdin=b"pw")
+        run("add", name, "--family", family, "--password-stdin", stdin=b"relay-cabinet-blue")
     run("disable", "c-dev")
     run("deny", "a-dev")
     code, out, err = run("list")

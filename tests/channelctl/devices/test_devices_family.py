@@ -38,20 +38,20 @@ def project_with_device_access(tmp_path: Path, access: dict | None) -> str:
 
 
 def test_add_refuses_a_family_the_stack_does_not_serve_in_one_line(table, run):
-    code, out, err = run("add", "meter-1", "--family", "unknownfam", "--password-stdin", *IOT_STACK, stdin=b"pw\n")
+    code, out, err = run("add", "meter-1", "--family", "unknownfam", "--password-stdin", *IOT_STACK, stdin=b"relay-cabinet-blue\n")
     assert (code, out) == (2, "")
     assert err == f"channelctl devices add: {UNKNOWN}\n"
     assert users(table) == set()
 
 
 def test_add_accepts_a_family_the_stack_serves(table, run):
-    code, out, err = run("add", "meter-1", "--family", "family2", "--password-stdin", *IOT_STACK, stdin=b"pw\n")
+    code, out, err = run("add", "meter-1", "--family", "family2", "--password-stdin", *IOT_STACK, stdin=b"relay-cabinet-blue\n")
     assert code == 0, err
     assert users(table) == {"meter-1"}
 
 
 def test_update_and_import_refuse_it_too(table, run, tmp_path):
-    assert run("add", "meter-1", "--family", "family1", "--password-stdin", *IOT_STACK, stdin=b"pw\n")[0] == 0
+    assert run("add", "meter-1", "--family", "family1", "--password-stdin", *IOT_STACK, stdin=b"relay-cabinet-blue\n")[0] == 0
     code, _, err = run("update", "meter-1", "--family", "unknownfam", *IOT_STACK)
     assert (code, err) == (2, f"channelctl devices update: {UNKNOWN}\n")
     passwd = tmp_path / "passwd"
@@ -63,7 +63,7 @@ def test_update_and_import_refuse_it_too(table, run, tmp_path):
 
 
 def test_without_a_stack_any_family_is_taken_as_before(table, run):
-    code, _, err = run("add", "meter-1", "--family", "unknownfam", "--password-stdin", stdin=b"pw\n")
+    code, _, err = run("add", "meter-1", "--family", "unknownfam", "--password-stdin", stdin=b"relay-cabinet-blue\n")
     assert code == 0, err
     assert users(table) == {"meter-1"}
 
@@ -73,6 +73,6 @@ def test_a_stack_that_names_no_families_takes_any_family_as_before(table, run, t
     # Without deviceAccess, or in direct mode (every family on 443), the stack does not list its families.
     project = project_with_device_access(tmp_path, access)
     code, _, err = run("add", "meter-1", "--family", "unknownfam", "--password-stdin", "--stack", "iot",
-                       "--cwd", project, stdin=b"pw\n")
+                       "--cwd", project, stdin=b"relay-cabinet-blue\n")
     assert code == 0, err
     assert users(table) == {"meter-1"}

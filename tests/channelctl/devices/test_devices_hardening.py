@@ -50,31 +50,31 @@ def items(table) -> dict[str, dict]:
 
 
 def test_add_refuses_a_family_whose_prefix_holds_another_familys(table, run):
-    code, _, err = run("add", "family1", "--family", "plant", "--password-stdin", *IOT_STACK, stdin=b"pw\n")
+    code, _, err = run("add", "family1", "--family", "plant", "--password-stdin", *IOT_STACK, stdin=b"relay-cabinet-blue\n")
     assert code == 1 and "overlaps family 'family1' prefix 'plant/family1'" in err and "Pulumi.iot.yaml" in err
     assert items(table) == {}
-    assert run("add", "family1", "--family", "family2", "--password-stdin", *IOT_STACK, stdin=b"pw\n")[0] == 0
+    assert run("add", "family1", "--family", "family2", "--password-stdin", *IOT_STACK, stdin=b"relay-cabinet-blue\n")[0] == 0
 
 
 def test_add_refuses_the_thing_prefix_as_a_family_even_without_a_stack(table, run):
-    code, _, err = run("add", "pump-7", "--family", "things", "--password-stdin", stdin=b"pw\n")
+    code, _, err = run("add", "pump-7", "--family", "things", "--password-stdin", stdin=b"relay-cabinet-blue\n")
     assert code == 1 and "certificate devices' topic prefix 'things'" in err and items(table) == {}
 
 
 def test_the_stack_can_come_from_the_environment(table, run, monkeypatch):
     monkeypatch.setenv("CHANNELCTL_STACK", "iot")
-    code, _, err = run("add", "x1", "--family", "plant", "--password-stdin", "--cwd", str(PROJECT_DIR), stdin=b"pw\n")
+    code, _, err = run("add", "x1", "--family", "plant", "--password-stdin", "--cwd", str(PROJECT_DIR), stdin=b"relay-cabinet-blue\n")
     assert code == 1 and "plant/family1" in err
 
 
 def test_a_stack_that_is_not_the_iot_stack_is_refused(table, run):
     code, _, err = run("add", "x1", "--family", "meters", "--password-stdin", "--stack", "network",
-                       "--cwd", str(PROJECT_DIR), stdin=b"pw\n")
+                       "--cwd", str(PROJECT_DIR), stdin=b"relay-cabinet-blue\n")
     assert code == 2 and "network stack" in err and items(table) == {}
 
 
 def test_update_refuses_moving_a_device_into_an_overlapping_family(table, run):
-    assert run("add", "family1", "--family", "family2", "--password-stdin", *IOT_STACK, stdin=b"pw\n")[0] == 0
+    assert run("add", "family1", "--family", "family2", "--password-stdin", *IOT_STACK, stdin=b"relay-cabinet-blue\n")[0] == 0
     code, _, err = run("update", "family1", "--family", "plant", *IOT_STACK)
     assert code == 1 and "plant/family1" in err
     assert items(table)["family1"]["family"] == "family2"
@@ -142,11 +142,11 @@ def test_the_tables_schemes_together_stay_within_the_ceiling(table, run, tmp_pat
 
 
 def test_set_password_refuses_when_the_stack_cannot_afford_the_projects_scrypt(table, run, tmp_path):
-    assert run("add", "meter-1", "--family", "meters", "--password-stdin", stdin=b"pw\n")[0] == 0
+    assert run("add", "meter-1", "--family", "meters", "--password-stdin", stdin=b"relay-cabinet-blue\n")[0] == 0
     before = items(table)["meter-1"]["password_hash"]
     # A stack whose memory cannot afford the project's scrypt is refused by the configuration itself.
     code, _, err = run("set-password", "meter-1", "--password-stdin", "--stack", "iot",
-                       "--cwd", copy_project(tmp_path, 256), stdin=b"new\n")
+                       "--cwd", copy_project(tmp_path, 256), stdin=b"new-password-5678\n")
     assert code == 2 and "authorizer.memorySize" in err and "at least" in err
     assert items(table)["meter-1"]["password_hash"] == before
 
@@ -161,7 +161,7 @@ def hash_of(line: str) -> str:
 def test_rerunning_the_import_does_not_undo_a_set_password(table, run, tmp_path):
     path = write(tmp_path, ALICE, BOB)
     assert run("import-mosquitto", path, "--family", "meters")[0] == 0
-    assert run("set-password", "bob", "--password-stdin", stdin=b"rotated\n")[0] == 0
+    assert run("set-password", "bob", "--password-stdin", stdin=b"rotated-password-42\n")[0] == 0
     rotated = items(table)["bob"]["password_hash"]
     assert rotated.startswith("$scrypt$")
     code, out, err = run("import-mosquitto", path, "--family", "meters")
@@ -176,7 +176,7 @@ def test_rerunning_the_import_does_not_undo_a_set_password(table, run, tmp_path)
 
 def test_a_changed_file_does_not_replace_a_password_set_after_import(table, run, tmp_path):
     assert run("import-mosquitto", write(tmp_path, BOB), "--family", "meters")[0] == 0
-    assert run("set-password", "bob", "--password-stdin", stdin=b"rotated\n")[0] == 0
+    assert run("set-password", "bob", "--password-stdin", stdin=b"rotated-password-42\n")[0] == 0
     rotated = items(table)["bob"]["password_hash"]
     changed = write(tmp_path, "bob:" + hash_of(CAROL), name="changed")
     code, out, err = run("import-mosquitto", changed, "--family", "meters")
@@ -193,7 +193,7 @@ def test_the_broker_changing_a_password_still_updates_an_untouched_record(table,
 
 
 def test_a_device_added_by_an_operator_is_not_overwritten_by_an_import(table, run, tmp_path):
-    assert run("add", "bob", "--family", "meters", "--password-stdin", stdin=b"chosen\n")[0] == 0
+    assert run("add", "bob", "--family", "meters", "--password-stdin", stdin=b"chosen-password-77\n")[0] == 0
     chosen = items(table)["bob"]["password_hash"]
     code, _, err = run("import-mosquitto", write(tmp_path, BOB), "--family", "meters")
     assert code == 1 and "refused" in err and items(table)["bob"]["password_hash"] == chosen
@@ -211,11 +211,11 @@ def test_a_user_of_another_family_is_moved_only_with_move_family(table, run, tmp
 
 
 def test_client_ids_are_unique_across_records(table, run, tmp_path):
-    assert run("add", "meter-1", "--family", "meters", "--client-id", "meter-2", "--password-stdin", stdin=b"p\n")[0] == 0
+    assert run("add", "meter-1", "--family", "meters", "--client-id", "meter-2", "--password-stdin", stdin=b"relay-cabinet-blue\n")[0] == 0
     # meter-2 would connect with its own name, which meter-1 already uses.
-    code, _, err = run("add", "meter-2", "--family", "meters", "--password-stdin", stdin=b"p\n")
+    code, _, err = run("add", "meter-2", "--family", "meters", "--password-stdin", stdin=b"relay-cabinet-blue\n")
     assert code == 1 and "client ID 'meter-2' belongs to device 'meter-1'" in err
-    assert run("add", "meter-3", "--family", "meters", "--password-stdin", stdin=b"p\n")[0] == 0
+    assert run("add", "meter-3", "--family", "meters", "--password-stdin", stdin=b"relay-cabinet-blue\n")[0] == 0
     code, _, err = run("update", "meter-3", "--client-id", "meter-2")
     assert code == 1 and "belongs to device 'meter-1'" in err and "client_id" not in items(table)["meter-3"]
     code, _, err = run("import-mosquitto", write(tmp_path, "meter-2:" + hash_of(BOB)), "--family", "meters")

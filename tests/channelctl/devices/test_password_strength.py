@@ -1,0 +1,52 @@
+"""New device passwords: NIST SP 800-63B-4's 15 characters, no user name, no repeated or consecutive run."""
+
+from __future__ import annotations
+
+import pytest
+
+from channelctl.devices.password_strength import MIN_CHARACTERS, password_weakness
+from tests.channelctl.devices.test_devices import items, run, table  # noqa: F401 — the fixtures
+
+
+@pytest.mark.parametrize("password", [
+    b"relay-cabinet-blue",
+    b"aB3$dE6&gH9*jK2",  # exactly 15
+    "Zählerschrank-Süd".encode(),  # 17 code points, 19 bytes
+    b"correct horse battery staple",
+])
+def test_strong_enough_passwords_pass(password):
+    assert password_weakness(password, "meter-0001") is None
+
+
+@pytest.mark.parametrize("password, reason", [
+    (b"fourteen-chars", "14 characters; at least 15"),
+    ("Zählerschrank".encode(), "13 characters"),  # 15 bytes, 13 code points
+    (b"my-METER-0001-password", "user name"),
+    (b"aaaaaaaaaaaaaaaaaaaa", "repeated"),
+    (b"abc1abc1abc1abc1abc1", "repeated"),
+    (b"abcdefghijklmnopq", "consecutive"),
+    (b"zyxwvutsrqponmlkj", "consecutive"),
+])
+def test_weak_passwords_are_refused_with_the_reason(password, reason):
+    assert reason in password_weakness(password, "meter-0001")
+
+
+def test_the_minimum_is_nists_for_a_single_factor():
+    assert MIN_CHARACTERS == 15
+    assert password_weakness(b"x" * 14 + b"y", "d") is None and password_weakness(b"xy" * 7, "d") is not None
+
+
+def test_add_refuses_a_short_password_and_writes_nothing(table, run):  # noqa: F811
+    code, _, err = run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"short-pw\n")
+    assert code == 2 and "8 characters; at least 15" in err and "nothing was changed" in err
+    assert items(table) == []
+
+
+def test_set_password_refuses_the_user_name_and_keeps_the_old_hash(table, run):  # noqa: F811
+    assert run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"relay-cabinet-blue\n")[0] == 0
+    before = items(table)[0]["password_hash"]
+    code, _, err = run("set-password", "meter-0001", "--password-stdin", stdin=b"meter-0001-meter-0001\n")
+    assert code == 2 and "user name" in err
+    assert items(table)[0]["password_hash"] == before
+    assert run("set-password", "meter-0001", "--password-stdin", stdin=b"another-long-secret\n")[0] == 0
+    assert items(table)[0]["password_hash"] != before
