@@ -23,10 +23,16 @@ import pulumi
 import pulumi_aws as aws
 
 from components import aws_limits
-from components.config import ConfigError, DeviceAccessConfig
+from components.config import ConfigError, DeviceAccessConfig, IotConfig
 from components.endpoint_targets import forward_to_endpoints
 from components.private_vpc import ssm_endpoints, ssm_instance_profile
-from components.proxy_capacity import DEFAULT_IOT_CONNECTS_PER_SECOND, devices_per_instance
+from components.proxy_capacity import (
+    DEFAULT_IOT_CONNECTS_PER_SECOND,
+    INSTANCE_TYPES,
+    authorizer_stage,
+    devices_per_instance,
+    proxy_stage,
+)
 from components.proxy_config import (
     ProxyConfigError,
     ProxyFamily,
@@ -158,9 +164,24 @@ class DeviceAccessArgs:
     endpoints: Sequence[pulumi.Resource]
     user_data: str | None = None
     """The proxy's user data, rendered (and so validated) before any resource."""
-    connects_per_second: int = DEFAULT_IOT_CONNECTS_PER_SECOND
-    """The account's IoT Core CONNECT quota (capacity.iotConnectsPerSecond): the proxy fleet's
-    instance refresh is staged so that the devices each step drops reconnect within it."""
+    connects_per_second: float = DEFAULT_IOT_CONNECTS_PER_SECOND
+    """The rate a refresh step's devices reconnect at (``refresh_rate``: the account's IoT Core
+    CONNECT quota, or a slower stage of the path): the proxy fleet's instance refresh is staged so
+    that the devices each step drops reconnect at it before the next step."""
+
+
+def refresh_rate(cfg: IotConfig) -> float:
+    """The rate the devices a proxy drops reconnect at: the CONNECT quota (capacity.iotConnectsPerSecond),
+    or the custom authorizer's or the proxies' handshake rate when slower. The same stages as the plan's
+    reconnect storm (components/proxy_capacity.py: measured handshake and decision costs)."""
+    rate = float(cfg.capacity.iot_connects_per_second)
+    auth = cfg.authorizer
+    if auth.enabled and auth.reserved_concurrency:
+        rate = min(rate, authorizer_stage(auth.reserved_concurrency, auth.memory_size, auth.unknown_user_hash).per_second)
+    access = cfg.device_access
+    if access is not None and access.mode == "tls-proxy" and access.proxy_instance_type in INSTANCE_TYPES:
+        rate = min(rate, proxy_stage(access.proxy_min_size, access.proxy_instance_type).per_second)
+    return rate
 
 
 def refresh_preferences(access: DeviceAccessConfig, args: DeviceAccessArgs) -> RefreshPreferences:

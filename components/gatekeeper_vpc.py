@@ -27,7 +27,14 @@ from components.config import (
 )
 from components.custom_authorizer import CustomAuthorizer, CustomAuthorizerArgs
 from components.config.provisioning import allow_list_table_name
-from components.device_access import DeviceAccess, DeviceAccessArgs, nlb_rules, proxy_user_data, uses_nlb
+from components.device_access import (
+    DeviceAccess,
+    DeviceAccessArgs,
+    nlb_rules,
+    proxy_user_data,
+    refresh_rate,
+    uses_nlb,
+)
 from components.endpoint_targets import forward_to_endpoints
 from components.iot_policy import thing_policy_json
 from components.private_host_zone import PrivateHostZone, PrivateHostZoneArgs
@@ -462,7 +469,7 @@ class GatekeeperVpc(pulumi.ComponentResource):
                     endpoint_security_group_id=data_sg.id,
                     endpoints=self.data_endpoints,
                     user_data=proxy_user_data_text,
-                    connects_per_second=cfg.capacity.iot_connects_per_second,
+                    connects_per_second=refresh_rate(cfg),
                 ),
                 opts=after_reservations,
             )

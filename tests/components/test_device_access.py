@@ -1,11 +1,13 @@
 """iot stack, device access: listeners, targets, fleet and DNS per mode."""
 
 import base64
+import math
 import re
 
 import pytest
 
 from components.config import ConfigError, load_config
+from components.device_access import refresh_rate
 from components.proxy_refresh import RefreshPreferences, refresh_steps, step_problems
 from tests.support import FQ, broken, example_config, open_rules, render
 
@@ -110,13 +112,15 @@ def test_proxy_group_names_a_template_version_and_stages_its_refresh(modes):
     assert (prefs["minHealthyPercentage"], prefs["maxHealthyPercentage"]) == (100, 100)
     assert prefs["checkpointPercentages"] == [25, 50, 75, 100] and prefs["skipMatching"] is True
     maxconn = int(re.search(r"^\s*maxconn\s+(\d+)", _user_data(lt), re.M).group(1))
-    # The pause after each step: one instance's devices at the default CONNECT quota (500/s).
-    assert int(prefs["checkpointDelay"]) == -(-maxconn // 500)
+    # The pause after each step: one instance's devices at the reconnect rate, the slowest of the
+    # CONNECT quota (500/s), the example's authorizer and the proxies' handshakes.
+    rate = refresh_rate(load_config(example_config("iot"), stack="iot"))
+    assert rate <= 500 and int(prefs["checkpointDelay"]) == math.ceil(maxconn / rate)
     staged = RefreshPreferences(min_healthy=100, max_healthy=100, warmup_s=int(prefs["instanceWarmup"]),
                                 checkpoints=tuple(prefs["checkpointPercentages"]),
                                 checkpoint_delay_s=int(prefs["checkpointDelay"]))
-    steps = refresh_steps(int(group.inputs["desiredCapacity"]), maxconn, 150_000, 500, staged)
-    assert [s.instances for s in steps] == [1, 1, 1, 1] and step_problems(steps, 500) == []
+    steps = refresh_steps(int(group.inputs["desiredCapacity"]), maxconn, 150_000, rate, staged)
+    assert [s.instances for s in steps] == [1, 1, 1, 1] and step_problems(steps, rate) == []
     # The same fleet at a fifth of the quota would drop devices faster than they get back.
     assert step_problems(refresh_steps(4, maxconn, 150_000, 100, staged), 100)
 
@@ -261,3 +265,16 @@ def test_family_target_group_names_fit_what_elb_accepts_and_differ_per_mode_and_
     for name in names:
         assert aws_limits.name_problem(aws_limits.TARGET_GROUP_NAME, name) is None, name
     assert target_group_name("family1", 8080, unique="u") == target_group_name("family1", 8080, unique="u")
+
+
+def test_the_refresh_is_paced_by_the_slowest_reconnect_stage():
+    cfg = load_config(example_config("iot"), stack="iot")
+    from components.proxy_capacity import authorizer_stage
+
+    auth = cfg.authorizer
+    slow = authorizer_stage(auth.reserved_concurrency, auth.memory_size, auth.unknown_user_hash).per_second
+    assert refresh_rate(cfg) == min(500, slow)
+    # A larger reservation takes the authorizer off the path: the quota paces the refresh.
+    roomy = example_config("iot")
+    roomy["authorizer"] = {**roomy["authorizer"], "reservedConcurrency": 800}
+    assert refresh_rate(load_config(roomy, stack="iot")) == 500
