@@ -339,6 +339,7 @@ class CustomAuthorizer(pulumi.ComponentResource):
             "THING_TOPIC_PREFIX": args.thing_topic_prefix,
             "MAX_FAILED_ATTEMPTS": str(cfg.max_failed_attempts),
             "LOCKOUT_SECONDS": str(cfg.lockout_seconds),
+            "LOCKOUT_EXEMPT_FAMILIES": ",".join(cfg.lockout_exempt_families),
             "UNKNOWN_USER_HASH": cfg.unknown_user_hash,
         }
         function = aws.lambda_.Function(

@@ -39,6 +39,15 @@ CLIENT_ID_CONFLICT_FIELDS = ("reason", "disconnectReason")
 AUTHORIZER_TIMEOUT_MS = 5_000
 # The authorizer's refusal reasons that mean someone is guessing passwords.
 GUESSING_REASONS = ("WrongPassword", "LockedOut")
+# One datapoint per lock the authorizer writes (authorizer/metrics.py lockout_line): the user
+# name rides in the same log event as the property LOCKED_USER, never as a dimension (a
+# dimension per name is a metric per name, and CloudWatch Logs may disable a metric filter
+# that makes 1,000 dimension values in an hour: CloudWatch Logs API reference, PutMetricFilter).
+LOCKOUT_METRIC = "Lockouts"
+LOCKOUT_DIMENSIONS = {"Reason": "Lockout"}
+LOCKED_USER = "lockedUser"
+# CloudWatch PutMetricAlarm: AlarmDescription is at most 1,024 characters.
+ALARM_DESCRIPTION_MAX = 1024
 # Alarm evaluation: one 5-minute period, the shortest period standard metrics have everywhere.
 PERIOD_SECONDS = 300
 # Anomaly alarms: outside a band of 3 standard deviations for 3 periods in a row, so a single
@@ -219,6 +228,12 @@ class FleetMonitoring(pulumi.ComponentResource):
                 expression=" + ".join(f"FILL(m{i}, 0)" for i in range(len(GUESSING_REASONS))),
                 threshold=cfg.guessing_alarm_threshold,
             )
+            self._alarm(
+                f"{name}-authorizer-lockouts",
+                description=pulumi.Output.from_input(args.authorizer_function_name).apply(lockout_alarm_description),
+                namespace=AUTHORIZER_NAMESPACE, metric=LOCKOUT_METRIC, statistic="Sum", threshold=1,
+                dimensions=LOCKOUT_DIMENSIONS, operator="GreaterThanOrEqualToThreshold", period=60,
+            )
 
         # --- limits before they bite --------------------------------------------
         fraction = cfg.limit_alarm_fraction
@@ -328,7 +343,7 @@ class FleetMonitoring(pulumi.ComponentResource):
             **args,
         )
 
-    def _alarm(self, name: str, *, description: str, namespace: str, metric: str, statistic: str, threshold: float,
+    def _alarm(self, name: str, *, description: pulumi.Input[str], namespace: str, metric: str, statistic: str, threshold: float,
                dimensions: dict | None = None, operator: str = "GreaterThanThreshold", period: int = PERIOD_SECONDS,
                missing: str = "notBreaching") -> aws.cloudwatch.MetricAlarm:
         return self._register(
@@ -503,6 +518,19 @@ def service_trust(service: str, account_id: str) -> str:
             "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
         }],
     })
+
+
+def lockout_alarm_description(function_name: str) -> str:
+    """The lockout alarm says which log query names the locked users (the alarm itself cannot)."""
+    text = (
+        "Authorizer locked a device user name after too many refused CONNECTs (authorizer.maxFailedAttempts). "
+        "A guesser who knows a name keeps that device out while the lock lasts. Which names: CloudWatch Logs "
+        f"Insights on /aws/lambda/{function_name}: fields @timestamp, {LOCKED_USER} | filter ispresent({LOCKED_USER}) "
+        "| sort @timestamp desc. Unlock with channelctl devices unlock <user>; see docs/authorizer-and-credentials.md, Lockout: the trade-off."
+    )
+    if len(text) > ALARM_DESCRIPTION_MAX:
+        raise ValueError(f"lockout alarm description is {len(text)} characters, CloudWatch allows {ALARM_DESCRIPTION_MAX}")
+    return text
 
 
 def topic_policy(topic_arn: str, account_id: str) -> str:

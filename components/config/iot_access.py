@@ -51,6 +51,9 @@ class AuthorizerConfig:
     refresh_after_seconds: int = 900
     max_failed_attempts: int = 10
     lockout_seconds: int = 900
+    # Families whose user names are counted but never locked (authorizer/lockout.py): for fleets
+    # with strong random passwords, where a lock would only let a guesser keep a device out.
+    lockout_exempt_families: tuple[str, ...] = ()
     family_topic_prefixes: Mapping[str, str] = field(default_factory=dict)
     unknown_user_hash: str = "scrypt"
     memory_size: int = 512
@@ -166,7 +169,7 @@ def _load_authorizer(
     allowed = {
         "enabled", "reservedConcurrency", "disconnectAfterSeconds", "refreshAfterSeconds",
         "familyTopicPrefixes", "unknownUserHash", "memorySize", "logRetentionDays", "operatorRoleArns",
-        "keyAdminArns", "maxFailedAttempts", "lockoutSeconds",
+        "keyAdminArns", "maxFailedAttempts", "lockoutSeconds", "lockoutExemptFamilies",
     }
     _refuse_unknown("authorizer", value, allowed)
     defaults = AuthorizerConfig()
@@ -242,11 +245,20 @@ def _load_authorizer(
     lockout = _as_int("authorizer.lockoutSeconds", value.get("lockoutSeconds", defaults.lockout_seconds))
     if not 60 <= lockout <= 86_400:
         raise ConfigError(f"authorizer.lockoutSeconds {lockout} is out of range — use 60-86400")
+    exempt = _as_list("authorizer.lockoutExemptFamilies", value.get("lockoutExemptFamilies", []),
+                      "family names like [meters]")
+    for i, family in enumerate(exempt):
+        if not isinstance(family, str) or not _NAME_RE.match(family):
+            raise ConfigError(
+                f"authorizer.lockoutExemptFamilies[{i}] {family!r} is not a family name — like meters "
+                "(lower-case letters, digits and '-')"
+            )
     enabled = _as_bool("authorizer.enabled", value.get("enabled", False))
     config = AuthorizerConfig(
         enabled=enabled,
         max_failed_attempts=max_failed,
         lockout_seconds=lockout,
+        lockout_exempt_families=tuple(sorted(set(exempt))),
         operator_role_arns=roles["operatorRoleArns"],
         key_admin_arns=roles["keyAdminArns"],
         reserved_concurrency=concurrency,
