@@ -38,7 +38,7 @@ from authorizer.records import (
     validate_topic,
     validate_username,
 )
-from channelctl.devices.password_strength import password_weakness
+from channelctl.devices.password_strength import password_weakness, weak_hash
 from channelctl.devices.credentials import (
     IMPORTED_HASH_ATTRIBUTE,
     IMPORTED_HASHES_ATTRIBUTE,
@@ -354,7 +354,9 @@ def cmd_import(args: argparse.Namespace, table: CredentialTable) -> int:
                 continue
         detail = f" ({', '.join([*step.changed, *([step.reason] if step.reason else [])])})" if (
             step.changed or step.reason) else ""
-        print(f"{args.file}:{entry.line}: {entry.username}: {prefix}{step.outcome.value}{detail}")
+        weak = weak_hash(parse_hash(entry.password_hash))
+        rotate = f"; rotate: {weak} — channelctl devices set-password {entry.username}" if weak else ""
+        print(f"{args.file}:{entry.line}: {entry.username}: {prefix}{step.outcome.value}{detail}{rotate}")
         counts[step.outcome] += 1
     summary = ", ".join(f"{outcome.value} {counts[outcome]}" for outcome in Outcome)
     print(f"{prefix}{summary}" + (f", conflicts {conflicts}" if conflicts else ""), file=sys.stderr)

@@ -39,3 +39,34 @@ def password_weakness(password: bytes, username: str) -> str | None:
     if steps in ({1}, {-1}):
         return "the password is a run of consecutive characters"
     return None
+
+
+# --- imported hashes -----------------------------------------------------------------
+
+# OWASP Password Storage Cheat Sheet ("PBKDF2"): PBKDF2-HMAC-SHA512 needs 210,000 iterations.
+MIN_PBKDF2_SHA512_ITERATIONS = 210_000
+
+
+def weak_hash(stored: object) -> str | None:
+    """Why an imported hash's scheme is too weak to keep (rotate the password), or None.
+
+    Allow-list: PBKDF2-HMAC-SHA512 (Mosquitto ``$7$``) with at least 210,000 iterations, and
+    the project's scrypt at or above the cost ``channelctl`` writes. Everything else is flagged.
+    """
+    scheme = getattr(stored, "scheme", None)
+    if scheme == "mosquitto-pbkdf2":
+        iterations = getattr(stored, "iterations", 0)
+        if iterations >= MIN_PBKDF2_SHA512_ITERATIONS:
+            return None
+        return (f"PBKDF2-SHA512 with {iterations} iterations (OWASP asks for {MIN_PBKDF2_SHA512_ITERATIONS:,}); "
+                "a stolen table is cheap to crack")
+    if scheme == "scrypt":
+        from authorizer.hashes import DEFAULT_SCRYPT
+
+        params = getattr(stored, "params", None)
+        if params is not None and (params.log2_n, params.r) >= (DEFAULT_SCRYPT.log2_n, DEFAULT_SCRYPT.r):
+            return None
+        return "scrypt below the cost channelctl writes"
+    if scheme == "mosquitto-sha512":
+        return "one SHA-512 of password and salt ($6$), no work factor; a stolen table is cheap to crack"
+    return f"{scheme or 'unknown scheme'} is not on the list of schemes kept"

@@ -50,3 +50,52 @@ def test_set_password_refuses_the_user_name_and_keeps_the_old_hash(table, run): 
     assert items(table)[0]["password_hash"] == before
     assert run("set-password", "meter-0001", "--password-stdin", stdin=b"another-long-secret\n")[0] == 0
     assert items(table)[0]["password_hash"] != before
+
+
+# --- imported hashes flagged for rotation --------------------------------------------------
+
+import base64  # noqa: E402
+import hashlib  # noqa: E402
+
+from authorizer.hashes import ScryptParams, hash_password, parse_hash  # noqa: E402
+from channelctl.devices.password_strength import MIN_PBKDF2_SHA512_ITERATIONS, weak_hash  # noqa: E402
+
+
+def sha512_line(user: str, password: bytes) -> str:
+    salt = b"0123456789ab"
+    return f"{user}:$6${base64.b64encode(salt).decode()}${base64.b64encode(hashlib.sha512(password + salt).digest()).decode()}"
+
+
+def pbkdf2_hash(iterations: int) -> str:
+    salt = b"0123456789ab"
+    digest = hashlib.pbkdf2_hmac("sha512", b"pw", salt, 1, 64)  # only the stated count matters to the rule
+    return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+
+
+@pytest.mark.parametrize("stored", [
+    pbkdf2_hash(MIN_PBKDF2_SHA512_ITERATIONS),
+    hash_password(b"relay-cabinet-blue"),  # the project's scrypt as channelctl writes it
+])
+def test_schemes_on_the_allow_list_are_kept(stored):
+    assert weak_hash(parse_hash(stored)) is None
+
+
+@pytest.mark.parametrize("stored, reason", [
+    (sha512_line("u", b"pw").split(":", 1)[1], "no work factor"),
+    (pbkdf2_hash(101), "101 iterations"),  # Mosquitto 2.0's default
+    (pbkdf2_hash(MIN_PBKDF2_SHA512_ITERATIONS - 1), "209999 iterations"),
+    (hash_password(b"relay-cabinet-blue", ScryptParams(10, 8, 1)), "scrypt below"),
+])
+def test_weaker_schemes_are_flagged(stored, reason):
+    assert reason in weak_hash(parse_hash(stored))
+
+
+def test_the_import_report_flags_each_weak_entry_for_rotation(table, tmp_path, capsys):  # noqa: F811
+    from channelctl.cli import main
+
+    path = tmp_path / "passwd"
+    path.write_text(sha512_line("old-meter", b"broker-password") + "\n")
+    assert main(["devices", "import-mosquitto", str(path), "--family", "meters", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "old-meter: would be created; rotate: one SHA-512" in out
+    assert "channelctl devices set-password old-meter" in out
