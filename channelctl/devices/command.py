@@ -39,6 +39,7 @@ from authorizer.records import (
     validate_username,
 )
 from channelctl.devices.password_strength import password_weakness, weak_hash
+from channelctl.devices.things import thing_exists
 from channelctl.devices.credentials import (
     IMPORTED_HASH_ATTRIBUTE,
     IMPORTED_HASHES_ATTRIBUTE,
@@ -202,7 +203,7 @@ def cmd_add(args: argparse.Namespace, table: CredentialTable) -> int:
     options = _field_values(args)
     if table.get(username) is not None:
         raise DeviceExists(f"device {username!r} already exists — use set-password or update")
-    _refuse_taken_client_id(table, username, options.get("client_id") or username)
+    _refuse_taken_client_id(table, username, options.get("client_id") or username, args.region)
     now = now_text()
     draft = {
         "username": username,
@@ -238,7 +239,7 @@ def cmd_update(args: argparse.Namespace, table: CredentialTable) -> int:
     merged = {key: value for key, value in {**existing, **set_values}.items() if key not in remove}
     _refuse_cross_scope(_settings(args), _validated(merged))
     if "client_id" in set_values or "client_id" in remove:
-        _refuse_taken_client_id(table, username, merged.get("client_id") or username)
+        _refuse_taken_client_id(table, username, merged.get("client_id") or username, args.region)
     table.update(username, {**set_values, "updated_at": now_text()}, remove)
     print(f"device {username!r} updated: {', '.join([*set_values, *(f'-{r}' for r in remove)])}")
     return 0
@@ -544,7 +545,7 @@ def _client_ids(table: CredentialTable) -> dict[str, str]:
     return {str(item.get("client_id") or item.get("username")): str(item.get("username")) for item in table.scan()}
 
 
-def _refuse_taken_client_id(table: CredentialTable, username: str, client_id: str) -> None:
+def _refuse_taken_client_id(table: CredentialTable, username: str, client_id: str, region: str | None = None) -> None:
     # IoT Core disconnects the older of two connections with one client ID: a shared ID
     # would let one device knock another off. Checked by a scan, so two operators adding
     # the same ID at the same moment are not caught.
@@ -553,6 +554,19 @@ def _refuse_taken_client_id(table: CredentialTable, username: str, client_id: st
         raise ClientIdTaken(
             f"client ID {client_id!r} belongs to device {holder!r} — client IDs are unique; choose another --client-id"
         )
+    if client_id != username:
+        # A certificate device connects as its thing name (channelctl/devices/things.py).
+        exists, why = thing_exists(client_id, region)
+        if exists:
+            raise ClientIdTaken(
+                f"client ID {client_id!r} is the name of a registered thing, which connects with it — "
+                "choose another --client-id"
+            )
+        if exists is None:
+            raise ClientIdTaken(
+                f"client ID {client_id!r}: cannot ask the IoT registry whether a thing has that name ({why}) — "
+                "let the operator role call iot:DescribeThing, or leave --client-id unset (the user name)"
+            )
 
 
 def project_scheme() -> str:
