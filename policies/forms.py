@@ -35,6 +35,10 @@ AWS_SERVICE = re.compile(r"com\.amazonaws\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\
 # The pack cannot tell whose service it is; the plan's consumer-path check proves it is the iot stack's.
 ENDPOINT_SERVICE = re.compile(r"com\.amazonaws\.vpce\.[a-z]{2}(?:-[a-z]+)+-\d+\.vpce-svc-[0-9a-f]{17}")
 SERVICE_PRINCIPAL = re.compile(r"[a-z0-9.-]+\.amazonaws\.com(?:\.cn)?")
+# An IAM principal named by ARN, without a wildcard: an account root, a role or a user of one account
+# (IAM user guide, "AWS JSON policy elements: Principal"). "*", {"AWS": "*"} and wildcard ARNs name anyone.
+IAM_PRINCIPAL = re.compile(r"arn:aws(?:-[a-z]+)*:iam:[a-z0-9-]*:\d{12}:(?:root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)")
+RESOURCE_POLICIES = {"aws:sns/topicPolicy:TopicPolicy": "policy", "aws:sns/topic:Topic": "policy", "aws:kms/key:Key": "policy"}
 
 
 def check_endpoint_form(resource_type: str, props: Mapping[str, Any]) -> list[str]:
@@ -97,6 +101,39 @@ def check_role_trust(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     return messages
 
 
+def check_resource_policy_principals(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """A topic's or key's resource policy allows only named principals: AWS services, or IAM ARNs without wildcards."""
+    key = RESOURCE_POLICIES.get(resource_type)
+    document = props.get(key) if key else None
+    if document in (None, ""):
+        return []
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except json.JSONDecodeError as exc:
+            return [f"{key} is not valid JSON ({exc.msg}) — fix the policy"]
+    if not isinstance(document, Mapping):
+        return [f"{key} is {_shown(document)}, not a policy document — pass the document as a JSON string"]
+    fix = "name the principals: AWS services (\"Service\") or IAM ARNs of an account, a role or a user, without '*'"
+    messages = []
+    for index, statement in enumerate(_items(document.get("Statement"))):
+        if not isinstance(statement, Mapping) or statement.get("Effect") != "Allow":
+            continue
+        if "NotPrincipal" in statement:
+            messages.append(f"{key} Statement[{index}] allows NotPrincipal: everyone else — {fix}")
+            continue
+        principal = statement.get("Principal")
+        if not isinstance(principal, Mapping):
+            messages.append(f"{key} Statement[{index}] Principal is {_shown(principal)}: anyone — {fix}")
+            continue
+        for kind, values in principal.items():
+            pattern = SERVICE_PRINCIPAL if kind == "Service" else IAM_PRINCIPAL if kind == "AWS" else None
+            wrong = [v for v in _items(values) if pattern is None or not isinstance(v, str) or not pattern.fullmatch(v)]
+            if wrong:
+                messages.append(f"{key} Statement[{index}] Principal {kind} {_shown(wrong)} — {fix}")
+    return messages
+
+
 def check_transit_stays_private(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     """The Transit Gateway accepts attachments one by one; Direct Connect advertises only private prefixes."""
     if resource_type in TRANSIT_GATEWAYS:
@@ -131,6 +168,12 @@ ROLES_TRUST_SERVICES_ONLY = ResourceRule(
     "federated or NotPrincipal).",
     check_role_trust,
 )
+RESOURCE_POLICIES_NAME_PRINCIPALS = ResourceRule(
+    "resource-policies-name-principals",
+    "SNS topic and KMS key policies allow only AWS service principals and IAM ARNs without wildcards (no '*', "
+    "no NotPrincipal).",
+    check_resource_policy_principals,
+)
 TRANSIT_STAYS_PRIVATE = ResourceRule(
     "transit-stays-private",
     "Transit Gateways do not auto-accept shared attachments; Direct Connect gateway associations advertise "
@@ -138,4 +181,6 @@ TRANSIT_STAYS_PRIVATE = ResourceRule(
     check_transit_stays_private,
 )
 
-FORM_RULES: tuple[ResourceRule, ...] = (ENDPOINTS_TO_LISTED_SERVICES, ROLES_TRUST_SERVICES_ONLY, TRANSIT_STAYS_PRIVATE)
+FORM_RULES: tuple[ResourceRule, ...] = (
+    ENDPOINTS_TO_LISTED_SERVICES, ROLES_TRUST_SERVICES_ONLY, RESOURCE_POLICIES_NAME_PRINCIPALS, TRANSIT_STAYS_PRIVATE,
+)

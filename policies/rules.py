@@ -42,7 +42,12 @@ from policies.checks import (
     DYNAMODB_ENCRYPTED_WITH_PITR,
     ResourceRule,
 )
-from policies.forms import ENDPOINTS_TO_LISTED_SERVICES, ROLES_TRUST_SERVICES_ONLY, TRANSIT_STAYS_PRIVATE
+from policies.forms import (
+    ENDPOINTS_TO_LISTED_SERVICES,
+    RESOURCE_POLICIES_NAME_PRINCIPALS,
+    ROLES_TRUST_SERVICES_ONLY,
+    TRANSIT_STAYS_PRIVATE,
+)
 
 
 def _policy(rule: ResourceRule) -> ResourceValidationPolicy:
@@ -62,6 +67,7 @@ allowed_types_only = _policy(ALLOWED_TYPES_ONLY)
 managed_policies_allowed = _policy(MANAGED_POLICIES_ALLOWED)
 endpoints_to_listed_services = _policy(ENDPOINTS_TO_LISTED_SERVICES)
 roles_trust_services_only = _policy(ROLES_TRUST_SERVICES_ONLY)
+resource_policies_name_principals = _policy(RESOURCE_POLICIES_NAME_PRINCIPALS)
 transit_stays_private = _policy(TRANSIT_STAYS_PRIVATE)
 no_internet_path = _policy(NO_INTERNET_PATH)
 no_public_addresses = _policy(NO_PUBLIC_ADDRESSES)
@@ -78,6 +84,7 @@ RULES: tuple[ResourceValidationPolicy, ...] = (
     managed_policies_allowed,
     endpoints_to_listed_services,
     roles_trust_services_only,
+    resource_policies_name_principals,
     transit_stays_private,
     no_internet_path,
     no_public_addresses,

@@ -23,6 +23,7 @@ from policies.rules import (
     allowed_types_only,
     endpoints_to_listed_services,
     managed_policies_allowed,
+    resource_policies_name_principals,
     roles_trust_services_only,
     transit_stays_private,
     dynamodb_encrypted_with_pitr,
@@ -100,6 +101,9 @@ COMPLIANT = [
         id="role-for-lambda"),
     pytest.param(transit_stays_private, "aws:ec2transitgateway/transitGateway:TransitGateway",
                  {"autoAcceptSharedAttachments": "disable"}, id="tgw-accepts-explicitly"),
+    pytest.param(resource_policies_name_principals, "aws:sns/topicPolicy:TopicPolicy", {"policy": json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish"}]})},
+        id="topic-for-cloudwatch"),
     pytest.param(no_internet_path, rules.ROUTE, {"routeTableId": "rtb-1", **TGW_ROUTE}, id="route-via-tgw"),
     pytest.param(
         no_internet_path, rules.ROUTE_TABLE, {"vpcId": "vpc-1", "routes": [TGW_TABLE_ROUTE, {"cidrBlock": "10.0.0.0/16",
@@ -324,6 +328,9 @@ VIOLATING = [
         id="role-for-anyone"),
     pytest.param(transit_stays_private, "aws:ec2transitgateway/transitGateway:TransitGateway",
                  {"autoAcceptSharedAttachments": "enable"}, "autoAcceptSharedAttachments is 'enable'", id="tgw-auto-accepts"),
+    pytest.param(resource_policies_name_principals, "aws:sns/topicPolicy:TopicPolicy", {"policy": json.dumps({"Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "sns:Subscribe"}]})}, "Principal is '\\*': anyone",
+        id="topic-for-anyone"),
     pytest.param(
         no_public_entry_points, rules.LAMBDA_PERMISSION, {"principal": "*", "action": "lambda:InvokeFunction"},
         "principal is '\\*'", id="permission-star",
