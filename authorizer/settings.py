@@ -13,7 +13,7 @@
 ``THING_TOPIC_PREFIX``        the certificate devices' topic prefix (``thingTopicPrefix``), default
                               ``things``; no family's prefix may overlap it (``authorizer.scopes``).
 ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE`` set by Lambda: the function's memory in MB, which sets its CPU
-                              share and so the hash cost ceiling (``authorizer.cost``); default 512.
+                              share and so the hash cost ceiling (``authorizer.cost``); default 1024.
 ``MAX_FAILED_ATTEMPTS``       wrong passwords within LOCKOUT_SECONDS that lock a user name, default 10.
 ``LOCKOUT_SECONDS``           the counting window and the lock's length, 60-86400, default 900.
 ``LOCKOUT_EXEMPT_FAMILIES``   comma-separated families whose names are counted but never locked

@@ -26,7 +26,7 @@ STACK_VARIABLE = "CHANNELCTL_STACK"
 class ChannelSettings:
     family_topic_prefixes: Mapping[str, str] = field(default_factory=dict)
     thing_topic_prefix: str = "things"
-    memory_size: int = 512
+    memory_size: int = 1024  # authorizer.memorySize's default (components/config/)
     source: str = "the configuration's defaults"
     # The device families the stack serves (``deviceAccess.families``: each has its own port on the
     # NLB); None when they cannot be known: no stack, no deviceAccess, or mode direct (any family

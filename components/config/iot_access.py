@@ -56,7 +56,9 @@ class AuthorizerConfig:
     lockout_exempt_families: tuple[str, ...] = ()
     family_topic_prefixes: Mapping[str, str] = field(default_factory=dict)
     unknown_user_hash: str = "scrypt"
-    memory_size: int = 512
+    # 1,024 MB: a first login with an imported Mosquitto hash verifies it and the project's scrypt and
+    # re-hashes, about 0.42 s of a core, which needs at least 743 MB under the cost ceiling (authorizer/cost.py).
+    memory_size: int = 1024
     log_retention_days: int = 365
     # Roles that run `channelctl devices`: with the authorizer's own role, the only
     # principals the credentials key lets use it (through DynamoDB).

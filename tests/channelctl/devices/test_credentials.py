@@ -107,3 +107,14 @@ def test_a_stale_import_restores_nothing_after_an_upgrade_on_login(table, run, t
     assert len(items(table)["bob"][IMPORTED_HASHES_ATTRIBUTE]) == 3
     handler_module._settings.cache_clear()
     handler_module._work_cache.clear()
+
+
+def test_a_scheme_missing_from_the_registry_is_added_when_a_record_is_written(table, run, tmp_path):  # noqa: F811
+    # A registry written before these schemes were in the table (or around channelctl).
+    table.put_item(Item={"username": "#hash-schemes", "schemes": {"mosquitto-sha512"}})
+    assert "mosquitto-pbkdf2:101" not in table.get_item(Key={"username": "#hash-schemes"})["Item"]["schemes"]
+    code, _, err = run("import-mosquitto", write(tmp_path, BOB), "--family", "meters")
+    assert code == 0, err
+    schemes = table.get_item(Key={"username": "#hash-schemes"})["Item"]["schemes"]
+    # The imported $7$ (mosquitto_passwd 2.0's 101 iterations) and the scrypt the upgrade on login writes.
+    assert schemes == {"mosquitto-sha512", "mosquitto-pbkdf2:101", "scrypt:ln=15,r=8,p=1"}

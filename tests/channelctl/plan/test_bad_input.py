@@ -102,18 +102,18 @@ def test_a_customer_asn_equal_to_the_dx_gateway_asn(tmp_path, capsys):
 
 @pytest.mark.parametrize("value,pattern", [
     (0, r"^Pulumi\.iot\.yaml: configuration error: authorizer\.reservedConcurrency 0 is below 1 — it would throttle "
-        r"every connection; set it to at least 100 \(333\.3 invocations/s x 299\.60 ms per decision: .*\), or unset "
+        r"every connection; set it to at least 71 \(166\.7 CONNECT/s x 210\.4 ms \+ .*\), or unset "
         r"the key \(no reservation\)$"),
     # The account's quota is read at render (1,000 by default): at most 900 may be reserved.
     (5000, r"^Pulumi\.iot\.yaml: configuration error: authorizer\.reservedConcurrency 5000 would leave 0 of the "
            r"account's 1,000 Lambda concurrent executions unreserved.* — lower authorizer\.reservedConcurrency to "
-           r"100 \(333\.3 invocations/s x 299\.60 ms per decision: .*\), at most 900; request a quota increase; or "
+           r"71 \(166\.7 CONNECT/s x 210\.4 ms \+ .*\), at most 900; request a quota increase; or "
            r"unset it \(no reservation\)$"),
 ])
 def test_a_reserved_concurrency_out_of_bounds_suggests_the_sized_value(tmp_path, capsys, value, pattern):
     project = copy_project(tmp_path)
     iot = project / "Pulumi.iot.yaml"
-    edit(iot, "reservedConcurrency: 100", f"reservedConcurrency: {value}")
+    edit(iot, "reservedConcurrency: 120", f"reservedConcurrency: {value}")
     edit(iot, "unknownUserHash: mosquitto-pbkdf2:101", "unknownUserHash: scrypt")
 
     message = bad_input(capsys, project)

@@ -9,11 +9,13 @@ from channelctl.plan.checks import CAPACITY, run_checks
 from tests.channelctl.plan.test_plan_support import example_plan, resource, stacks_of
 
 FUNCTION = "aws:lambda/function:Function"
-# 150,000 devices, target 900 s, refresh 900 s, scrypt at 512 MB: 333.3 invocations/s x 299.60 ms -> 100.
-SIZED = ("authorizer.reservedConcurrency to at least 100 (333.3 invocations/s x 299.60 ms per decision: 166.7 "
-         "CONNECT/s = expectedDevices 150,000 / capacity.reconnectTargetSeconds 900, + 166.7 policy refreshes/s = "
-         "expectedDevices / authorizer.refreshAfterSeconds 900; scrypt at 512 MB, measured, DynamoDB latency not "
-         "included)")
+# 150,000 devices, target 900 s, refresh 900 s, a scrypt table at the example's 1,769 MB:
+# (166.7 CONNECT/s + 166.7 refreshes/s) x 210.4 ms (one scrypt verification each) -> 71.
+SIZED = ("authorizer.reservedConcurrency to at least 71 (166.7 CONNECT/s x 210.4 ms + 166.7 policy refreshes/s x "
+         "210.4 ms: CONNECT/s = expectedDevices 150,000 / capacity.reconnectTargetSeconds 900, refreshes/s = "
+         "expectedDevices / authorizer.refreshAfterSeconds 900; unknownUserHash scrypt at 1769 MB, registry "
+         "scrypt:ln=15,r=8,p=1: 210.4 ms of one vCPU per CONNECT (each verified), 210.4 ms per policy refresh, "
+         "DynamoDB latency not included)")
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +39,10 @@ def test_an_authorizer_too_slow_for_the_storm_is_told_the_value_to_raise_it_to(p
 
 
 def test_the_suggested_value_passes_the_check(plan):
-    result = with_authorizer(plan, 100)
+    result = with_authorizer(plan, 71)
     assert result.passed, result.problems
-    # The storm alone needs 50 (166.7 CONNECT/s x 299.60 ms); the suggestion also serves the refreshes.
-    assert with_authorizer(plan, 50).passed and not with_authorizer(plan, 49).passed
+    # The storm alone needs 36 (166.7 CONNECT/s x 210.4 ms); the suggestion also serves the refreshes.
+    assert with_authorizer(plan, 36).passed and not with_authorizer(plan, 35).passed
 
 
 def test_no_reservation_is_told_the_value_to_set(plan):
