@@ -19,6 +19,7 @@ from .errors import (
     DeviceDisabled,
     LockedOut,
     DeviceProhibited,
+    DeviceRetired,
     MalformedRecord,
     MissingPassword,
     OutsideAccessWindow,
@@ -74,6 +75,9 @@ def decide(
         raise WrongPassword("password does not match")
     if record.prohibited:
         raise DeviceProhibited("device is on the deny list")
+    if record.retired_at is not None:
+        # Moved to its certificate (channelctl devices retire): the password is no way in any more.
+        raise DeviceRetired("the password record is retired")
     if not record.enabled:
         raise DeviceDisabled("device is disabled")
     if record.valid_until is not None and now >= record.valid_until:

@@ -79,6 +79,10 @@ class DeviceProhibited(AuthorizerError):
     """The device is on the deny list."""
 
 
+class DeviceRetired(AuthorizerError):
+    """The device moved to its certificate: its password record is retired."""
+
+
 class CredentialExpired(AuthorizerError):
     """The record's valid-until moment has passed."""
 

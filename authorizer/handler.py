@@ -66,6 +66,8 @@ SETTINGS_KEYS = (
     "MAX_FAILED_ATTEMPTS",
     "LOCKOUT_SECONDS",
     "LOCKOUT_EXEMPT_FAMILIES",
+    "MIGRATING_FAMILIES",
+    "PROVISIONING_TEMPLATE",
 )
 # Failures an operator must fix; their messages hold settings or record fields, never secrets.
 _OPERATOR_ERRORS = (

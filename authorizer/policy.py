@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from .errors import PolicyTooLarge, TopicScopeOverlap
+from .migration import migration_statements
 from .records import DeviceRecord, validate_client_id, validate_topic, validate_topic_prefix, validate_username
 from .scopes import cross_scope_reach, family_overlap
 from .settings import Settings
@@ -83,6 +84,9 @@ def device_statements(record: DeviceRecord, settings: Settings) -> list[Statemen
                 "Resource": sorted({settings.iot_arn(f"topic/{_receive_pattern(f)}") for f in subscribe}),
             }
         )
+    # A migrating family's device may also provision its own certificate (authorizer/migration.py).
+    statements += migration_statements(record, settings.migrating_families, settings.provisioning_template,
+                                       settings.iot_arn)
     return statements
 
 

@@ -37,6 +37,10 @@ Item attributes (DynamoDB types in brackets; unknown attributes are ignored):
 ``valid_until`` [S, optional]
     ISO 8601 moment with offset (``2026-12-31T23:59:59+00:00``); no connection
     after it.
+``retired_at`` [S, optional]
+    ISO 8601 moment with offset: the device moved to its certificate and its password
+    record was retired (``channelctl devices retire``); the authorizer refuses it. The
+    record stays, so its name and client ID stay taken.
 ``created_at``, ``updated_at`` [S, optional]
     ISO 8601 UTC moments written by channelctl; informational.
 """
@@ -293,6 +297,7 @@ class DeviceRecord:
     cross_scope_reason: str | None = None
     access_window: AccessWindow | None = None
     valid_until: datetime | None = None
+    retired_at: datetime | None = None
     created_at: str | None = None
     updated_at: str | None = None
     # Online-guessing bound, written by the authorizer (authorizer/lockout.py).
@@ -322,6 +327,7 @@ class DeviceRecord:
             "cross_scope_reason": self.cross_scope_reason,
             "access_window": self.access_window.to_item() if self.access_window else None,
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "retired_at": self.retired_at.isoformat() if self.retired_at else None,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
@@ -348,6 +354,7 @@ def record_from_item(item: Mapping[str, Any]) -> DeviceRecord:
         cross_scope_reason=_reason(item, "cross_scope_reason"),
         access_window=parse_access_window(item["access_window"]) if item.get("access_window") is not None else None,
         valid_until=parse_valid_until(item["valid_until"]) if item.get("valid_until") is not None else None,
+        retired_at=parse_valid_until(item["retired_at"], "retired_at") if item.get("retired_at") is not None else None,
         created_at=_optional_str(item, "created_at"),
         updated_at=_optional_str(item, "updated_at"),
         failed_attempts=_count(item, "failed_attempts"),

@@ -18,6 +18,9 @@
 ``LOCKOUT_SECONDS``           the counting window and the lock's length, 60-86400, default 900.
 ``LOCKOUT_EXEMPT_FAMILIES``   comma-separated families whose names are counted but never locked
                               (authorizer.lockoutExemptFamilies; README, "Lockout: the trade-off").
+``MIGRATING_FAMILIES``        comma-separated families moving to certificates: their devices may also use the
+                              claim template's provisioning topics (``authorizer.migration``).
+``PROVISIONING_TEMPLATE``     the claim template's name; required when MIGRATING_FAMILIES lists a family.
 ``UNKNOWN_USER_HASH``         the hash work spent on an unknown user name when the table has no
                               hash-scheme registry (``authorizer.store.HASH_SCHEMES_KEY``):
                               ``scrypt`` (default), ``scrypt:ln=15,r=8,p=1``, ``mosquitto-sha512``,
@@ -34,6 +37,7 @@ from typing import Mapping
 from .cost import DEFAULT_MEMORY_MB, LAMBDA_MEMORY_RANGE_MB, check_cost
 from .errors import AuthorizerError, SettingsError
 from .lockout import DEFAULT_LOCKOUT_SECONDS, DEFAULT_MAX_FAILED_ATTEMPTS
+from .migration import load_migration
 from .hashes import PasswordHash, dummy_hash
 from .records import validate_family, validate_topic_prefix
 from .scopes import configuration_overlaps
@@ -67,6 +71,8 @@ class Settings:
     max_failed_attempts: int = DEFAULT_MAX_FAILED_ATTEMPTS
     lockout_seconds: int = DEFAULT_LOCKOUT_SECONDS
     lockout_exempt_families: frozenset[str] = frozenset()
+    migrating_families: frozenset[str] = frozenset()
+    provisioning_template: str = ""
 
     @property
     def partition(self) -> str:
@@ -88,6 +94,7 @@ def load_settings(environ: Mapping[str, str], function_arn: str | None = None) -
     prefixes = _prefixes(environ)
     thing_prefix = _thing_prefix(environ)
     memory = _memory(environ)
+    migrating, template = load_migration(environ)
     overlaps = configuration_overlaps(prefixes, thing_prefix)
     if overlaps:
         raise SettingsError(
@@ -108,6 +115,8 @@ def load_settings(environ: Mapping[str, str], function_arn: str | None = None) -
         max_failed_attempts=_whole(environ, "MAX_FAILED_ATTEMPTS", DEFAULT_MAX_FAILED_ATTEMPTS, 1, 1000),
         lockout_seconds=_whole(environ, "LOCKOUT_SECONDS", DEFAULT_LOCKOUT_SECONDS, 60, 86_400),
         lockout_exempt_families=_exempt_families(environ),
+        migrating_families=migrating,
+        provisioning_template=template,
     )
 
 

@@ -9,7 +9,10 @@ developer guide, "Pre-provisioning hooks").
 Admitted: a device whose name (the template parameter ``SerialNumber``: a serial number, or the MQTT
 user name of a password device moving to a certificate) is listed in the allow-list table with
 ``status`` ``allowed``, not expired, and asking through this stack's own template. Everything else
-is refused. The name becomes the thing name (the template names the thing after ``SerialNumber``; the
+is refused. A ``password-device`` entry is admitted only for a request whose MQTT client ID is that
+name: the authorizer lets a password device connect only as its own client ID and gives the
+provisioning topics only to a migrating device whose client ID is its user name
+(``authorizer/migration.py``), so the device registers itself and no other name. The name becomes the thing name (the template names the thing after ``SerialNumber``; the
 answer repeats it as ``parameterOverrides.ThingName``), which the channel's certificate-device policy
 requires as the client ID.
 """
@@ -74,6 +77,12 @@ def requested_name(event: Any, template_arn: str) -> tuple[str | None, str]:
     return name, ""
 
 
+def paired(event: Mapping[str, Any], name: str) -> bool:
+    """A password device registers only itself: the request came over the connection whose client ID is
+    ``name`` (the hook's input carries ``clientId``; AWS IoT Core developer guide, "Pre-provisioning hooks")."""
+    return event.get("clientId") == name
+
+
 def parse_entry(item: Any) -> Entry | None:
     """A DynamoDB item (low-level attribute-value form) as an Entry, or None if it breaks the schema."""
     if not isinstance(item, Mapping):
@@ -134,4 +143,7 @@ def decide(
         return Decision(False, f"listed with status {entry.status[:32]!r}")
     if entry.expires_at is not None and entry.expires_at <= now():
         return Decision(False, "listing expired")
+    if entry.kind == "password-device" and not paired(event, name):
+        # The topics are shared by every caller; the pairing is what makes a migration its own device's.
+        return Decision(False, "password-device entry requested by another client ID")
     return Decision(True, f"listed ({entry.kind})", thing_name=name)

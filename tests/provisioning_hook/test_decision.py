@@ -43,7 +43,9 @@ def test_a_listed_serial_number_is_admitted_under_its_own_name():
 
 
 def test_a_password_device_listed_by_its_user_name_is_admitted():
-    decision = run(event("press-line-7"), table(item("press-line-7", kind="password-device")))
+    # Over its own connection: client ID = the listed name (tests/provisioning_hook/test_pairing.py).
+    decision = run({**event("press-line-7"), "clientId": "press-line-7"},
+                   table(item("press-line-7", kind="password-device")))
     assert decision.response()["parameterOverrides"] == {"ThingName": "press-line-7"}
 
 
@@ -126,7 +128,7 @@ def test_any_event_is_refused_or_admits_only_the_listed_name(evt):
 def test_an_item_written_for_the_operator_is_the_item_the_hook_admits():
     written = entry_item("press-line-7", "password-device", expires_at=NOW + 60)
     assert parse_entry(written) == Entry("press-line-7", "password-device", "allowed", NOW + 60)
-    assert run(event("press-line-7"), table(written)).allow
+    assert run({**event("press-line-7"), "clientId": "press-line-7"}, table(written)).allow
 
 
 @pytest.mark.parametrize("device, kind, expires, match", [
