@@ -202,22 +202,18 @@ def test_guesses_at_unknown_names_never_write_a_lock(device, capsys):
     assert "Item" not in device.get_item(Key={"username": "nobody-0001"})
 
 
-def test_an_exempt_family_is_counted_but_never_locked(device, monkeypatch):
-    monkeypatch.setenv("LOCKOUT_EXEMPT_FAMILIES", "valves,meters")
+def test_an_exempt_family_is_counted_but_never_locked_and_a_family_not_listed_is(device, monkeypatch):
+    monkeypatch.setenv("LOCKOUT_EXEMPT_FAMILIES", "valves,pumps")
     handler_module._settings.cache_clear()
+    device.put_item(Item={"username": "valve-0001", "password_hash": hash_password(PASSWORD, SMALL_SCRYPT),
+                          "family": "valves"})
     for _ in range(THRESHOLD + 2):
+        handler(connect_event("valve-0001", b"guess"), None)
         handler(connect_event("meter-0001", b"guess"), None)
-    item = stored(device)
+    item = stored(device, "valve-0001")
     assert item["failed_attempts"] == THRESHOLD + 2 and "locked_until" not in item
-    assert handler(connect_event("meter-0001", PASSWORD), None)["isAuthenticated"] is True
-
-
-def test_a_family_not_listed_as_exempt_is_locked(device, monkeypatch):
-    monkeypatch.setenv("LOCKOUT_EXEMPT_FAMILIES", "valves")
-    handler_module._settings.cache_clear()
-    for _ in range(THRESHOLD):
-        handler(connect_event("meter-0001", b"guess"), None)
-    assert handler(connect_event("meter-0001", PASSWORD), None)["isAuthenticated"] is False
+    assert handler(connect_event("valve-0001", PASSWORD), None)["isAuthenticated"] is True
+    assert handler(connect_event("meter-0001", PASSWORD), None)["isAuthenticated"] is False  # meters: not exempt
 
 
 # --- event fields in log lines ----------------------------------------------------------

@@ -19,25 +19,19 @@ def thing(table):  # noqa: F811
     return "PLC-0042"
 
 
-def test_add_refuses_a_client_id_that_names_a_registered_thing(thing, table, run):  # noqa: F811
+def test_add_refuses_a_client_id_that_names_a_registered_thing_and_takes_one_that_does_not(thing, table, run):  # noqa: F811
     code, _, err = run("add", "meter-0001", "--family", "meters", "--client-id", thing, "--password-stdin", stdin=PASSWORD)
     assert code == 1 and "'PLC-0042' is the name of a registered thing" in err
     assert items(table) == []
-
-
-def test_a_client_id_no_thing_has_is_taken(thing, table, run):  # noqa: F811
     assert run("add", "meter-0001", "--family", "meters", "--client-id", "PLC-0043", "--password-stdin",
                stdin=PASSWORD)[0] == 0
 
 
-def test_update_refuses_it_too(thing, table, run):  # noqa: F811
+def test_update_refuses_it_too_and_a_device_named_like_its_thing_keeps_its_name(thing, table, run):  # noqa: F811
     assert run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=PASSWORD)[0] == 0
     code, _, err = run("update", "meter-0001", "--client-id", thing)
     assert code == 1 and "registered thing" in err
     assert "client_id" not in items(table)[0]
-
-
-def test_a_device_named_like_its_thing_keeps_its_own_name(thing, table, run):  # noqa: F811
     # Moving to a certificate: the thing is named after the password device's user name.
     assert run("add", thing, "--family", "meters", "--password-stdin", stdin=PASSWORD)[0] == 0
 
