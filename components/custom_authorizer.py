@@ -50,6 +50,10 @@ class CustomAuthorizerArgs:
     """The certificate devices' topic prefix; the authorizer refuses families overlapping it."""
     deployer_role_arn: str | None = None
     """The role deploying the stack; the credentials key's default administrator."""
+    migrating_families: Sequence[str] = ()
+    """Password families moving to certificates (fleetProvisioning.migratingFamilies, authorizer/migration.py)."""
+    provisioning_template: str = ""
+    """The claim template those devices register with (fleetProvisioning.templateName)."""
     endpoint_read_table_arns: Sequence[str] = ()
     """Other tables functions in the VPC read (GetItem) through this DynamoDB gateway endpoint, the
     VPC's only one (the fleet-provisioning hook's allow-list, components/fleet_provisioning.py)."""
@@ -342,6 +346,9 @@ class CustomAuthorizer(pulumi.ComponentResource):
             "LOCKOUT_EXEMPT_FAMILIES": ",".join(cfg.lockout_exempt_families),
             "UNKNOWN_USER_HASH": cfg.unknown_user_hash,
         }
+        if args.migrating_families:
+            environment["MIGRATING_FAMILIES"] = ",".join(args.migrating_families)
+            environment["PROVISIONING_TEMPLATE"] = args.provisioning_template
         function = aws.lambda_.Function(
             f"{name}-function",
             name=function_name,

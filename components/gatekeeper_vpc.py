@@ -490,6 +490,8 @@ class GatekeeperVpc(pulumi.ComponentResource):
                     certificate_arn=cfg.custom_domain_certificate_arn,
                     thing_topic_prefix=cfg.thing_topic_prefix,
                     deployer_role_arn=cfg.common.assume_role_arn,
+                    migrating_families=cfg.fleet_provisioning.migrating_families,
+                    provisioning_template=cfg.fleet_provisioning.template_name,
                     # The VPC's one DynamoDB gateway endpoint serves the provisioning hook's allow-list too.
                     endpoint_read_table_arns=(
                         (f"arn:aws:dynamodb:{region}:{account}:table/{allow_list_table_name(cfg.common.stack)}",)

@@ -7,6 +7,7 @@
         caCertificateFile: certs/company-ca.pem
         verificationCertificateFile: certs/company-ca-verification.pem
       deviceAdvisor: false          # optional: the role Device Advisor assumes to qualify a device
+      migratingFamilies: [meters]   # optional: password families whose devices may provision themselves
 
 Every error names the key, shows the value and says how to fix it, before any resource exists.
 """
@@ -27,6 +28,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 TEMPLATE_NAME_RE = re.compile(r"[0-9A-Za-z_-]{1,36}")
 TEMPLATE_NAME_MAX = 36
 _RELATIVE_PATH_RE = re.compile(r"[A-Za-z0-9_./-]+")
+# Family names as the authorizer's records hold them (authorizer/records.py validate_family).
+_FAMILY_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,12 +55,15 @@ class FleetProvisioningConfig:
     template_name: the claim template's name (the JITP template is ``<name>-jitp``).
     jitp: just-in-time provisioning for devices the company CA signed, or None.
     device_advisor: the role AWS IoT Device Advisor assumes to qualify a device (outside the channel).
+    migrating_families: password-device families moving to certificates: the authorizer also gives their
+        devices the claim template's provisioning topics (authorizer/migration.py); needs ``enabled``.
     """
 
     enabled: bool = False
     template_name: str = ""
     jitp: JitpConfig | None = None
     device_advisor: bool = False
+    migrating_families: tuple[str, ...] = ()
 
     @property
     def any(self) -> bool:
@@ -143,7 +149,7 @@ def load_fleet_provisioning(value: Any, *, stack: str, project_dir: Path = PROJE
         value = parse_raw({"fleetProvisioning": value})["fleetProvisioning"]
     if not isinstance(value, dict):
         raise ConfigError(f"fleetProvisioning {value!r} is not a map — like {{enabled: true}}")
-    _refuse_unknown("fleetProvisioning", value, {"enabled", "templateName", "jitp", "deviceAdvisor"})
+    _refuse_unknown("fleetProvisioning", value, {"enabled", "templateName", "jitp", "deviceAdvisor", "migratingFamilies"})
     enabled = _as_bool("fleetProvisioning.enabled", value.get("enabled", False))
     name = value.get("templateName", default_template_name(stack))
     # Room for the "-jitp" suffix of the JITP template.
@@ -153,9 +159,29 @@ def load_fleet_provisioning(value: Any, *, stack: str, project_dir: Path = PROJE
             f"fleetProvisioning.templateName {name!r} is not a provisioning template name — 1-{longest} letters, "
             "digits, '_' and '-' (AWS IoT allows 36; the JITP template adds '-jitp')"
         )
+    migrating = _migrating_families(value.get("migratingFamilies", []), enabled)
     return FleetProvisioningConfig(
+        migrating_families=migrating,
         enabled=enabled,
         template_name=name,
         jitp=_load_jitp(value.get("jitp"), project_dir),
         device_advisor=_as_bool("fleetProvisioning.deviceAdvisor", value.get("deviceAdvisor", False)),
     )
+
+
+def _migrating_families(value: Any, enabled: bool) -> tuple[str, ...]:
+    key = "fleetProvisioning.migratingFamilies"
+    if not isinstance(value, list):
+        raise ConfigError(f"{key} {value!r} is not a list — like [meters, valves]")
+    for index, family in enumerate(value):
+        if not isinstance(family, str) or not _FAMILY_RE.fullmatch(family):
+            raise ConfigError(
+                f"{key}[{index}] {family!r} is not a family name — 1-64 letters, digits, '_' and '-', starting with a "
+                "letter or digit, as channelctl devices --family takes it"
+            )
+    if value and not enabled:
+        raise ConfigError(
+            f"{key} {value!r} needs fleetProvisioning.enabled: true — the devices provision themselves with the claim "
+            "template; turn it on, or empty the list"
+        )
+    return tuple(sorted(set(value)))
