@@ -42,7 +42,7 @@ def record(stored: str, *imported: str) -> dict:
     return item
 
 
-@pytest.mark.parametrize("stored", [NEW, UPGRADED, SET_PASSWORD])
+@pytest.mark.parametrize("stored", [NEW, UPGRADED, SET_PASSWORD], ids=["new", "upgraded", "set-password"])
 @pytest.mark.parametrize("overwrite", [False, True])
 def test_a_stale_file_restores_nothing(stored, overwrite):
     # Imported OLD, then NEW; the file still carries OLD.

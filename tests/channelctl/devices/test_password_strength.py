@@ -75,7 +75,7 @@ def pbkdf2_hash(iterations: int) -> str:
 @pytest.mark.parametrize("stored", [
     pbkdf2_hash(MIN_PBKDF2_SHA512_ITERATIONS),
     hash_password(b"relay-cabinet-blue"),  # the project's scrypt as channelctl writes it
-])
+], ids=["pbkdf2-sha512-minimum", "scrypt-default"])
 def test_schemes_on_the_allow_list_are_kept(stored):
     assert weak_hash(parse_hash(stored)) is None
 
@@ -85,7 +85,7 @@ def test_schemes_on_the_allow_list_are_kept(stored):
     (pbkdf2_hash(101), "101 iterations"),  # Mosquitto 2.0's default
     (pbkdf2_hash(MIN_PBKDF2_SHA512_ITERATIONS - 1), "209999 iterations"),
     (hash_password(b"relay-cabinet-blue", ScryptParams(10, 8, 1)), "scrypt below"),
-])
+], ids=["sha512", "pbkdf2-101", "pbkdf2-below-minimum", "scrypt-ln10"])
 def test_weaker_schemes_are_flagged(stored, reason):
     assert reason in weak_hash(parse_hash(stored))
 
