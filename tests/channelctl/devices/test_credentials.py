@@ -12,6 +12,8 @@ import pytest
 from authorizer import handler as handler_module, hashes
 from authorizer.handler import handler
 from authorizer.hashes import ScryptParams, hash_password
+# Imported before any test patches hashes.DEFAULT_SCRYPT: the command binds it at import.
+from channelctl.devices import command as devices_command  # noqa: F401
 from channelctl.devices.credentials import (
     IMPORTED_HASH_ATTRIBUTE,
     IMPORTED_HASHES_ATTRIBUTE,
@@ -118,3 +120,20 @@ def test_a_scheme_missing_from_the_registry_is_added_when_a_record_is_written(ta
     schemes = table.get_item(Key={"username": "#hash-schemes"})["Item"]["schemes"]
     # The imported $7$ (mosquitto_passwd 2.0's 101 iterations) and the scrypt the upgrade on login writes.
     assert schemes == {"mosquitto-sha512", "mosquitto-pbkdf2:101", "scrypt:ln=15,r=8,p=1"}
+
+
+def test_hash_schemes_shows_the_rehash_a_first_legacy_login_adds(table, run, tmp_path):  # noqa: F811
+    assert run("import-mosquitto", write(tmp_path, BOB), "--family", "meters")[0] == 0
+    code, out, _ = run("hash-schemes")
+    assert code == 0
+    lines = dict(line.split("\t") for line in out.splitlines() if "\t" in line)
+    assert set(lines) == {"mosquitto-pbkdf2:101", "scrypt:ln=15,r=8,p=1", "upgrade on login: re-hash"}
+    assert lines["upgrade on login: re-hash"] == lines["scrypt:ln=15,r=8,p=1"]
+    total = sum(float(value.split()[0]) for value in lines.values())
+    assert f"per CONNECT: {total:.1f} ms of a core at most" in out
+
+
+def test_hash_schemes_of_a_scrypt_table_has_no_rehash(table, run):  # noqa: F811
+    table.put_item(Item={"username": "#hash-schemes", "schemes": {"scrypt:ln=15,r=8,p=1"}})
+    code, out, _ = run("hash-schemes")
+    assert code == 0 and "re-hash" not in out
