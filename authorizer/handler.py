@@ -41,6 +41,7 @@ from .records import utc_now
 from .response import allow_response, deny_response
 from .settings import Settings, load_settings
 from .lockout import next_failure
+from .migration import record_password_login
 from .logfields import field
 from .store import clear_failures, get_hash_schemes, get_record, record_failure, upgrade_hash
 
@@ -113,6 +114,10 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         record_decision(ALLOW)
         if record.failed_attempts or record.locked_until is not None:  # type: ignore[union-attr]
             _safely("clear failures", principal, clear_failures, settings.table_name, request.username)
+        if record.family in settings.migrating_families:  # type: ignore[union-attr]
+            # How `channelctl devices migration` tells a certificate session from a password one.
+            _safely("record password login", principal, record_password_login, settings.table_name,
+                    request.username, now)
         if upgrades_on_login(settings):
             # Unknown names already cost the project's scrypt: the fleet converges on one scheme.
             _upgrade(settings, record, request.password, context, principal)  # type: ignore[arg-type]

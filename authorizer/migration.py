@@ -21,6 +21,7 @@ the family, and every device of another family, gets none.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any, Mapping
 
 from .errors import AuthorizerError, SettingsError
@@ -94,3 +95,23 @@ def load_migration(environ: Mapping[str, str]) -> tuple[frozenset[str], str]:
             "with; turn fleetProvisioning.enabled on in the iot stack"
         )
     return families, template
+
+
+# Written on every password login of a migrating family's device (one UpdateItem, only while the family
+# migrates): `channelctl devices migration` tells a certificate session from a password one by it, since
+# IoT Core's connectivity data names the client ID, not how the device authenticated.
+PASSWORD_LOGIN_ATTRIBUTE = "password_login_at"
+
+
+def record_password_login(table_name: str, username: str, now: datetime) -> None:
+    """Stamp the record with this password login (the function's role may write this attribute)."""
+    from .store import dynamodb_client
+
+    dynamodb_client().update_item(
+        TableName=table_name,
+        Key={"username": {"S": username}},
+        UpdateExpression="SET #p = :now",
+        ConditionExpression="attribute_exists(username)",
+        ExpressionAttributeNames={"#p": PASSWORD_LOGIN_ATTRIBUTE},
+        ExpressionAttributeValues={":now": {"S": now.replace(microsecond=0).isoformat()}},
+    )

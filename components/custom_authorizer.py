@@ -30,6 +30,7 @@ HTTPS_PORT = 443
 # the key and every attribute the request names).
 UPGRADE_ATTRIBUTES = (
     "username", "password_hash", "updated_at", "failed_attempts", "failed_since", "locked_until",
+    "password_login_at",  # a migrating device's last password login (authorizer/migration.py)
 )
 
 

@@ -156,3 +156,21 @@ def test_the_policy_json_names_only_this_stacks_template():
                  for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
                  if "provisioning-templates/" in r}
     assert templates == {TEMPLATE} and "*" not in text.replace("meter-0001/*", "")
+
+
+def test_a_migrating_devices_password_login_is_stamped_and_a_non_migrating_ones_is_not(authorizer_env, monkeypatch):
+    from authorizer.handler import handler
+    from tests.authorizer.test_handler import Context, put_device
+
+    put_device(authorizer_env, password=PASSWORD)
+    put_device(authorizer_env, username="valve-0001", password=PASSWORD, family="valves")
+    monkeypatch.setenv("MIGRATING_FAMILIES", "meters")
+    monkeypatch.setenv("PROVISIONING_TEMPLATE", TEMPLATE)
+    from authorizer import handler as module
+
+    module._settings.cache_clear()
+    for user in ("meter-0001", "valve-0001"):
+        assert handler(connect_event(user, PASSWORD), Context())["isAuthenticated"] is True
+    stamped = authorizer_env.get_item(Key={"username": "meter-0001"})["Item"]
+    assert datetime.fromisoformat(stamped["password_login_at"]).tzinfo is not None
+    assert "password_login_at" not in authorizer_env.get_item(Key={"username": "valve-0001"})["Item"]

@@ -92,7 +92,8 @@ def role_problems(rendered):
                     condition = st.get("Condition", {})
                     attributes = condition.get("ForAllValues:StringEquals", {}).get("dynamodb:Attributes")
                     if sorted(attributes or ["*"]) != sorted(
-                        ["username", "password_hash", "updated_at", "failed_attempts", "failed_since", "locked_until"]
+                        ["username", "password_hash", "updated_at", "failed_attempts", "failed_since", "locked_until",
+                         "password_login_at"]
                     ):
                         problems.append(f"UpdateItem of {attributes}")
                 elif action.startswith("dynamodb:") and (action != "dynamodb:GetItem" or st["Resource"] != table_arn):
@@ -118,7 +119,7 @@ def test_role_may_only_get_items_from_the_table(chain):
     update["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"].append("enabled")
     assert role_problems(broken(iot, policy.name, policy=json.dumps(doc))) == [
         "UpdateItem of ['username', 'password_hash', 'updated_at', 'failed_attempts', 'failed_since', "
-        "'locked_until', 'enabled']"]
+        "'locked_until', 'password_login_at', 'enabled']"]
     update.pop("Condition")
     assert role_problems(broken(iot, policy.name, policy=json.dumps(doc))) == ["UpdateItem of None"]
 
