@@ -38,6 +38,7 @@ from authorizer.records import (
     validate_topic,
     validate_username,
 )
+from channelctl.devices import migration
 from channelctl.devices.password_strength import password_weakness, weak_hash
 from channelctl.devices.things import thing_exists
 from channelctl.devices.credentials import (
@@ -169,6 +170,9 @@ def register(subparsers: Any) -> None:
         help="replace hashes set after the record's import (e.g. by set-password) with the file's",
     )
 
+    # Password devices moving to certificates: migrate, allow-serial, retire, migration.
+    migration.register(action)
+
 
 def _runner(func: Callable[[argparse.Namespace, CredentialTable], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
@@ -203,7 +207,7 @@ def cmd_add(args: argparse.Namespace, table: CredentialTable) -> int:
     options = _field_values(args)
     if table.get(username) is not None:
         raise DeviceExists(f"device {username!r} already exists — use set-password or update")
-    _refuse_taken_client_id(table, username, options.get("client_id") or username, args.region)
+    _refuse_taken_client_id(table, username, options.get("client_id") or username, args.region, new_device=True)
     now = now_text()
     draft = {
         "username": username,
@@ -545,7 +549,8 @@ def _client_ids(table: CredentialTable) -> dict[str, str]:
     return {str(item.get("client_id") or item.get("username")): str(item.get("username")) for item in table.scan()}
 
 
-def _refuse_taken_client_id(table: CredentialTable, username: str, client_id: str, region: str | None = None) -> None:
+def _refuse_taken_client_id(table: CredentialTable, username: str, client_id: str, region: str | None = None,
+                            new_device: bool = False) -> None:
     # IoT Core disconnects the older of two connections with one client ID: a shared ID
     # would let one device knock another off. Checked by a scan, so two operators adding
     # the same ID at the same moment are not caught.
@@ -554,7 +559,8 @@ def _refuse_taken_client_id(table: CredentialTable, username: str, client_id: st
         raise ClientIdTaken(
             f"client ID {client_id!r} belongs to device {holder!r} — client IDs are unique; choose another --client-id"
         )
-    if client_id != username:
+    # A device moving to a certificate keeps its name; a new password device never takes a thing's.
+    if client_id != username or new_device:
         # A certificate device connects as its thing name (channelctl/devices/things.py).
         exists, why = thing_exists(client_id, region)
         if exists:
