@@ -25,6 +25,8 @@ from components.network_evidence import encrypted_log_group
 # Namespaces of the metrics this project publishes itself.
 CHANNEL_NAMESPACE = "PrivateMqttChannel"
 AUTHORIZER_NAMESPACE = "PrivateMqttChannel/Authorizer"
+# Per family and state (password-only, provisioned, certificate, retired): channelctl/devices/migration.py.
+MIGRATION_METRIC = "MigrationDevices"
 # The metric filter's metric: one per client-ID conflict disconnect.
 CLIENT_ID_CONFLICT_METRIC = "ClientIdConflicts"
 # The log group AWS IoT Core writes to; its name is fixed by the service
@@ -583,4 +585,10 @@ def dashboard_body(region: str, lb: str, endpoints: list[str], vpc: str, functio
         widgets.append(widget("Authorizer decisions by reason",
                               [[{"expression": f"SEARCH('{{{AUTHORIZER_NAMESPACE},Reason}}', 'Sum', {PERIOD_SECONDS})",
                                  "id": "reasons"}]], 12, 12))
+    # Published by `channelctl devices migration --publish-metrics` (channelctl/devices/migration.py) whenever
+    # the operator runs it, e.g. hourly: one point per family and state, so hourly maxima.
+    widgets.append(widget("Migration to certificates: devices by family and state",
+                          [[{"expression": f"SEARCH('{{{CHANNEL_NAMESPACE},Family,State}} "
+                                           f"MetricName=\"{MIGRATION_METRIC}\"', 'Maximum', 3600)",
+                             "id": "migration"}]], 18, 0))
     return json.dumps({"widgets": widgets})
