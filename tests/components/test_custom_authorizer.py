@@ -58,7 +58,7 @@ def test_function_runs_in_the_gatekeeper_vpc_with_the_endpoint_ids(chain):
     assert fn.inputs["runtime"] == "python3.13" and fn.inputs["architectures"] == ["arm64"]
     assert fn.inputs["handler"] == "authorizer.handler.handler"
     assert fn.inputs["timeout"] == 5
-    assert fn.inputs["reservedConcurrentExecutions"] == 100
+    assert fn.inputs["reservedConcurrentExecutions"] == example_config("iot")["authorizer"]["reservedConcurrency"]
     assert fn.inputs["loggingConfig"]["logFormat"] == "JSON"
     gatekeeper_subnets = {s.id for s in iot.of_type("aws:ec2/subnet:Subnet")}
     assert set(fn.inputs["vpcConfig"]["subnetIds"]) == gatekeeper_subnets
