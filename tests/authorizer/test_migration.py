@@ -174,3 +174,20 @@ def test_a_migrating_devices_password_login_is_stamped_and_a_non_migrating_ones_
     stamped = authorizer_env.get_item(Key={"username": "meter-0001"})["Item"]
     assert datetime.fromisoformat(stamped["password_login_at"]).tzinfo is not None
     assert "password_login_at" not in authorizer_env.get_item(Key={"username": "valve-0001"})["Item"]
+
+
+def test_the_largest_record_of_a_migrating_family_still_fits_iot_cores_ten_documents():
+    """16 + 16 extra topics of 256 bytes (records.MAX_EXTRA_TOPICS, MAX_TOPIC_BYTES), a 128-character user
+    name, a 36-character template and the longest partition: without room the device would be denied."""
+    family, name = "f" * 64, "u" * 128
+    settings = replace(MIGRATING, region="us-gov-west-1", migrating_families=frozenset({family}),
+                       provisioning_template="t" * 36, family_topic_prefixes={family: "p" * 128})
+    publish = tuple(f"{'x' * 250}/{i:02d}a"[:256].ljust(256, "a") for i in range(16))
+    subscribe = tuple((f"{'y' * 248}/{i:02d}" + "a" * 10)[:254] + "/#" for i in range(16))
+    assert {len(t.encode()) for t in publish + subscribe} == {256}
+    record = DeviceRecord(username=name, password_hash="$6$x", family=family, extra_publish=publish,
+                          extra_subscribe=subscribe, cross_scope_reason="dashboards")
+    documents = build_policy_documents(record, settings)
+    assert len(documents) <= 10 and all(len(d) <= 2048 for d in documents)
+    assert policy_allows(list(documents), "iot:Publish",
+                         f"arn:aws-us-gov:iot:us-gov-west-1:{ACCOUNT}:topic/$aws/certificates/create/cbor")
