@@ -26,6 +26,9 @@ from typing import Any, Callable, Mapping
 # Thing names: 1-128 characters of [a-zA-Z0-9:_-] (AWS IoT API reference, CreateThing / AttachThingPrincipal
 # "thingName" pattern). The channel's policies name the client ID after the thing.
 THING_NAME_RE = re.compile(r"[a-zA-Z0-9:_-]{1,128}")
+# Certificate IDs: "Fixed length of 64", pattern (0x)?[a-fA-F0-9]+ (AWS IoT API reference, CertificateDescription
+# certificateId); the hook's input names the claim certificate by it.
+CERTIFICATE_ID_RE = re.compile(r"(?=.{64}\Z)(0x)?[a-fA-F0-9]+")
 # The template parameter the device sends its name in (components/fleet_provisioning.py).
 NAME_PARAMETER = "SerialNumber"
 # What an allow-list entry may say about how the device was listed.
@@ -143,6 +146,10 @@ def decide(
         return Decision(False, f"listed with status {entry.status[:32]!r}")
     if entry.expires_at is not None and entry.expires_at <= now():
         return Decision(False, "listing expired")
+    if entry.kind == "serial" and not CERTIFICATE_ID_RE.fullmatch(str(event.get("claimCertificateId") or "")):
+        # A serial entry is for a device holding the claim certificate, never for a migrating password
+        # device asking over its password connection for a name that is not its own.
+        return Decision(False, "serial entry requested without a claim certificate")
     if entry.kind == "password-device" and not paired(event, name):
         # The topics are shared by every caller; the pairing is what makes a migration its own device's.
         return Decision(False, "password-device entry requested by another client ID")

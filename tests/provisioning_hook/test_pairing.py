@@ -69,3 +69,19 @@ def test_the_device_exchange_matches_the_templates_rules():
     thing = body["Resources"]["thing"]["Properties"]["ThingName"]["Ref"]
     assert decision.allow and request["parameters"][thing] == decision.thing_name == "press-line-7"
     json.dumps(request)  # the payload is JSON as the json topics carry it
+
+
+SERIALS = listed(entry_item("PLC-0042", "serial"))
+
+
+def test_a_serial_entry_is_admitted_for_a_claim_certificate_request():
+    evt = {**hook_input("PLC-0042", "claim-1"), "claimCertificateId": "c" * 64}
+    assert run(evt, SERIALS).thing_name == "PLC-0042"
+    assert run({**evt, "claimCertificateId": "0x" + "C" * 62}, SERIALS).allow
+
+
+def test_a_serial_entry_is_refused_to_a_request_without_a_claim_certificate():
+    # A migrating password device asking over its password connection for a serial entry's name.
+    for claim in (None, "", "c" * 63, "c" * 65, "0x" + "c" * 64, "g" * 64):
+        decision = run({**hook_input("PLC-0042", "press-line-7"), "claimCertificateId": claim}, SERIALS)
+        assert not decision.allow and decision.reason == "serial entry requested without a claim certificate", claim
