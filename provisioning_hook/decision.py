@@ -9,7 +9,8 @@ developer guide, "Pre-provisioning hooks").
 Admitted: a device whose name (the template parameter ``SerialNumber``: a serial number, or the MQTT
 user name of a password device moving to a certificate) is listed in the allow-list table with
 ``status`` ``allowed``, not expired, and asking through this stack's own template. Everything else
-is refused. A ``password-device`` entry is admitted only for a request whose MQTT client ID is that
+is refused. A ``serial`` entry is admitted only for a request made with a claim certificate
+(``claimCertificateId``). A ``password-device`` entry is admitted only for a request whose MQTT client ID is that
 name: the authorizer lets a password device connect only as its own client ID and gives the
 provisioning topics only to a migrating device whose client ID is its user name
 (``authorizer/migration.py``), so the device registers itself and no other name. The name becomes the thing name (the template names the thing after ``SerialNumber``; the

@@ -138,6 +138,9 @@ def register(action: Callable[..., argparse.ArgumentParser]) -> None:
     migrate = action("migrate", cmd_migrate, "list a password device in the provisioning allow-list under its own "
                      "name, so it can provision its certificate (its family must be in fleetProvisioning.migratingFamilies)")
     migrate.add_argument("username")
+    migrate.add_argument("--expires-in-hours", type=int, metavar="N",
+                         help="the entry admits nothing after N hours (expires_at): list a device for the time it "
+                         "provisions")
     migrate.add_argument("--allow-list-table", help=f"the allow-list table (default: ${ALLOW_LIST_VARIABLE}; the "
                          "iot stack's output provisioningAllowListTable)")
     serial = action("allow-serial", cmd_allow_serial, "list a certificate device's serial number in the provisioning "
@@ -165,12 +168,12 @@ def _allow_list(args: argparse.Namespace) -> Any:
     return boto3.client("dynamodb", region_name=args.region), name
 
 
-def entry_item(device: str, kind: str) -> dict[str, Any]:
+def entry_item(device: str, kind: str, expires_at: int | None = None) -> dict[str, Any]:
     """The hook's own item writer (provisioning_hook.decision.entry_item): nothing is listed that it would refuse.
     Imported on use: an editable install made before provisioning_hook/ existed does not map it."""
     from provisioning_hook.decision import entry_item as hook_entry_item
 
-    return hook_entry_item(device, kind)
+    return hook_entry_item(device, kind, expires_at=expires_at)
 
 
 def _put_entry(args: argparse.Namespace, item: dict[str, Any], same_kind: str) -> None:
@@ -204,7 +207,12 @@ def cmd_migrate(args: argparse.Namespace, table: CredentialTable) -> int:
             f"({', '.join(families) or 'empty'}) and update the iot stack — the authorizer gives the provisioning "
             "topics only to those families"
         )
-    _put_entry(args, entry_item(username, "password-device"), "password-device")
+    expires_at = None
+    if args.expires_in_hours is not None:
+        if not 1 <= args.expires_in_hours <= 24 * 366:
+            raise UsageError(f"--expires-in-hours {args.expires_in_hours} must be 1 to {24 * 366}")
+        expires_at = int(datetime.now(timezone.utc).timestamp()) + args.expires_in_hours * 3600
+    _put_entry(args, entry_item(username, "password-device", expires_at), "password-device")
     print(f"device {username!r} listed for provisioning as thing {username!r}")
     return 0
 

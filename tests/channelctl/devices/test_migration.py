@@ -131,6 +131,12 @@ def test_migrate_lists_the_device_under_its_own_name_and_the_hook_admits_only_it
 
     assert decide(request("m1", "m1"), template_arn=TEMPLATE, lookup=lookup, now=lambda: 0).thing_name == "m1"
     assert not decide(request("m1", "m2"), template_arn=TEMPLATE, lookup=lookup, now=lambda: 0).allow
+    # Listed for a limited time: admitted before it runs out, refused after.
+    assert run("migrate", "m1", "--expires-in-hours", "2")[0] == 0
+    expires = int(lookup("m1")["expires_at"]["N"])
+    assert decide(request("m1", "m1"), template_arn=TEMPLATE, lookup=lookup, now=lambda: expires - 1).allow
+    assert not decide(request("m1", "m1"), template_arn=TEMPLATE, lookup=lookup, now=lambda: expires).allow
+    assert run("migrate", "m1", "--expires-in-hours", "0")[0] == 2
 
 
 def test_migrate_refuses_a_device_whose_client_id_is_not_its_name_or_whose_family_is_not_migrating(world, run):  # noqa: F811
