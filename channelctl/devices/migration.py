@@ -130,6 +130,21 @@ def read_thing(iot: Any, name: str) -> ThingView:
                      since=_moment(data.get("timestamp")))
 
 
+def thing_names(iot: Any) -> set[str]:
+    """Every registered thing's name, in pages of up to 250 (AWS IoT API reference, ListThings maxResults
+    1-250): a fleet of password-only devices costs no call per device."""
+    names: set[str] = set()
+    try:
+        for page in iot.get_paginator("list_things").paginate(PaginationConfig={"PageSize": 250}):
+            names.update(thing["thingName"] for thing in page.get("things", []))
+    except ClientError as err:
+        raise ConfigError(f"IoT registry: ListThings refused: {err.response.get('Error', {}).get('Code')} — let the "
+                          "operator role call iot:ListThings") from None
+    except BotoCoreError as err:
+        raise ConfigError(f"IoT registry unreachable: {type(err).__name__}") from None
+    return names
+
+
 # --- commands -----------------------------------------------------------------------------------
 
 
@@ -275,8 +290,11 @@ def cmd_migration(args: argparse.Namespace, table: CredentialTable) -> int:
     iot = _iot(args)
     items = [i for i in table.scan(RECORD_ATTRIBUTES) if args.family is None or i.get("family") == args.family]
     unknown: list[str] = []
+    registered = thing_names(iot)
 
     def things(name: str) -> ThingView:
+        if name not in registered:
+            return ThingView(exists=False)
         view = read_thing(iot, name)
         if view.why:
             unknown.append(view.why)
