@@ -174,6 +174,8 @@ class CustomAuthorizer(pulumi.ComponentResource):
     authorizer_name: pulumi.Output[str]
     """The IoT authorizer, default on the custom domain."""
     function_arn: pulumi.Output[str]
+    key_arn: pulumi.Output[str]
+    """The credentials table's key (the monitoring's key-change alarm watches it)."""
 
     def __init__(self, name: str, args: CustomAuthorizerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("channel:iot:CustomAuthorizer", name, None, opts)
@@ -412,6 +414,7 @@ class CustomAuthorizer(pulumi.ComponentResource):
         self.authorizer_name = authorizer.name
         self.function_arn = function.arn
         self.function_name = function.name
+        self.key_arn = key.arn
         self.register_outputs(
             {"table_name": table.name, "authorizer_name": authorizer.name, "function_arn": function.arn}
         )

@@ -20,6 +20,7 @@ from components.config import (
     CONNECTIONS_PER_NLB_TARGET,
     MonitoringConfig,
 )
+from components.key_change_alarm import key_change_pattern_json, rule_publishes_statement
 from components.network_evidence import encrypted_log_group
 
 # Namespaces of the metrics this project publishes itself.
@@ -117,6 +118,10 @@ class FleetMonitoringArgs:
     connect_quota_per_second: int = 500
     # The custom authorizer's function, when there is one.
     authorizer_function_name: pulumi.Input[str] | None = None
+    # The credentials table's key, when there is one: a change to its policy or grants, or its
+    # disabling or deletion, raises an alarm (components/key_change_alarm.py). The stack's
+    # monitoring key must then let EventBridge use it (NetworkEvidenceArgs.eventbridge_publishes).
+    credentials_key_arn: pulumi.Input[str] | None = None
 
 
 class FleetMonitoring(pulumi.ComponentResource):
@@ -139,12 +144,30 @@ class FleetMonitoring(pulumi.ComponentResource):
 
         # --- the alarm topic --------------------------------------------------
         self.topic = aws.sns.Topic(f"{name}-alarms", kms_master_key_id=args.key.arn, opts=child)
-        aws.sns.TopicPolicy(
+        # Changes to the credentials key, from CloudTrail through EventBridge (needs a trail).
+        self.key_change_rule = None
+        if args.credentials_key_arn is not None:
+            self.key_change_rule = aws.cloudwatch.EventRule(
+                f"{name}-credentials-key-changes",
+                description="Credentials key: key policy or grants changed, key disabled or scheduled for deletion",
+                event_pattern=pulumi.Output.from_input(args.credentials_key_arn).apply(key_change_pattern_json),
+                opts=child,
+            )
+        rule_arn = self.key_change_rule.arn if self.key_change_rule else None
+        topic_access = aws.sns.TopicPolicy(
             f"{name}-alarms-policy",
             arn=self.topic.arn,
-            policy=self.topic.arn.apply(lambda arn: topic_policy(arn, account)),
+            policy=pulumi.Output.all(self.topic.arn, rule_arn).apply(lambda v: topic_policy(v[0], account, v[1])),
             opts=child,
         )
+        if self.key_change_rule is not None:
+            aws.cloudwatch.EventTarget(
+                f"{name}-credentials-key-changes",
+                rule=self.key_change_rule.name,
+                arn=self.topic.arn,
+                # EventBridge may publish only once the topic policy names the rule.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[topic_access]),
+            )
         for i, sub in enumerate(cfg.alarm_subscriptions):
             aws.sns.TopicSubscription(
                 f"{name}-alarms-sub-{i}", topic=self.topic.arn, protocol=sub.protocol, endpoint=sub.endpoint, opts=child
@@ -535,8 +558,10 @@ def lockout_alarm_description(function_name: str) -> str:
     return text
 
 
-def topic_policy(topic_arn: str, account_id: str) -> str:
-    """The account manages the topic; CloudWatch alarms of this account publish to it."""
+def topic_policy(topic_arn: str, account_id: str, key_change_rule_arn: str | None = None) -> str:
+    """The account manages the topic; CloudWatch alarms of this account publish to it, and the
+    credentials key's change rule, when there is one, and only that rule."""
+    extra = [rule_publishes_statement(topic_arn, key_change_rule_arn)] if key_change_rule_arn else []
     return json.dumps({
         "Version": "2012-10-17",
         "Statement": [
@@ -556,6 +581,7 @@ def topic_policy(topic_arn: str, account_id: str) -> str:
                 "Resource": topic_arn,
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             },
+            *extra,
         ],
     })
 

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import MonitoringConfig
+from components.key_change_alarm import eventbridge_key_statement
 
 # Flow-log records are aggregated for at most this many seconds before they are
 # published: 60 or 600 (CreateFlowLogs, MaxAggregationInterval). A device's MQTT session
@@ -44,10 +45,13 @@ class NetworkEvidenceArgs:
     # The role deploying the stack (assumeRoleArn), or None when the provider runs with the
     # caller's own credentials (no ARN to name).
     deployer_role_arn: str | None = None
+    # An EventBridge rule publishes to the alarm topic (the credentials key's change alarm):
+    # events.amazonaws.com may use the key for it (components/key_change_alarm.py).
+    eventbridge_publishes: bool = False
 
 
 def logs_key_policy(account_id: str, region: str, partition: str = "aws", key_users: tuple[str, ...] = (),
-                    deployer_arn: str | None = None) -> str:
+                    deployer_arn: str | None = None, eventbridge_publishes: bool = False) -> str:
     """Key policy: the account administers the key; CloudWatch Logs uses it only for this account's log groups.
 
     CloudWatch Logs user guide, "Encrypt log data in CloudWatch Logs using AWS KMS"
@@ -111,6 +115,10 @@ def logs_key_policy(account_id: str, region: str, partition: str = "aws", key_us
                     },
                 }
             )
+    if eventbridge_publishes:
+        # Its own statement: the source conditions above break EventBridge's delivery to an
+        # encrypted topic (components/key_change_alarm.py says where AWS says so).
+        statements.append(eventbridge_key_statement())
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
@@ -164,7 +172,8 @@ class NetworkEvidence(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=logs_key_policy(args.account_id, args.region, key_users=args.key_users,
-                                   deployer_arn=args.deployer_role_arn),
+                                   deployer_arn=args.deployer_role_arn,
+                                   eventbridge_publishes=args.eventbridge_publishes),
             opts=child,
         )
         aws.kms.Alias(f"{name}-key-alias", name=f"alias/{name}-logs", target_key_id=self.key.key_id, opts=child)

@@ -162,8 +162,10 @@ def _iot(config: IotConfig, opts: pulumi.ResourceOptions) -> dict[str, Any]:
     )
     evidence = _evidence(
         config, opts, gatekeeper, vpcs={"gatekeeper": gatekeeper.vpc_id},
-        # The alarm topic shares the stack's key: CloudWatch alarms and IoT Core publish to it.
+        # The alarm topic shares the stack's key: CloudWatch alarms and IoT Core publish to it,
+        # and EventBridge does for the credentials key's change alarm.
         key_users=("cloudwatch.amazonaws.com", "iot.amazonaws.com"),
+        eventbridge_publishes=gatekeeper.authorizer is not None,
     )
     exports = dict(gatekeeper.exports)
     exports.update(_fleet_provisioning(config, opts, gatekeeper))
@@ -251,6 +253,7 @@ def _evidence(
     vpcs: dict[str, Any],
     resolver_vpc_id: Any = None,
     key_users: tuple[str, ...] = (),
+    eventbridge_publishes: bool = False,
 ) -> NetworkEvidence | None:
     """The stack's flow logs (and Resolver query log), under its one top component."""
     common = config.common
@@ -262,7 +265,7 @@ def _evidence(
         NetworkEvidenceArgs(
             monitoring=common.monitoring, account_id=common.account_id, region=common.region,
             vpcs=vpcs, resolver_vpc_id=resolver_vpc_id, key_users=key_users,
-            deployer_role_arn=common.assume_role_arn,
+            deployer_role_arn=common.assume_role_arn, eventbridge_publishes=eventbridge_publishes,
         ),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=top)),
     )
@@ -297,6 +300,7 @@ def _fleet_monitoring(
             connect_quota_per_second=config.capacity.iot_connects_per_second,
             proxy_min_size=fleet.proxy_min_size if (fleet and proxy_groups) else 0,
             authorizer_function_name=gatekeeper.authorizer.function_name if gatekeeper.authorizer else None,
+            credentials_key_arn=gatekeeper.authorizer.key_arn if gatekeeper.authorizer else None,
         ),
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=gatekeeper)),
         native_provider=build_native_provider(common),

@@ -122,6 +122,9 @@ ALLOWED_TYPES: Mapping[str, str] = {
     "aws:cloudwatch/dashboard:Dashboard": "a console view of the channel's metrics, shown only to IAM principals of the account",
     "aws:sns/topic:Topic": "the alarm topic, published to through the SNS API with IAM only",
     "aws:sns/topicPolicy:TopicPolicy": "names the AWS services that may publish alarms to the topic",
+    # Matches CloudTrail records of AWS KMS on the default event bus; it opens nothing.
+    "aws:cloudwatch/eventRule:EventRule": "matches the account's own CloudTrail events (changes to the credentials key); no network surface, no schedule, no role",
+    "aws:cloudwatch/eventTarget:EventTarget": "delivers a matched event to the channel's alarm topic, which lets EventBridge publish only for that rule (aws:SourceArn)",
     # A subscription delivers alarm notifications to the operators' address outside the channel:
     # a path out for alarms, none in.
     "aws:sns/topicSubscription:TopicSubscription": "delivers alarm notifications to the operators; opens no path into the channel",

@@ -506,6 +506,20 @@ RESOURCE_ACTIONS: dict[str, Actions] = {
         update=("sns:SetSubscriptionAttributes",),
         delete=("sns:Unsubscribe",),
     ),
+    # EventBridge: rules and targets take the rule's ARN as resource (Service Authorization
+    # Reference, Amazon EventBridge: rule), so the events statement is scoped to this account and
+    # Region. The target is an SNS topic with a resource policy: no role is passed.
+    "aws:cloudwatch/eventRule:EventRule": Actions(
+        create=("events:PutRule",),
+        read=("events:DescribeRule",),
+        delete=("events:DeleteRule",),
+        tag=("events:TagResource", "events:UntagResource", "events:ListTagsForResource"),
+    ),
+    "aws:cloudwatch/eventTarget:EventTarget": Actions(
+        create=("events:PutTargets",),
+        read=("events:ListTargetsByRule",),
+        delete=("events:RemoveTargets",),
+    ),
     "aws:iot/loggingOptions:LoggingOptions": Actions(
         # Passes the logging role to IoT Core (iam:PassRole, granted per role).
         create=("iot:SetV2LoggingOptions",),

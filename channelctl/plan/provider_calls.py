@@ -30,6 +30,7 @@ SDK_TO_IAM_PREFIX = {
     "elasticloadbalancingv2": "elasticloadbalancing",
     "cloudwatchlogs": "logs",
     "cloudcontrol": "cloudformation",  # Cloud Control API's actions carry the prefix cloudformation
+    "eventbridge": "events",  # EventBridge's actions carry the prefix events
 }
 
 # Operations IAM authorizes under another action name. None of the operations below needs
@@ -476,6 +477,21 @@ PROVIDER_CALLS: dict[str, Calls] = {
         read=_ops("sns", "GetSubscriptionAttributes"),
         update=_ops("sns", "SetSubscriptionAttributes"),
         delete=_ops("sns", "Unsubscribe", "GetSubscriptionAttributes")),
+    # ---- EventBridge (internal/service/events) ------------------------------------------
+    # Create retries PutRule and waits for DescribeRule; tags go in PutRule's request.
+    "aws:cloudwatch/eventRule:EventRule": Calls(
+        "internal/service/events/rule.go",
+        create=_ops("eventbridge", "PutRule", "DescribeRule"),
+        read=_ops("eventbridge", "DescribeRule"),
+        update=_ops("eventbridge", "PutRule", "TagResource", "UntagResource"),
+        delete=_ops("eventbridge", "DeleteRule")),
+    # Read finds the target among the rule's targets (findTargetByThreePartKey).
+    "aws:cloudwatch/eventTarget:EventTarget": Calls(
+        "internal/service/events/target.go",
+        create=_ops("eventbridge", "PutTargets", "ListTargetsByRule"),
+        read=_ops("eventbridge", "ListTargetsByRule"),
+        update=_ops("eventbridge", "PutTargets"),
+        delete=_ops("eventbridge", "RemoveTargets")),
     # Device Defender: pulumi-aws-native through Cloud Control (cloud_control_calls.py).
     **CLOUD_CONTROL_CALLS,
 }

@@ -131,6 +131,8 @@ _table("aws:route53/resolverQueryLogConfigAssociation:ResolverQueryLogConfigAsso
 _table("aws:sns/topic:Topic", "sns/topic.go", "name", "namePrefix", "fifoTopic")
 _table("aws:sns/topicPolicy:TopicPolicy", "sns/topic_policy.go", "arn")
 _table("aws:sns/topicSubscription:TopicSubscription", "sns/topic_subscription.go", "topic", "protocol", "endpoint")
+_table("aws:cloudwatch/eventRule:EventRule", "events/rule.go", "name", "namePrefix", "eventBusName")
+_table("aws:cloudwatch/eventTarget:EventTarget", "events/target.go", "rule", "targetId", "eventBusName")
 # Cloud Control resources (pulumi-aws-native): the CloudFormation schema's createOnlyProperties.
 _table("aws-native:iot:AccountAuditConfiguration", "CloudFormation AWS::IoT::AccountAuditConfiguration", "accountId")
 _table("aws-native:iot:ScheduledAudit", "CloudFormation AWS::IoT::ScheduledAudit", "scheduledAuditName")

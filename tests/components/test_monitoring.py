@@ -53,6 +53,13 @@ def key_problems(policy_json: str, account: str, region: str) -> list[str]:
         if principal.get("AWS") not in (None, f"arn:aws:iam::{account}:root") and via != f"sns.{region}.amazonaws.com":
             # Only the account administers the key; another principal (the deployer) uses it through SNS only.
             problems.append(f"administered by {principal['AWS']}")
+        if principal.get("Service") == "events.amazonaws.com":
+            # No source condition is possible for EventBridge to an encrypted topic
+            # (components/key_change_alarm.py): the data-key calls SNS makes, nothing more.
+            if sorted(st["Action"] if isinstance(st["Action"], list) else [st["Action"]]) != [
+                    "kms:Decrypt", "kms:GenerateDataKey*"]:
+                problems.append(f"events.amazonaws.com may call {st['Action']}")
+            continue
         if "Service" in principal:
             condition = json.dumps(st.get("Condition", {}))
             if account not in condition:
@@ -68,6 +75,9 @@ def test_key_policy_limits_services_to_this_account(chain):
     loose["Statement"][1].pop("Condition")
     assert key_problems(json.dumps(loose), "222222222222", "us-west-2") == [
         "logs.us-west-2.amazonaws.com may use the key for any account"]
+    wide = json.loads(policy)
+    next(st for st in wide["Statement"] if st["Principal"].get("Service") == "events.amazonaws.com")["Action"] = "kms:*"
+    assert key_problems(json.dumps(wide), "222222222222", "us-west-2") == ["events.amazonaws.com may call kms:*"]
 
 
 def test_the_topic_key_is_usable_by_alarms_and_iot_in_the_iot_stack_only(chain):
@@ -76,7 +86,9 @@ def test_the_topic_key_is_usable_by_alarms_and_iot_in_the_iot_stack_only(chain):
     services = lambda doc: [s for st in doc["Statement"] for s in  # noqa: E731
                             (st["Principal"].get("Service") if isinstance(st["Principal"].get("Service"), list)
                              else [st["Principal"].get("Service")]) if s]
-    assert sorted(services(iot)) == ["cloudwatch.amazonaws.com", "iot.amazonaws.com", "logs.us-west-2.amazonaws.com"]
+    # EventBridge publishes the credentials key's change alarm (the example iot stack has an authorizer).
+    assert sorted(services(iot)) == ["cloudwatch.amazonaws.com", "events.amazonaws.com", "iot.amazonaws.com",
+                                     "logs.us-west-2.amazonaws.com"]
     assert services(network) == ["logs.us-west-2.amazonaws.com"]
     assert key_problems(logs_key_policy("111111111111", "us-west-2", key_users=("iot.amazonaws.com",)),
                         "111111111111", "us-west-2") == []

@@ -164,7 +164,7 @@ BOTOCORE_SERVICES = {
     "ec2": "ec2", "elasticloadbalancing": "elbv2", "autoscaling": "autoscaling", "iam": "iam",
     "route53": "route53", "route53resolver": "route53resolver", "directconnect": "directconnect", "ram": "ram",
     "iot": "iot", "lambda": "lambda", "logs": "logs", "dynamodb": "dynamodb", "kms": "kms", "ssm": "ssm",
-    "sts": "sts", "servicequotas": "service-quotas", "sns": "sns", "cloudwatch": "cloudwatch",
+    "sts": "sts", "servicequotas": "service-quotas", "sns": "sns", "cloudwatch": "cloudwatch", "events": "events",
     # Cloud Control API's actions carry the IAM prefix cloudformation.
     "cloudformation": "cloudcontrol",
 }

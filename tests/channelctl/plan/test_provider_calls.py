@@ -94,13 +94,15 @@ def test_every_entry_names_its_source_in_the_provider():
     ("elasticloadbalancingv2.DescribeListenerAttributes", "elasticloadbalancing:DescribeListenerAttributes"),
     ("cloudwatchlogs.CreateLogGroup", "logs:CreateLogGroup"),
     ("cloudcontrol.GetResource", "cloudformation:GetResource"),
+    ("eventbridge.PutTargets", "events:PutTargets"),
 ])
 def test_sdk_clients_map_to_their_iam_prefix(operation, action):
     assert pc.iam_action(operation) == action
 
 
 # SDK client -> botocore service name (boto3 ships every service's API model).
-BOTOCORE = {"elasticloadbalancingv2": "elbv2", "cloudwatchlogs": "logs", "servicequotas": "service-quotas"}
+BOTOCORE = {"elasticloadbalancingv2": "elbv2", "cloudwatchlogs": "logs", "servicequotas": "service-quotas",
+            "eventbridge": "events"}
 
 
 @functools.cache
