@@ -25,6 +25,7 @@ from channelctl.plan.checks.model import (
 )
 from channelctl.plan.checks.paths import proxy_max_connections
 from components.fleet_monitoring import IOT_LOG_GROUP
+from components.key_change_alarm import DETAIL_TYPE, EVENT_SOURCE, KEY_CHANGE_EVENTS, KMS_EVENT_SOURCE
 
 T_FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 T_LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -36,6 +37,10 @@ T_IOT_LOGGING = "aws:iot/loggingOptions:LoggingOptions"
 T_QUERY_LOG_ASSOC = "aws:route53/resolverQueryLogConfigAssociation:ResolverQueryLogConfigAssociation"
 T_SECURITY_PROFILE = "aws-native:iot:SecurityProfile"
 T_AUDIT = "aws-native:iot:AccountAuditConfiguration"
+T_TABLE = "aws:dynamodb/table:Table"
+T_EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+T_EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+T_TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 
 # The Disconnect record a client-ID conflict produces, as printed in the IoT developer guide,
 # "Security best practices in AWS IoT Core" (Protecting MQTT connections in AWS IoT).
@@ -86,6 +91,7 @@ def check_observability(ch: Channel) -> CheckResult:
     _conflict_alarm(ch, iot, topics, f)
     _detect(ch, iot, topics, f)
     _limit_alarms(ch, iot, c.data_ids, topics, f)
+    _key_change_alarm(ch, iot, topics, f)
     summary = (f"{len(ch.of_type(T_VPC))} VPCs with flow logs; IoT Core logging, client-ID conflict alarm, Device "
                f"Defender audit, alarms on abnormal fleet behaviour and on every capacity limit, all to "
                f"{_where(ch, iot)}")
@@ -197,6 +203,61 @@ def _detect(ch: Channel, iot: PlannedStack, topics: dict[str, Res], f: Findings)
             f.ok(f"abnormal {what}: {found[0].label}", found[0].label)
         else:
             f.bad(f"no alarm on abnormal {what} (AWS/IoT {metric})")
+
+
+def _key_change_alarm(ch: Channel, iot: PlannedStack, topics: dict[str, Res], f: Findings) -> None:
+    """A change to the customer managed key of a table (the credentials table: its policy, a grant,
+    disabling, deletion) reaches the alarm topic: an EventBridge rule on CloudTrail's records of the key, its target the
+    encrypted topic, and the topic's policy letting EventBridge publish for that rule."""
+    # Every customer managed key of a table (the credentials table's; the provisioning allow-list
+    # uses DynamoDB's own key, which no one of the account can re-grant).
+    keys = {sse.get("kmsKeyArn"): t for t in ch.of_type(T_TABLE, iot)
+            if isinstance(sse := t.get("serverSideEncryption"), dict) and sse.get("kmsKeyArn")}
+    for key_arn, table in keys.items():
+        rules = [r for r in ch.of_type(T_EVENT_RULE, iot) if _watches_key_changes(r.get("eventPattern"), key_arn)]
+        if not rules:
+            f.bad(f"no EventBridge rule raises an alarm when the key of {table.label} changes (CloudTrail "
+                  f"{', '.join(KEY_CHANGE_EVENTS)} on {key_arn})", table.label)
+            continue
+        rule = rules[0]
+        targets = [t for t in ch.of_type(T_EVENT_TARGET, iot)
+                   if t.get("rule") == rule.get("name") and t.get("arn") in topics]
+        if not targets:
+            f.bad(f"{rule.label} watches the key of {table.label} but targets no encrypted alarm topic", rule.label)
+            continue
+        topic_arn = targets[0].get("arn")
+        if not any(_lets_rule_publish(p.get("policy"), rule.get("arn")) for p in ch.of_type(T_TOPIC_POLICY, iot)
+                   if p.get("arn") == topic_arn):
+            f.bad(f"the policy of {topics[topic_arn].label} does not let EventBridge publish for {rule.label} "
+                  "(events.amazonaws.com with aws:SourceArn = the rule)", rule.label)
+            continue
+        f.ok(f"changes to the key of {table.label} ({', '.join(KEY_CHANGE_EVENTS)}) -> {rule.label} -> "
+             f"{topics[topic_arn].label} (needs a CloudTrail trail in the account)", rule.label, targets[0].label)
+
+
+def _watches_key_changes(pattern: Any, key_arn: str) -> bool:
+    try:
+        p = json.loads(pattern) if isinstance(pattern, str) else pattern
+        detail = p["detail"]
+        return (EVENT_SOURCE in p["source"] and DETAIL_TYPE in p["detail-type"]
+                and KMS_EVENT_SOURCE in detail["eventSource"] and set(KEY_CHANGE_EVENTS) <= set(detail["eventName"])
+                and key_arn in detail["resources"]["ARN"])
+    except (TypeError, KeyError, ValueError):
+        return False
+
+
+def _lets_rule_publish(policy: Any, rule_arn: Any) -> bool:
+    try:
+        statements = (json.loads(policy) if isinstance(policy, str) else policy)["Statement"]
+    except (TypeError, KeyError, ValueError):
+        return False
+    for st in statements if isinstance(statements, list) else [statements]:
+        if (isinstance(st, dict) and st.get("Effect") == "Allow"
+                and st.get("Principal") == {"Service": "events.amazonaws.com"}
+                and "sns:Publish" in (st.get("Action") if isinstance(st.get("Action"), list) else [st.get("Action")])
+                and (st.get("Condition") or {}).get("ArnEquals", {}).get("aws:SourceArn") == rule_arn):
+            return True
+    return False
 
 
 def _enabled(checks: Any, name: str) -> bool:

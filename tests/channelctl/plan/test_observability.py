@@ -27,6 +27,8 @@ def test_example_channel_passes_and_says_where_alarms_go(plan):
     assert result.passed, result.problems
     assert "iot:monitoring-alarms (email:iot-ops@example.com)" in result.detail
     assert any("client-ID conflicts" in v and "documented Disconnect record" in v for v in result.verified)
+    assert any(v.startswith("changes to the key of iot:gatekeeper-authorizer-credentials")
+               and "iot:monitoring-credentials-key-changes -> iot:monitoring-alarms" in v for v in result.verified)
 
 
 def _alarm_on(stacks, metric):
@@ -129,13 +131,50 @@ def alarm_topic_unencrypted(s):
     topic.state.pop("kmsMasterKeyId")
 
 
+KEY_RULE = "aws:cloudwatch/eventRule:EventRule"
+
+
+def _key_rule_pattern(s, change):
+    rule = resource(s, "iot", "monitoring-credentials-key-changes", KEY_RULE)
+    pattern = json.loads(rule.inputs["eventPattern"])
+    change(pattern)
+    rule.inputs["eventPattern"] = json.dumps(pattern)
+
+
+def key_change_rule_removed(s):
+    remove(s, "iot", "monitoring-credentials-key-changes", KEY_RULE)
+
+
+def key_change_rule_on_another_key(s):
+    _key_rule_pattern(s, lambda p: p["detail"]["resources"].update(
+        ARN=["arn:aws:kms:us-west-2:222222222222:key/1234abcd-12ab-34cd-56ef-1234567890ab"]))
+
+
+def key_change_rule_misses_put_key_policy(s):
+    _key_rule_pattern(s, lambda p: p["detail"]["eventName"].remove("PutKeyPolicy"))
+
+
+def key_change_target_removed(s):
+    remove(s, "iot", "monitoring-credentials-key-changes", "aws:cloudwatch/eventTarget:EventTarget")
+
+
+def topic_lets_any_rule_publish(s):
+    policy = resource(s, "iot", "monitoring-alarms-policy", "aws:sns/topicPolicy:TopicPolicy")
+    document = json.loads(policy.inputs["policy"])
+    for st in document["Statement"]:
+        if st["Principal"].get("Service") == "events.amazonaws.com":
+            st.pop("Condition")
+    policy.inputs["policy"] = json.dumps(document)
+
+
 MUTATIONS = [
     no_flow_log_on_consumer_vpc, flow_log_of_rejected_traffic_only, no_resolver_query_log, iot_logging_removed,
     iot_logging_disabled, conflict_filter_matches_one_spelling_only, conflict_filter_on_the_wrong_field,
     conflict_alarm_removed, conflict_alarm_notifies_nobody, authorization_failure_alarm_removed,
     message_anomaly_alarm_removed, detect_profile_without_authorization_failures, audit_without_conflicting_client_ids, data_endpoint_alarm_removed,
     nlb_target_alarm_removed, proxy_alarm_removed, proxy_alarm_at_maxconn, connect_rate_alarm_removed, unhealthy_alarm_without_target_group,
-    alarm_topic_unencrypted,
+    alarm_topic_unencrypted, key_change_rule_removed, key_change_rule_on_another_key,
+    key_change_rule_misses_put_key_policy, key_change_target_removed, topic_lets_any_rule_publish,
 ]
 
 
