@@ -21,7 +21,8 @@ from typing import Any, Callable
 
 from authorizer.cost import ceiling_seconds, check_cost, connect_cost_seconds, cost_seconds, rehash_seconds
 from authorizer.errors import AuthorizerError
-from authorizer.hashes import DEFAULT_SCRYPT, MAX_PASSWORD_BYTES, Scrypt, dummy_hash, hash_password, parse_hash
+from authorizer import hashes
+from authorizer.hashes import MAX_PASSWORD_BYTES, Scrypt, dummy_hash, hash_password, parse_hash
 from authorizer.principal import principal_id
 from authorizer.scopes import cross_scope_problems, family_overlap
 from authorizer.records import (
@@ -337,6 +338,8 @@ def cmd_import(args: argparse.Namespace, table: CredentialTable) -> int:
     _register_schemes(table, settings, {parse_hash(e.password_hash).work_spec() for e in parsed.entries},
                       dry_run=args.dry_run)
     client_ids = _client_ids(table)
+    # A new password device never takes a registered thing's name (its client ID): issue 21, point 3.
+    things = migration.thing_names(migration.iot_client(args)) if parsed.entries else set()
     refused = 0
     for entry in parsed.entries:
         existing = table.get(entry.username)
@@ -345,6 +348,10 @@ def cmd_import(args: argparse.Namespace, table: CredentialTable) -> int:
         if existing is None and holder is not None and holder != entry.username:
             step = replace(step, outcome=Outcome.REFUSED,
                            reason=f"client ID {entry.username!r} belongs to device {holder!r} — client IDs are unique")
+        elif existing is None and entry.username in things:
+            step = replace(step, outcome=Outcome.REFUSED,
+                           reason=f"{entry.username!r} is the name of a registered thing, which connects with it as "
+                           "client ID — rename the device on the broker first")
         if step.outcome is Outcome.REFUSED:
             print(f"{args.file}:{entry.line}: user {entry.username!r}: {prefix}refused — {step.reason}", file=sys.stderr)
             counts[Outcome.REFUSED] += 1
@@ -576,7 +583,7 @@ def _refuse_taken_client_id(table: CredentialTable, username: str, client_id: st
 
 
 def project_scheme() -> str:
-    return Scrypt(DEFAULT_SCRYPT, b"", b"").work_spec()
+    return Scrypt(hashes.DEFAULT_SCRYPT, b"", b"").work_spec()
 
 
 def _register_schemes(table: CredentialTable, settings: ChannelSettings, specs: set[str], dry_run: bool = False) -> None:
@@ -635,7 +642,7 @@ def cmd_hash_schemes(args: argparse.Namespace, table: CredentialTable) -> int:
 def _refuse_costly_scrypt(settings: ChannelSettings) -> None:
     """The project's own scrypt must fit the authorizer's cost ceiling (authorizer/cost.py)."""
     try:
-        check_cost(Scrypt(DEFAULT_SCRYPT, b"", b""), settings.memory_size, "channelctl's scrypt")
+        check_cost(Scrypt(hashes.DEFAULT_SCRYPT, b"", b""), settings.memory_size, "channelctl's scrypt")
     except AuthorizerError as err:
         raise ConfigError(f"{err} (settings from {settings.source})") from None
 

@@ -337,6 +337,11 @@ def _iot(args: argparse.Namespace) -> Any:
     return boto3.client("iot", region_name=args.region)
 
 
+def iot_client(args: argparse.Namespace) -> Any:
+    """The IoT registry client the devices commands use (tests replace _iot)."""
+    return _iot(args)
+
+
 def _username(value: str) -> str:
     try:
         return validate_username(value, "user name")

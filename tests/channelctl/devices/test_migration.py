@@ -170,3 +170,20 @@ def test_a_new_password_user_named_like_a_registered_thing_is_refused(world, run
     code, _, err = run("add", "PLC-0042", "--family", "meters", "--password-stdin", stdin=PASSWORD)
     assert code == 1 and "registered thing" in err
     assert run("add", "PLC-0043", "--family", "meters", "--password-stdin", stdin=PASSWORD)[0] == 0
+
+
+def test_an_import_never_creates_a_user_named_like_a_registered_thing(world, run, tmp_path):  # noqa: F811
+    registry, table = world
+    registry.client.create_thing(thingName="PLC-0042")
+    passwd = tmp_path / "passwd"
+    import base64
+    import hashlib
+
+    salt = b"twelve-bytes"  # mosquitto_passwd 2.0: 12-byte salt, one SHA-512 over password + salt (FACTS)
+    digest = hashlib.sha512(b"correct horse battery" + salt).digest()
+    line = f"$6${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"
+    passwd.write_text(f"PLC-0042:{line}\nPLC-0043:{line}\n")
+    code, _, err = run("import-mosquitto", str(passwd), "--family", "meters", "--skip-invalid")
+    assert code == 1 and "'PLC-0042' is the name of a registered thing" in err
+    names = {item["username"] for item in items(table)}
+    assert "PLC-0043" in names and "PLC-0042" not in names
