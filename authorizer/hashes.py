@@ -228,9 +228,11 @@ def verify_password(password: bytes, stored: PasswordHash) -> bool:
 
 
 def hash_password(
-    password: bytes, params: ScryptParams = DEFAULT_SCRYPT, salt: bytes | None = None, cut_at_nul: bool = False
+    password: bytes, params: ScryptParams | None = None, salt: bytes | None = None, cut_at_nul: bool = False
 ) -> str:
-    """Hash a new password in the project's scrypt format (cut_at_nul: as Mosquitto reads it)."""
+    """Hash a new password in the project's scrypt format (cut_at_nul: as Mosquitto reads it);
+    ``params`` default to ``DEFAULT_SCRYPT`` as it is when called."""
+    params = DEFAULT_SCRYPT if params is None else params
     _check_scrypt_params(params)
     salt = os.urandom(SCRYPT_SALT_BYTES) if salt is None else salt
     template = Scrypt(params=params, salt=salt, digest=bytes(SCRYPT_DIGEST_BYTES), cut_at_nul=cut_at_nul)

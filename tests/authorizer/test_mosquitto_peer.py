@@ -18,7 +18,6 @@ import pytest
 from authorizer import hashes
 from authorizer.handler import handler
 from channelctl.cli import main as channelctl
-from channelctl.devices import command as devices_command
 from tests.authorizer.support import connect_event
 from tests.authorizer.test_enumeration import SMALL_SCRYPT
 from tests.components.peers.mqtt import connect_packet, read_connack
@@ -135,8 +134,7 @@ def test_authorizer_agrees_with_mosquitto_on_every_accept_and_reject(authorizer_
     # A first good login upgrades the record to the project's scrypt, and from then on every CONNECT
     # also verifies one scrypt hash (the equal work of test_enumeration.py): its cost parameters are a
     # setting, not a semantic of either side, so the upgrades here use the small ones of those tests.
-    monkeypatch.setattr(hashes, "DEFAULT_SCRYPT", SMALL_SCRYPT)
-    monkeypatch.setattr(devices_command, "DEFAULT_SCRYPT", SMALL_SCRYPT)  # the registry channelctl writes
+    monkeypatch.setattr(hashes, "DEFAULT_SCRYPT", SMALL_SCRYPT)  # read when called, by channelctl too
     port, password_file = broker
     assert channelctl(["devices", "import-mosquitto", str(password_file), "--family", "meters"]) == 0
     imported = capsys.readouterr().out

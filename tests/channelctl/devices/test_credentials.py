@@ -12,8 +12,6 @@ import pytest
 from authorizer import handler as handler_module, hashes
 from authorizer.handler import handler
 from authorizer.hashes import ScryptParams, hash_password
-# Imported before any test patches hashes.DEFAULT_SCRYPT: the command binds it at import.
-from channelctl.devices import command as devices_command  # noqa: F401
 from channelctl.devices.credentials import (
     IMPORTED_HASH_ATTRIBUTE,
     IMPORTED_HASHES_ATTRIBUTE,
@@ -111,6 +109,7 @@ def test_a_stale_import_restores_nothing_after_an_upgrade_on_login(table, run, t
     handler_module._work_cache.clear()
 
 
+@pytest.mark.project_scrypt
 def test_a_scheme_missing_from_the_registry_is_added_when_a_record_is_written(table, run, tmp_path):  # noqa: F811
     # A registry written before these schemes were in the table (or around channelctl).
     table.put_item(Item={"username": "#hash-schemes", "schemes": {"mosquitto-sha512"}})
@@ -122,6 +121,7 @@ def test_a_scheme_missing_from_the_registry_is_added_when_a_record_is_written(ta
     assert schemes == {"mosquitto-sha512", "mosquitto-pbkdf2:101", "scrypt:ln=15,r=8,p=1"}
 
 
+@pytest.mark.project_scrypt
 def test_hash_schemes_shows_the_rehash_a_first_legacy_login_adds(table, run, tmp_path):  # noqa: F811
     assert run("import-mosquitto", write(tmp_path, BOB), "--family", "meters")[0] == 0
     code, out, _ = run("hash-schemes")

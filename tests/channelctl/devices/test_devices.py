@@ -49,6 +49,7 @@ def items(table) -> list[dict]:
     return [item for item in table.scan()["Items"] if item["username"] != "#hash-schemes"]
 
 
+@pytest.mark.project_scrypt
 def test_add_stores_an_scrypt_hash_the_authorizer_accepts(table, run):
     code, out, _ = run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"n3w pass:word-long\n")
     assert code == 0 and "added" in out
@@ -183,6 +184,7 @@ def test_update_changes_and_clears_attributes(table, run):
     assert code == 1 and "no device" in err
 
 
+@pytest.mark.project_scrypt
 def test_show_never_prints_the_hash(table, run):
     run("add", "meter-0001", "--family", "meters", "--password-stdin", stdin=b"relay-cabinet-blue")
     stored = items(table)[0]["password_hash"]

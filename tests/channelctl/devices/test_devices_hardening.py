@@ -118,6 +118,7 @@ def copy_project(tmp_path, memory: int) -> str:
     return str(directory)
 
 
+@pytest.mark.project_scrypt
 def test_a_larger_memory_size_raises_the_ceiling(table, run, tmp_path):
     project = copy_project(tmp_path, 1769)
     path = write(tmp_path, pbkdf2_line("slow", 300_000))
@@ -131,6 +132,7 @@ def test_a_larger_memory_size_raises_the_ceiling(table, run, tmp_path):
     assert items(table)["slow"]["password_hash"].startswith("$7$300000$")
 
 
+@pytest.mark.project_scrypt
 def test_the_tables_schemes_together_stay_within_the_ceiling(table, run, tmp_path):
     # Each fits alone at 1769 MB (1 s), but every CONNECT verifies one hash of each scheme in the table,
     # and a first login with the $7$ hash re-hashes it with the project's scrypt.
@@ -141,6 +143,7 @@ def test_the_tables_schemes_together_stay_within_the_ceiling(table, run, tmp_pat
     assert items(table) == {}
 
 
+@pytest.mark.project_scrypt
 def test_set_password_refuses_when_the_stack_cannot_afford_the_projects_scrypt(table, run, tmp_path):
     assert run("add", "meter-1", "--family", "meters", "--password-stdin", stdin=b"relay-cabinet-blue\n")[0] == 0
     before = items(table)["meter-1"]["password_hash"]

@@ -80,6 +80,7 @@ def test_schemes_on_the_allow_list_are_kept(stored):
     assert weak_hash(parse_hash(stored)) is None
 
 
+@pytest.mark.project_scrypt
 @pytest.mark.parametrize("stored, reason", [
     (sha512_line("u", b"pw").split(":", 1)[1], "no work factor"),
     (pbkdf2_hash(101), "101 iterations"),  # Mosquitto 2.0's default

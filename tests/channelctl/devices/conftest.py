@@ -1,0 +1,23 @@
+"""The device commands' tests hash new passwords with a small scrypt.
+
+``channelctl devices add`` and ``set-password`` hash with the project's scrypt
+(``authorizer.hashes.DEFAULT_SCRYPT``, ln=15: about 0.17 s of CPU each here) and
+the authorizer verifies it again on each CONNECT a test makes. What these tests
+check does not depend on the cost parameters, which are a setting; the cost
+itself is tested in tests/authorizer (test_hashes, test_cost, test_hash_work).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from authorizer import hashes
+
+SMALL_SCRYPT = hashes.ScryptParams(log2_n=10, r=8, p=1)
+
+
+@pytest.fixture(autouse=True)
+def small_scrypt(request, monkeypatch):
+    """Tests of the parameters themselves are marked ``project_scrypt`` and keep them."""
+    if request.node.get_closest_marker("project_scrypt") is None:
+        monkeypatch.setattr(hashes, "DEFAULT_SCRYPT", SMALL_SCRYPT)
