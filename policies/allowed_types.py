@@ -123,8 +123,8 @@ ALLOWED_TYPES: Mapping[str, str] = {
     "aws:sns/topic:Topic": "the alarm topic, published to through the SNS API with IAM only",
     "aws:sns/topicPolicy:TopicPolicy": "names the AWS services that may publish alarms to the topic",
     # Matches CloudTrail records of AWS KMS on the default event bus; it opens nothing.
-    "aws:cloudwatch/eventRule:EventRule": "matches the account's own CloudTrail events (changes to the credentials key); no network surface, no schedule, no role",
-    "aws:cloudwatch/eventTarget:EventTarget": "delivers a matched event to the channel's alarm topic, which lets EventBridge publish only for that rule (aws:SourceArn)",
+    "aws:cloudwatch/eventRule:EventRule": "matches the account's own CloudTrail events on the default bus (changes to the credentials key); no network surface, no role (events-reach-topics-only)",
+    "aws:cloudwatch/eventTarget:EventTarget": "delivers a matched event to an SNS topic (the alarm topic, which lets EventBridge publish only for that rule), no role, no other kind of target (events-reach-topics-only)",
     # A subscription delivers alarm notifications to the operators' address outside the channel:
     # a path out for alarms, none in.
     "aws:sns/topicSubscription:TopicSubscription": "delivers alarm notifications to the operators; opens no path into the channel",

@@ -39,6 +39,19 @@ SERVICE_PRINCIPAL = re.compile(r"[a-z0-9.-]+\.amazonaws\.com(?:\.cn)?")
 # (IAM user guide, "AWS JSON policy elements: Principal"). "*", {"AWS": "*"} and wildcard ARNs name anyone.
 IAM_PRINCIPAL = re.compile(r"arn:aws(?:-[a-z]+)*:iam:[a-z0-9-]*:\d{12}:(?:root|role/[\w+=,.@/-]+|user/[\w+=,.@/-]+)")
 RESOURCE_POLICIES = {"aws:sns/topicPolicy:TopicPolicy": "policy", "aws:sns/topic:Topic": "policy", "aws:kms/key:Key": "policy"}
+# EventBridge: a rule matches events on the account's default bus; a target delivers them to an SNS
+# topic, which admits the rule by its resource policy. The inputs each may carry (pulumi-aws 7
+# aws.cloudwatch.EventRule and EventTarget); every other one (a role, another bus, an HTTP, ECS,
+# Batch, Kinesis, SQS, Redshift, Run Command or SageMaker target, a dead-letter queue, and whatever the
+# provider adds next) fails: each sends events, or acts, somewhere the channel does not name.
+EVENT_RULE = "aws:cloudwatch/eventRule:EventRule"
+EVENT_TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+EVENT_RULE_INPUTS = frozenset({"eventPattern", "description", "name", "namePrefix", "eventBusName", "state",
+                               "isEnabled", "forceDestroy", "tags", "region"})
+EVENT_TARGET_INPUTS = frozenset({"rule", "arn", "targetId", "eventBusName", "input", "inputPath", "inputTransformer",
+                                 "retryPolicy", "forceDestroy", "region"})
+# An SNS topic's ARN (arn:<partition>:sns:<region>:<account>:<topic>); which topic is the plan's to prove.
+SNS_TOPIC_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:sns:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:[^:*\s]+")
 
 
 def check_endpoint_form(resource_type: str, props: Mapping[str, Any]) -> list[str]:
@@ -162,6 +175,27 @@ ENDPOINTS_TO_LISTED_SERVICES = ResourceRule(
     "(policies/allowed_types.py ENDPOINT_SERVICES) or to a PrivateLink endpoint service.",
     check_endpoint_form,
 )
+def check_events_reach_topics_only(resource_type: str, props: Mapping[str, Any]) -> list[str]:
+    """An EventBridge rule matches a pattern on the default bus; a target is an SNS topic, with no role."""
+    if resource_type not in (EVENT_RULE, EVENT_TARGET):
+        return []
+    allowed = EVENT_RULE_INPUTS if resource_type == EVENT_RULE else EVENT_TARGET_INPUTS
+    fix = ("a rule matches an eventPattern on the default bus; a target sends to an SNS topic of the channel "
+           "without a role — extend EVENT_RULE_INPUTS/EVENT_TARGET_INPUTS in policies/forms.py only for an input "
+           "that sends nothing elsewhere")
+    messages = [f"{key} {_shown(props[key])} is not an input the channel's {resource_type.rsplit(':', 1)[1]} uses — {fix}"
+                for key in sorted(props) if not key.startswith("__") and key not in allowed and props[key] is not None]
+    bus = props.get("eventBusName")
+    if bus not in (None, "", "default"):
+        messages.append(f"eventBusName {_shown(bus)} is not the account's default bus — {fix}")
+    if resource_type == EVENT_RULE and not props.get("eventPattern"):
+        messages.append(f"the rule has no eventPattern — {fix}")
+    arn = props.get("arn")
+    if resource_type == EVENT_TARGET and isinstance(arn, str) and not SNS_TOPIC_ARN.fullmatch(arn):
+        messages.append(f"arn {_shown(arn)} is not an SNS topic — {fix}")
+    return messages
+
+
 ROLES_TRUST_SERVICES_ONLY = ResourceRule(
     "roles-trust-services-only",
     "Every Allow statement of a role's trust policy names only AWS service principals (no '*', account, "
@@ -181,6 +215,14 @@ TRANSIT_STAYS_PRIVATE = ResourceRule(
     check_transit_stays_private,
 )
 
+EVENTS_REACH_TOPICS_ONLY = ResourceRule(
+    "events-reach-topics-only",
+    "EventBridge rules match an event pattern on the default bus; their targets are SNS topics, without a role "
+    "or any other kind of target.",
+    check_events_reach_topics_only,
+)
+
 FORM_RULES: tuple[ResourceRule, ...] = (
     ENDPOINTS_TO_LISTED_SERVICES, ROLES_TRUST_SERVICES_ONLY, RESOURCE_POLICIES_NAME_PRINCIPALS, TRANSIT_STAYS_PRIVATE,
+    EVENTS_REACH_TOPICS_ONLY,
 )

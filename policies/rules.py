@@ -44,6 +44,7 @@ from policies.checks import (
 )
 from policies.forms import (
     ENDPOINTS_TO_LISTED_SERVICES,
+    EVENTS_REACH_TOPICS_ONLY,
     RESOURCE_POLICIES_NAME_PRINCIPALS,
     ROLES_TRUST_SERVICES_ONLY,
     TRANSIT_STAYS_PRIVATE,
@@ -69,6 +70,7 @@ endpoints_to_listed_services = _policy(ENDPOINTS_TO_LISTED_SERVICES)
 roles_trust_services_only = _policy(ROLES_TRUST_SERVICES_ONLY)
 resource_policies_name_principals = _policy(RESOURCE_POLICIES_NAME_PRINCIPALS)
 transit_stays_private = _policy(TRANSIT_STAYS_PRIVATE)
+events_reach_topics_only = _policy(EVENTS_REACH_TOPICS_ONLY)
 no_internet_path = _policy(NO_INTERNET_PATH)
 no_public_addresses = _policy(NO_PUBLIC_ADDRESSES)
 no_public_entry_points = _policy(NO_PUBLIC_ENTRY_POINTS)
@@ -86,6 +88,7 @@ RULES: tuple[ResourceValidationPolicy, ...] = (
     roles_trust_services_only,
     resource_policies_name_principals,
     transit_stays_private,
+    events_reach_topics_only,
     no_internet_path,
     no_public_addresses,
     no_public_entry_points,

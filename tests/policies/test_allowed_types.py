@@ -180,6 +180,19 @@ LISTED_TYPE_PUBLIC_FORMS = [
      {"autoAcceptSharedAttachments": "enable"}, "transit-stays-private"),
     ("dx-advertises-public", "aws:directconnect/gatewayAssociation:GatewayAssociation",
      {"dxGatewayId": "dx-1", "allowedPrefixes": ["10.20.0.0/16", "0.0.0.0/1"]}, "transit-stays-private"),
+    ("event-target-to-a-function", "aws:cloudwatch/eventTarget:EventTarget",
+     {"rule": "r", "arn": "arn:aws:lambda:us-west-2:222222222222:function:anything"}, "events-reach-topics-only"),
+    ("event-target-to-an-http-endpoint", "aws:cloudwatch/eventTarget:EventTarget",
+     {"rule": "r", "arn": "arn:aws:events:us-west-2:222222222222:api-destination/out/1",
+      "httpTarget": {"headerParameters": {}}, "roleArn": "arn:aws:iam::222222222222:role/x"}, "events-reach-topics-only"),
+    ("event-target-with-a-role", "aws:cloudwatch/eventTarget:EventTarget",
+     {"rule": "r", "arn": "arn:aws:sns:us-west-2:222222222222:alarms", "roleArn": "arn:aws:iam::222222222222:role/x"},
+     "events-reach-topics-only"),
+    ("event-rule-on-another-bus", "aws:cloudwatch/eventRule:EventRule",
+     {"eventPattern": "{}", "eventBusName": "arn:aws:events:us-west-2:999999999999:event-bus/elsewhere"},
+     "events-reach-topics-only"),
+    ("event-rule-with-a-role", "aws:cloudwatch/eventRule:EventRule",
+     {"eventPattern": "{}", "roleArn": "arn:aws:iam::222222222222:role/x"}, "events-reach-topics-only"),
     ("iot-policy-without-source-vpce", "aws:iot/policy:Policy",
      {"policy": json.dumps({"Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]})},
      "iot-connect-requires-source-vpce"),
@@ -219,6 +232,11 @@ LISTED_TYPE_PRIVATE_FORMS = [
          {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::222222222222:role/mqtt-channel-deployer"]}, "Action": "kms:*"},
          {"Effect": "Allow", "Principal": {"Service": "logs.us-west-2.amazonaws.com"}, "Action": "kms:Encrypt*"}]})}),
     ("tgw-accepts-one-by-one", "aws:ec2transitgateway/transitGateway:TransitGateway", {"autoAcceptSharedAttachments": "disable"}),
+    ("event-rule-on-the-default-bus", "aws:cloudwatch/eventRule:EventRule",
+     {"eventPattern": '{"source": ["aws.kms"]}', "description": "d", "eventBusName": "default", "forceDestroy": False,
+      "__defaults": []}),
+    ("event-target-to-a-topic", "aws:cloudwatch/eventTarget:EventTarget",
+     {"rule": "r", "arn": "arn:aws:sns:us-west-2:222222222222:alarms", "eventBusName": "default", "targetId": "t"}),
     ("dx-advertises-private", "aws:directconnect/gatewayAssociation:GatewayAssociation",
      {"dxGatewayId": "dx-1", "allowedPrefixes": ["10.20.0.0/16", "10.10.0.0/16"]}),
 ]
@@ -339,3 +357,21 @@ def test_the_type_is_refused_during_a_preview_too():
     assert rules_refusing("aws-native:ec2:NatGateway", {"subnetId": UNKNOWN_STRING_VALUE}) == {"allowed-types-only"}
     with pytest.raises(UnknownValueError):  # a listed type's own check waits for the value
         evaluate("aws:ec2/route:Route", {"routeTableId": "rtb-1", "networkInterfaceId": UNKNOWN_STRING_VALUE})
+
+
+def test_the_event_input_allow_lists_name_inputs_of_the_installed_classes():
+    import inspect
+
+    import pulumi_aws as aws
+
+    from policies.forms import EVENT_RULE_INPUTS, EVENT_TARGET_INPUTS
+
+    def inputs(cls) -> set[str]:
+        return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), p)
+                for p in list(inspect.signature(cls.__init__).parameters)[1:]}
+
+    assert EVENT_RULE_INPUTS <= inputs(aws.cloudwatch.EventRuleArgs)
+    assert EVENT_TARGET_INPUTS <= inputs(aws.cloudwatch.EventTargetArgs)
+    # What the lists leave out is what sends or acts elsewhere.
+    assert inputs(aws.cloudwatch.EventRuleArgs) - EVENT_RULE_INPUTS == {"roleArn", "scheduleExpression"}
+    assert "roleArn" in inputs(aws.cloudwatch.EventTargetArgs) - EVENT_TARGET_INPUTS

@@ -26,6 +26,7 @@ from policies.rules import (
     resource_policies_name_principals,
     roles_trust_services_only,
     transit_stays_private,
+    events_reach_topics_only,
     dynamodb_encrypted_with_pitr,
     endpoint_service_restricted,
     iot_connect_requires_source_vpce,
@@ -101,6 +102,8 @@ COMPLIANT = [
         id="role-for-lambda"),
     pytest.param(transit_stays_private, "aws:ec2transitgateway/transitGateway:TransitGateway",
                  {"autoAcceptSharedAttachments": "disable"}, id="tgw-accepts-explicitly"),
+    pytest.param(events_reach_topics_only, "aws:cloudwatch/eventTarget:EventTarget",
+                 {"rule": "r", "arn": "arn:aws:sns:us-west-2:222222222222:alarms"}, id="event-target-to-a-topic"),
     pytest.param(resource_policies_name_principals, "aws:sns/topicPolicy:TopicPolicy", {"policy": json.dumps({"Statement": [
         {"Effect": "Allow", "Principal": {"Service": "cloudwatch.amazonaws.com"}, "Action": "sns:Publish"}]})},
         id="topic-for-cloudwatch"),
@@ -328,6 +331,9 @@ VIOLATING = [
         id="role-for-anyone"),
     pytest.param(transit_stays_private, "aws:ec2transitgateway/transitGateway:TransitGateway",
                  {"autoAcceptSharedAttachments": "enable"}, "autoAcceptSharedAttachments is 'enable'", id="tgw-auto-accepts"),
+    pytest.param(events_reach_topics_only, "aws:cloudwatch/eventTarget:EventTarget",
+                 {"rule": "r", "arn": "arn:aws:sqs:us-west-2:222222222222:queue"}, "is not an SNS topic",
+                 id="event-target-to-a-queue"),
     pytest.param(resource_policies_name_principals, "aws:sns/topicPolicy:TopicPolicy", {"policy": json.dumps({"Statement": [
         {"Effect": "Allow", "Principal": "*", "Action": "sns:Subscribe"}]})}, "Principal is '\\*': anyone",
         id="topic-for-anyone"),

@@ -925,6 +925,12 @@ def alarm_topic_open_to_anyone(s):
     policy.inputs["policy"] = json.dumps(document)
 
 
+def key_change_target_with_a_role(s):
+    # Still the alarm topic (observability holds), but EventBridge would act as a role.
+    target = resource(s, "iot", "monitoring-credentials-key-changes", "aws:cloudwatch/eventTarget:EventTarget")
+    target.inputs["roleArn"] = "arn:aws:iam::222222222222:role/anything"
+
+
 def consumer_endpoint_to_a_foreign_service(s):
     add(s, "consumer", "aws:ec2/vpcEndpoint:VpcEndpoint", "consumer-foreign", "vpce-0fedcba9876543210",
         {"vpcId": resource(s, "consumer", "consumer-rt").inputs["vpcId"], "vpcEndpointType": "Interface",
@@ -949,6 +955,7 @@ def app_role_trusts_another_account(s):
         (endpoint_to_execute_api, "endpoints-to-listed-services"),
         (app_role_trusts_another_account, "roles-trust-services-only"),
         (alarm_topic_open_to_anyone, "resource-policies-name-principals"),
+        (key_change_target_with_a_role, "events-reach-topics-only"),
         (consumer_peered, "no-internet-path"),
         (proxy_template_public_ip_capitalised, "no-public-addresses"),
         (authorizer_invocable_by_anyone, "no-public-entry-points"),
