@@ -338,7 +338,7 @@ def cmd_import(args: argparse.Namespace, table: CredentialTable) -> int:
     _register_schemes(table, settings, {parse_hash(e.password_hash).work_spec() for e in parsed.entries},
                       dry_run=args.dry_run)
     client_ids = _client_ids(table)
-    # A new password device never takes a registered thing's name (its client ID): issue 21, point 3.
+    # A new password device never takes a registered thing's name (its client ID).
     things = migration.thing_names(migration.iot_client(args)) if parsed.entries else set()
     refused = 0
     for entry in parsed.entries:

@@ -144,7 +144,7 @@ def test_statements_beyond_ten_documents_are_refused():
         pack_statements([statement] * (MAX_POLICY_DOCUMENTS + 1))
 
 
-# --- extra topics outside the device's own scope (issue 19, point 4) --------------------------
+# --- extra topics outside the device's own scope ------------------------------------------------
 
 SCOPED = replace(SETTINGS, family_topic_prefixes={"meters": "plant/meters", "pumps": "plant/pumps"},
                  thing_topic_prefix="things")

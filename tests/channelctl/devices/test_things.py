@@ -33,7 +33,7 @@ def test_update_refuses_it_too_and_a_device_named_like_its_thing_keeps_its_name(
     assert code == 1 and "registered thing" in err
     assert "client_id" not in items(table)[0]
     # Moving to a certificate: the thing is named after the password device's user name, which the device
-    # keeps (its record predates the thing); a new password device never takes the name (issue 21, point 3).
+    # keeps (its record predates the thing); a new password device never takes the name.
     assert run("add", thing, "--family", "meters", "--password-stdin", stdin=PASSWORD)[0] == 1
     table.put_item(Item={**items(table)[0], "username": thing})
     assert run("update", thing, "--client-id", thing)[0] == 0
