@@ -370,6 +370,14 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
                 "deviceAccess.mode tls-proxy needs customDomainCertificateArn — the NLB's TLS listeners present "
                 "the custom domain's certificate; set customDomainCertificateArn"
             )
+    fleet_provisioning = load_fleet_provisioning(values.get("fleetProvisioning"), stack=common.stack)
+    if fleet_provisioning.migrating_families and not authorizer.enabled:
+        # Password devices exist only behind the custom authorizer (authorizer/migration.py grants their topics).
+        raise ConfigError(
+            f"fleetProvisioning.migratingFamilies {list(fleet_provisioning.migrating_families)!r} needs "
+            "authorizer.enabled true — without the authorizer there are no password devices to migrate; "
+            "remove migratingFamilies or enable the authorizer"
+        )
     return IotConfig(
         common=common,
         custom_domain=domain,
@@ -386,7 +394,7 @@ def _load_iot(values: dict[str, Any], common: CommonConfig) -> IotConfig:
         same_organization=_as_bool("sameOrganization", values.get("sameOrganization", False)),
         consumers=consumers,
         thing_topic_prefix=prefix,
-        fleet_provisioning=load_fleet_provisioning(values.get("fleetProvisioning"), stack=common.stack),
+        fleet_provisioning=fleet_provisioning,
     )
 
 

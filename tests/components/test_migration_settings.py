@@ -7,6 +7,7 @@ import pytest
 
 from authorizer.settings import load_settings
 from channelctl.plan.render import render_stack
+from components.config import load_config
 from components.config.provisioning import load_fleet_provisioning
 from components.config.shared import ConfigError
 from tests.channelctl.plan.test_plan_support import example_plan
@@ -46,3 +47,11 @@ def test_the_authorizer_reads_the_migrating_families_and_the_claim_template():
     # The example stack itself migrates nothing: no provisioning topics for anyone.
     (example,) = [r for r in plan.stacks["iot"].rendered.of_type("aws:lambda/function:Function") if "authorizer" in r.name]
     assert "MIGRATING_FAMILIES" not in example.inputs["environment"]["variables"]
+
+
+def test_migrating_families_need_the_authorizer():
+    config = example_config("iot") | {"fleetProvisioning": {"enabled": True, "migratingFamilies": ["family1"]}}
+    assert load_config(config, stack="iot").fleet_provisioning.migrating_families == ("family1",)
+    config["authorizer"] = {**config["authorizer"], "enabled": False}
+    with pytest.raises(ConfigError, match=r"migratingFamilies \['family1'\] needs authorizer.enabled true"):
+        load_config(config, stack="iot")
