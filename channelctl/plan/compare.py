@@ -62,6 +62,13 @@ T_TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 T_SERVICE = "aws:ec2/vpcEndpointService:VpcEndpointService"
 T_ASG = "aws:autoscaling/group:Group"
 T_LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+T_PROVISIONING_TEMPLATE = "aws:iot/provisioningTemplate:ProvisioningTemplate"
+# AWS keeps at most 5 versions of a provisioning template, and the provider adds one for every change
+# of templateBody (CreateProvisioningTemplateVersion) without ever deleting one (terraform-provider-aws
+# iot/provisioning_template.go, resourceProvisioningTemplateUpdate; pruning was asked for in
+# hashicorp/terraform-provider-aws#35392 and not built): the sixth change fails with
+# VersionsLimitExceededException (IoT API reference, CreateProvisioningTemplateVersion, Errors).
+PROVISIONING_TEMPLATE_VERSIONS = 5
 
 
 class CompareInputError(Exception):
@@ -220,6 +227,7 @@ def compare(old: Mapping[str, list[Resource]], new: Mapping[str, list[Resource]]
         _judge_collisions(stack, changes[stack], old_by[stack], replaced_tokens)
         _judge_surface(stack, changes[stack], old_by[stack], new_by[stack], replaced_tokens)
         _judge_refresh(changes[stack], new_by[stack], (basis or {}).get(stack))
+        _note_template_versions(changes[stack])
     order = {ADDED: 0, UPDATED: 1, REPLACED: 2, DELETED: 3}
     return Comparison(
         old_file=old_file,
@@ -509,6 +517,19 @@ def _judge_refresh(changes: list[Change], new: Mapping[str, Resource], basis: Fl
                                        "replaces every proxy instance with it (the group's instance refresh)")
 
 
+def _note_template_versions(changes: list[Change]) -> None:
+    """A new provisioning template body is a new template version: safe, until the fifth."""
+    for change in changes:
+        if (change.kind == UPDATED and change.resource.type == T_PROVISIONING_TEMPLATE
+                and "templateBody" in change.properties):
+            name = change.resource.inputs.get("name", change.resource.name)
+            change.judge(SAFE, f"a new version of the template: AWS keeps {PROVISIONING_TEMPLATE_VERSIONS} and the "
+                               "provider never deletes one, so when `aws iot list-provisioning-template-versions "
+                               f"--template-name {name}` lists {PROVISIONING_TEMPLATE_VERSIONS}, delete the oldest "
+                               "that is not the default (`aws iot delete-provisioning-template-version`) before "
+                               "this release")
+
+
 # --------------------------------------------------------------------------- #
 # Output
 # --------------------------------------------------------------------------- #
@@ -555,9 +576,8 @@ def to_text(comparison: Comparison, *, allow_disruptive: bool = False) -> str:
                 props = f" ({', '.join(change.properties)})"
             verdict = "" if change.verdict == SAFE else f"  {change.verdict.upper()}"
             out.append(f"  {_SYMBOL[change.kind]:2} {change.resource.label}{props}{verdict}")
-            if change.verdict != SAFE:
-                for reason in change.reasons:
-                    out.append(f"       - {reason}")
+            for reason in change.reasons:
+                out.append(f"       - {reason}")
     counts = {v: sum(1 for c in comparison.changes if c.verdict == v) for v in (REFUSED, DISRUPTIVE, SAFE)}
     out.append("")
     out.append(f"Verdict: {comparison.verdict} ({counts[REFUSED]} refused by AWS, {counts[DISRUPTIVE]} disruptive, "
