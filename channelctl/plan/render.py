@@ -15,18 +15,15 @@ deterministically from the resource's name so that renders are repeatable.
 from __future__ import annotations
 
 import asyncio
-import copy
 import hashlib
 import json
 import logging
-import os
 import runpy
 import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections import OrderedDict
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
@@ -35,7 +32,8 @@ from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.sync_await import _sync_await
 
 from channelctl.accounts.facts import Facts
-from channelctl.plan import render_store
+# The render cache; ``RENDER_CACHE`` and ``RenderCache`` are imported from here too.
+from channelctl.plan.render_cache import RENDER_CACHE, RenderCache, cached_render  # noqa: F401
 # The account's world (zones, where services are offered, quotas), answered from its facts or the
 # defaults; the zone functions are imported from here too.
 from channelctl.plan.world import (  # noqa: F401
@@ -594,115 +592,6 @@ def _render_uncached(
     )
 
 
-# --------------------------------------------------------------------------- #
-# The render cache: one render per distinct input, shared by whoever asks again
-# --------------------------------------------------------------------------- #
-
-
-@dataclass
-class _CachedRender:
-    rendered: RenderedStack
-    peer_lookups: list[str]
-    """The stack references the render looked up, in order: replayed on a hit, so a caller's
-    peers mapping sees the same look-ups (``channelctl plan`` records unknown ones)."""
-    endpoint_services: dict[str, tuple[str, ...]]
-    """What the render added to ENDPOINT_SERVICE_ZONE_IDS: replayed on a hit, as the region keeps it."""
-
-
-class _RecordingPeers(Mapping[str, Mapping[str, Any]]):
-    def __init__(self, peers: Mapping[str, Mapping[str, Any]]):
-        self.peers = peers
-        self.lookups: list[str] = []
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        self.lookups.append(str(key))
-        return self.peers.get(key, default)
-
-    def __getitem__(self, key: str) -> Mapping[str, Any]:
-        self.lookups.append(str(key))
-        return self.peers[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.peers)
-
-    def __len__(self) -> int:
-        return len(self.peers)
-
-
-class RenderCache:
-    """Renders kept by everything that decides them: the content of the program's code (the
-    project's Python files, wherever the directory is: a copy of the project with the same code and
-    the same config renders the same), the stack, its config, the peers' exports, preview, the
-    quotas and the account's facts (their content). Stack files and facts files are not read by
-    the program; their content reaches the key as ``config`` and ``facts``. Nothing else is: a
-    caller that changes the mocks' answers some other way (a test patching ``ChannelMocks``) turns
-    the cache off for itself.
-
-    A render takes about a second; many callers (the test suite above all) ask for the same
-    one again. A hit returns a deep copy, so a caller that changes what it got changes nothing
-    for the next. Off unless ``enable()`` is called; at most ``max_entries`` renders are kept,
-    least recently used first out. With a ``directory``, processes that enable the cache on the
-    same directory share their renders (``render_store``).
-    """
-
-    def __init__(self, max_entries: int = 512):
-        self.enabled = False
-        self.max_entries = max_entries
-        self.entries: OrderedDict[str, _CachedRender] = OrderedDict()
-        self.directory: Path | None = None
-        self.hits = 0
-        self.misses = 0
-
-    def enable(self, directory: Path | str | None = None) -> None:
-        self.enabled = True
-        self.directory = Path(directory) if directory is not None else None
-
-    def clear(self) -> None:
-        self.entries.clear()
-        self.hits = self.misses = 0
-
-    @staticmethod
-    def key(project_dir: Path, stack: str, config: Mapping[str, Any], *, project: str,
-            peers: Mapping[str, Mapping[str, Any]], preview: bool,
-            service_quotas: Mapping[tuple[str, str], float] | None, facts: Facts | None = None) -> str:
-        exports = {str(name): peers[name] for name in peers}
-        quotas = sorted((f"{s}/{c}", v) for (s, c), v in service_quotas.items()) if service_quotas is not None else None
-        known = facts.to_json() if facts is not None else None
-        parts = [_fingerprint(project_dir), project, stack, preview, quotas, config, exports, known]
-        return hashlib.sha256(json.dumps(parts, sort_keys=True, default=repr).encode()).hexdigest()
-
-
-RENDER_CACHE = RenderCache()
-
-# What the program reads from the project directory: its Python code (``__main__.py``, the
-# components, the authorizer's code it packages). Tests, benchmarks and the like are not.
-_FINGERPRINT_SKIP = {".git", ".venv", "__pycache__", "tests", "benchmarks", "docs", ".pytest_cache", ".hypothesis",
-                     "facts", ".github", ".ci"}
-# A file's content digest by (real path, size, modification time): read once while unchanged.
-_DIGESTS: dict[tuple[str, int, int], str] = {}
-
-
-def _fingerprint(project_dir: Path) -> str:
-    """The digest of the program's code under ``project_dir``, by relative path and content
-    (symbolic links followed: a copy of the project may link to the original's folders)."""
-    entries: list[str] = []
-    for directory, folders, files in os.walk(project_dir, followlinks=True):
-        folders[:] = sorted(f for f in folders if f not in _FINGERPRINT_SKIP and not f.endswith(".egg-info"))
-        for name in files:
-            if not name.endswith(".py"):
-                continue
-            path = os.path.join(directory, name)
-            real = os.path.realpath(path)
-            info = os.stat(real)
-            marker = (real, info.st_size, info.st_mtime_ns)
-            digest = _DIGESTS.get(marker)
-            if digest is None:
-                with open(real, "rb") as handle:
-                    digest = _DIGESTS[marker] = hashlib.sha256(handle.read()).hexdigest()
-            entries.append(f"{os.path.relpath(path, project_dir)}:{digest}")
-    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()
-
-
 def render_stack(
     project_dir: Path | str,
     stack: str,
@@ -717,55 +606,8 @@ def render_stack(
     """Run the program of ``project_dir`` for ``stack`` under mocks (see ``_render_uncached``),
     or answer from ``RENDER_CACHE`` when it is enabled and has rendered the same inputs."""
     peers = peers if peers is not None else {}
-    cache = RENDER_CACHE
-    if not cache.enabled:
+    if not RENDER_CACHE.enabled:
         return _render_uncached(project_dir, stack, config, project=project, peers=peers, preview=preview,
                                 service_quotas=service_quotas, facts=facts)
-    project_dir = Path(project_dir).resolve()
-    key = cache.key(project_dir, stack, config, project=project, peers=peers, preview=preview,
-                    service_quotas=service_quotas, facts=facts)
-    cached = cache.entries.get(key)
-    replay = True
-    if cached is None and cache.directory is not None:
-        with render_store.locked(cache.directory, key):
-            cached = render_store.load(cache.directory, key)
-            if cached is None:
-                cached = _render_recorded(project_dir, stack, config, project=project, peers=peers,
-                                          preview=preview, service_quotas=service_quotas, facts=facts)
-                render_store.store(cache.directory, key, cached)
-                cache.misses += 1
-                replay = False
-            else:
-                cache.hits += 1
-        cache.entries[key] = cached
-    elif cached is None:
-        cache.misses += 1
-        cached = cache.entries[key] = _render_recorded(
-            project_dir, stack, config, project=project, peers=peers, preview=preview,
-            service_quotas=service_quotas, facts=facts,
-        )
-        replay = False
-    else:
-        cache.hits += 1
-    cache.entries.move_to_end(key)
-    if len(cache.entries) > cache.max_entries:
-        cache.entries.popitem(last=False)
-    if replay:
-        # What a render would have done to the caller's world: its peers' look-ups (``channelctl
-        # plan`` records the unknown ones) and the region's endpoint services it added.
-        for lookup in cached.peer_lookups:
-            peers.get(lookup, {})
-        ENDPOINT_SERVICE_ZONE_IDS.update(cached.endpoint_services)
-    return copy.deepcopy(cached.rendered)
-
-
-def _render_recorded(project_dir: Path, stack: str, config: Mapping[str, Any], *, project: str,
-                     peers: Mapping[str, Mapping[str, Any]], preview: bool,
-                     service_quotas: Mapping[tuple[str, str], float] | None, facts: Facts | None) -> _CachedRender:
-    """One render with what it looked up and what it added to the region's endpoint services."""
-    recording = _RecordingPeers(peers)
-    services_before = dict(ENDPOINT_SERVICE_ZONE_IDS)
-    rendered = _render_uncached(project_dir, stack, config, project=project, peers=recording, preview=preview,
-                                service_quotas=service_quotas, facts=facts)
-    added = {k: v for k, v in ENDPOINT_SERVICE_ZONE_IDS.items() if services_before.get(k) != v}
-    return _CachedRender(rendered, list(recording.lookups), added)
+    return cached_render(RENDER_CACHE, _render_uncached, ENDPOINT_SERVICE_ZONE_IDS, project_dir, stack, config,
+                         project=project, peers=peers, preview=preview, service_quotas=service_quotas, facts=facts)
