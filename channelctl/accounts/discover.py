@@ -27,6 +27,7 @@ from channelctl.accounts.facts import (
     FACT_DIRECT_CONNECT,
     FACT_IOT_LOGGING,
     FACT_LOG_GROUPS,
+    FACT_MANAGEMENT_TRAILS,
     FACT_QUOTAS,
     FACT_RAM_INVITATIONS,
     FACT_RAM_ORGANIZATION,
@@ -38,7 +39,7 @@ from channelctl.accounts.facts import (
     default_path,
     write_facts,
 )
-from channelctl.accounts import reads
+from channelctl.accounts import reads, trails
 from channelctl.accounts.reads import quotas_for
 from channelctl.project import ProjectError, StackFile, load_project, misplaced_keys
 
@@ -147,13 +148,17 @@ def discover(stack_file: StackFile, session_factory: SessionFactory = default_se
             arn = config.custom_domain_certificate_arn
             facts[FACT_CERTIFICATES] = read("acm:DescribeCertificate", lambda: reads.certificates(clients, [arn]))
         facts[FACT_IOT_LOGGING] = read("iot:GetV2LoggingOptions", lambda: reads.iot_logging(clients("iot")))
+        # Only the iot stack declares a rule on CloudTrail's events (the credentials key's change alarm).
+        facts[FACT_MANAGEMENT_TRAILS] = read(
+            "cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus, cloudtrail:GetEventSelectors",
+            lambda: trails.management_trails(clients, common.region))
     ordered = {name: facts[name] for name in _FACT_ORDER if name in facts}
     return Facts(stack=stack_file.name, account=account, region=common.region,
                  read_at=(now or datetime.now(timezone.utc)).replace(microsecond=0), facts=ordered)
 
 
 _FACT_ORDER = (FACT_ZONES, FACT_SERVICE_ZONES, FACT_QUOTAS, FACT_RAM_ORGANIZATION, FACT_RAM_INVITATIONS, FACT_ROLES,
-               FACT_CERTIFICATES, FACT_DIRECT_CONNECT, FACT_LOG_GROUPS, FACT_IOT_LOGGING)
+               FACT_CERTIFICATES, FACT_DIRECT_CONNECT, FACT_LOG_GROUPS, FACT_IOT_LOGGING, FACT_MANAGEMENT_TRAILS)
 
 
 def stack_config(stack_file: StackFile) -> Any:
@@ -322,7 +327,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="read, read-only, what one stack's AWS account already is into a facts file",
         description=(
             "Read the facts the plan needs from the AWS account of STACK — zones and their IDs, where each "
-            "service is offered, quotas, roles, log groups, certificates, Direct Connect, RAM and IoT logging — "
+            "service is offered, quotas, roles, log groups, certificates, Direct Connect, RAM, IoT logging and the "
+            "CloudTrail trails that log management events — "
             "with only Describe/Get/List calls, through the stack's region and assumeRoleArn, and write them to a "
             "facts file. A read that fails is written as unknown with its reason. Exit 0: written; 2: bad input."
         ),

@@ -10,8 +10,9 @@ Which actions take a resource ARN is the Service Authorization Reference's "Reso
 (https://docs.aws.amazon.com/service-authorization/latest/reference/ — list_amazonec2.html,
 list_servicequotas.html, list_awsidentityandaccessmanagementiam.html, list_amazoncloudwatchlogs.html,
 list_awsorganizations.html, list_awsdirectconnect.html, list_awsresourceaccessmanager.html,
-list_awscertificatemanager.html, list_awsiot.html, list_awssecuritytokenservice.html); the deployer
-policy's table (``channelctl/plan/deployer_actions.py``, ``_UNSCOPED``) agrees for every action both name.
+list_awscertificatemanager.html, list_awsiot.html, list_awssecuritytokenservice.html,
+list_awscloudtrail.html); the deployer policy's table (``channelctl/plan/deployer_actions.py``,
+``_UNSCOPED``) agrees for every action both name.
 ``sts:AssumeRole`` is not here: the caller's own permissions and the role's trust policy grant it.
 """
 
@@ -26,6 +27,8 @@ from channelctl.accounts.reads import quotas_for
 ROLES = ("network", "iot", "consumer")
 # The resource of an action granted per quota (servicequotas:GetServiceQuota): the quotas' own ARNs.
 QUOTA_ARNS = "<each quota read>"
+# Any trail in any Region and account: multi-Region trails and organization trails (channelctl.accounts.trails).
+TRAIL_ARNS = "arn:{partition}:cloudtrail:*:*:trail/*"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,14 @@ ACTIONS: tuple[DiscoverAction, ...] = (
     # The stack's config requires the certificate in the stack's own Region and account.
     DiscoverAction("acm:DescribeCertificate", "arn:{partition}:acm:{region}:{account}:certificate/*", ("iot",)),
     DiscoverAction("iot:GetV2LoggingOptions", None, ("iot",)),
+    # DescribeTrails takes no resource; GetTrailStatus and GetEventSelectors take the trail (the
+    # condition key aws:ResourceTag applies to them, not to DescribeTrails: list_awscloudtrail.html, as
+    # udondan/iam-floyd's generated policy-statements/cloudtrail.ts carries it). The trails that count may
+    # live in another Region (a multi-Region trail's home Region) and another account (an organization
+    # trail belongs to the management account), so the trail ARN names neither.
+    DiscoverAction("cloudtrail:DescribeTrails", None, ("iot",)),
+    DiscoverAction("cloudtrail:GetTrailStatus", TRAIL_ARNS, ("iot",)),
+    DiscoverAction("cloudtrail:GetEventSelectors", TRAIL_ARNS, ("iot",)),
 )
 
 

@@ -27,6 +27,9 @@ Fact names (``FACT_*``) and their values:
   connection's state is null when the account has no such connection.
 - ``logGroups``: ``{"<name>": true|false}``, whether each log group the stack would create exists.
 - ``iotLogging``: ``{"enabled": true|false, "defaultLogLevel": ..., "roleArn": ...}`` or null when off.
+- ``managementTrails`` (iot stack): ``{"trails": ["<name>", ...], "others": {"<name>": "<why not>"}}``, the
+  CloudTrail trails that log, cover this Region and record KMS's write management events (what the
+  credentials key's change alarm needs; ``channelctl.accounts.trails``), and why each other trail does not.
 """
 
 from __future__ import annotations
@@ -50,8 +53,9 @@ FACT_CERTIFICATES = "certificates"
 FACT_DIRECT_CONNECT = "directConnect"
 FACT_LOG_GROUPS = "logGroups"
 FACT_IOT_LOGGING = "iotLogging"
+FACT_MANAGEMENT_TRAILS = "managementTrails"
 FACT_NAMES = (FACT_ZONES, FACT_SERVICE_ZONES, FACT_QUOTAS, FACT_RAM_ORGANIZATION, FACT_RAM_INVITATIONS, FACT_ROLES,
-              FACT_CERTIFICATES, FACT_DIRECT_CONNECT, FACT_LOG_GROUPS, FACT_IOT_LOGGING)
+              FACT_CERTIFICATES, FACT_DIRECT_CONNECT, FACT_LOG_GROUPS, FACT_IOT_LOGGING, FACT_MANAGEMENT_TRAILS)
 
 
 class FactsError(Exception):

@@ -1,8 +1,8 @@
 """`channelctl discover` against moto's server on 127.0.0.1 (one server for the module), through real
 boto3 sessions: STS (AssumeRole into each stack's account), EC2 zones and endpoint services, IAM roles,
-CloudWatch Logs, ACM and Organizations come from moto; Service Quotas (moto has only the VPC quotas and
-no GetAWSDefaultServiceQuota), Direct Connect gateways, RAM invitations and IoT's V2 logging options
-(all missing from moto) come from botocore's Stubber, with responses shaped as botocore's output shapes."""
+CloudWatch Logs, ACM, Organizations and CloudTrail come from moto; Service Quotas (moto has only the VPC
+quotas and no GetAWSDefaultServiceQuota), Direct Connect gateways, RAM invitations and IoT's V2 logging
+options (all missing from moto) come from botocore's Stubber, with responses shaped as botocore's output shapes."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from channelctl.accounts import discover as dc
 from channelctl.accounts.discover_policy import actions_of, policy_document
 from channelctl.accounts.facts import load_facts
 from channelctl.accounts import reads
+from channelctl.accounts import trails as reads_trails
 from channelctl.accounts.reads import QuotaRead
 from channelctl.cli import build_parser, main
 from components import aws_limits
@@ -170,6 +171,7 @@ def test_iot_stack_facts_come_from_its_account(project, seeded, moto_url, capsys
         "status": "PENDING", "sender": NETWORK}]
     assert facts.value("logGroups") == {"AWSIotLogsV2": True, "/aws/lambda/mqtt-authorizer-iot": False}
     assert facts.get("iotLogging").known and facts.value("iotLogging") is None
+    assert facts.value("managementTrails") == {"trails": [], "others": {}}  # the account has no trail
     assert facts.get("availabilityZones").source == "ec2:DescribeAvailabilityZones"
     assert_reads_only_what_the_policy_grants(aws, "iot", IOT)
 
@@ -251,10 +253,17 @@ def test_a_throttled_read_is_an_unknown_fact(moto_url, tmp_path):
         "ram": stub_error("get_resource_share_invitations", "ThrottlingException", "Rate exceeded"),
         "iot": stub_iot_logging({"roleArn": "arn:aws:iam::222222222222:role/iot-logging", "defaultLogLevel": "ERROR",
                                  "disableAllLogs": False}),
+        "cloudtrail": stub_error("describe_trails", "AccessDeniedException", "User: arn:aws:sts::222222222222:"
+                                 "assumed-role/mqtt-channel-deployer/channelctl-discover is not authorized to perform: "
+                                 "cloudtrail:DescribeTrails"),
     })
     assert run(aws, "iot", "--cwd", str(project)) == 0
     facts = load_facts(project / "facts" / "iot.json")
     assert facts.get("ramInvitations").unknown == "ThrottlingException: Rate exceeded (throttled)"
+    # Trails that cannot be listed: whether the key change alarm can fire is not known, and says why.
+    trails = facts.get("managementTrails")
+    assert not trails.known and trails.unknown.startswith("AccessDeniedException: User: ") \
+        and trails.unknown.endswith("is not authorized to perform: cloudtrail:DescribeTrails")
     certificate = yaml.safe_load((project / "Pulumi.iot.yaml").read_text())["config"][
         "private-mqtt-channel:customDomainCertificateArn"]
     assert facts.value("certificates") == {certificate: {"status": None, "names": [], "region": REGION}}
@@ -364,3 +373,49 @@ def test_no_assume_role_reads_with_the_callers_own_credentials(project, moto_url
     assumed = Aws(moto_url)
     run(assumed, "iot", "--cwd", str(project), "--output", str(project / "assumed.json"))
     assert assumed.actions[0] == "sts:AssumeRole"
+
+
+# --------------------------------------------------------------------------- #
+# The iot account's CloudTrail trails (the credentials key's change alarm needs one)
+# --------------------------------------------------------------------------- #
+
+
+@pytest.fixture
+def trails(moto_url):
+    """Three trails in the iot account: one that counts, one not logging, one leaving KMS out; removed after."""
+    session = in_account(moto_url, IOT)
+    s3 = session.client("s3", endpoint_url=moto_url)
+    s3.create_bucket(Bucket="iot-trail-logs", CreateBucketConfiguration={"LocationConstraint": REGION})
+    cloudtrail = session.client("cloudtrail", endpoint_url=moto_url)
+    for name in ("channel-audit", "stopped", "no-kms"):
+        cloudtrail.create_trail(Name=name, S3BucketName="iot-trail-logs", IsMultiRegionTrail=name == "channel-audit")
+    for name in ("channel-audit", "no-kms"):
+        cloudtrail.start_logging(Name=name)
+    cloudtrail.put_event_selectors(TrailName="channel-audit", EventSelectors=[
+        {"ReadWriteType": "All", "IncludeManagementEvents": True, "ExcludeManagementEventSources": []}])
+    cloudtrail.put_event_selectors(TrailName="no-kms", AdvancedEventSelectors=[{"Name": "no KMS", "FieldSelectors": [
+        {"Field": "eventCategory", "Equals": ["Management"]},
+        {"Field": "eventSource", "NotEquals": ["kms.amazonaws.com"]}]}])
+    try:
+        yield cloudtrail, lambda service, region=REGION: session.client(service, region_name=region,
+                                                                         endpoint_url=moto_url)
+    finally:
+        for name in ("channel-audit", "stopped", "no-kms"):
+            cloudtrail.delete_trail(Name=name)
+
+
+def test_the_trail_that_logs_the_keys_changes_is_read_and_the_others_say_why_not(project, moto_url, trails, tmp_path):
+    aws = Aws(moto_url, stubs={"service-quotas": stub_quotas([*COMMON_QUOTA_ANSWERS, IOT_CONNECT]),
+                               "ram": stub_invitations([]), "iot": stub_iot_logging(None)})
+    assert run(aws, "iot", "--cwd", str(project), "--output", str(tmp_path / "iot.json")) == 0
+    fact = load_facts(tmp_path / "iot.json").get("managementTrails")
+    assert fact.source == "cloudtrail:DescribeTrails, cloudtrail:GetTrailStatus, cloudtrail:GetEventSelectors"
+    assert fact.value == {"trails": ["channel-audit"], "others": {
+        "no-kms": "advanced event selector 'no KMS' leaves out eventSource kms.amazonaws.com",
+        "stopped": "it is not logging (StartLogging was never called or StopLogging was)"}}
+    assert_reads_only_what_the_policy_grants(aws, "iot", IOT)
+    # The counterpart: with the one that counted stopped, no trail counts, and the fact says so (known, empty).
+    cloudtrail, clients = trails
+    cloudtrail.stop_logging(Name="channel-audit")
+    found = reads_trails.management_trails(clients, REGION)
+    assert found["trails"] == [] and found["others"]["channel-audit"].startswith("it is not logging")

@@ -12,10 +12,12 @@ from channelctl.accounts import discover_policy as dp
 from channelctl.plan.deployer_actions import _UNSCOPED, _UNSCOPED_PREFIXES
 
 ACCOUNT, REGION = "222222222222", "us-west-2"
+ANY_TRAIL = "arn:aws:cloudtrail:*:*:trail/*"
 # IAM action prefix -> botocore service name.
 BOTOCORE_SERVICES = {
     "sts": "sts", "ec2": "ec2", "servicequotas": "service-quotas", "iam": "iam", "logs": "logs",
     "organizations": "organizations", "directconnect": "directconnect", "ram": "ram", "acm": "acm", "iot": "iot",
+    "cloudtrail": "cloudtrail",
 }
 
 
@@ -57,7 +59,17 @@ def test_star_only_where_the_action_takes_no_resource(document):
         else:
             assert not set(actions) & unscoped, statement
             assert all(f":{ACCOUNT}:" in arn and (f":{REGION}:" in arn or arn.startswith("arn:aws:iam::"))
-                       for arn in resources), statement
+                       or arn == ANY_TRAIL for arn in resources), statement
+
+
+def test_trails_are_granted_in_any_region_and_account_and_only_trails():
+    """A multi-Region trail lives in its home Region and an organization trail in the management account,
+    so the trail reads name neither; nothing else is granted that way."""
+    policy = dp.policy_document("iot", ACCOUNT, REGION)
+    anywhere = [s for s in policy["Statement"] if s["Resource"] == ANY_TRAIL]
+    assert [s["Action"] for s in anywhere] == [["cloudtrail:GetEventSelectors", "cloudtrail:GetTrailStatus"]]
+    (describe,) = [s for s in policy["Statement"] if s["Action"] == "cloudtrail:DescribeTrails"]
+    assert describe["Resource"] == "*"
 
 
 def test_the_deployer_tables_agree_on_which_actions_take_no_resource():
@@ -72,7 +84,9 @@ def test_each_role_reads_only_its_own_services():
     iot = dp.actions_of(dp.policy_document("iot", ACCOUNT, REGION))
     consumer = dp.actions_of(dp.policy_document("consumer", "333333333333", REGION))
     assert "organizations:ListAWSServiceAccessForOrganization" in network - iot - consumer
-    assert {"ram:GetResourceShareInvitations", "acm:DescribeCertificate", "iot:GetV2LoggingOptions"} <= iot - network
+    assert {"ram:GetResourceShareInvitations", "acm:DescribeCertificate", "iot:GetV2LoggingOptions",
+            "cloudtrail:DescribeTrails", "cloudtrail:GetTrailStatus", "cloudtrail:GetEventSelectors"} <= \
+        iot - network - consumer
     assert "ec2:DescribeVpcEndpointServices" in consumer - network
 
 

@@ -11,6 +11,7 @@ import pytest
 from channelctl.accounts import discover as dc
 from channelctl.accounts.facts import load_facts
 from channelctl.accounts.reads import quotas_for
+from channelctl.accounts.trails import describe as describe_trails
 from channelctl.plan.render import AWS_SERVICE_ZONE_NUMBERS, zone_id_of, zone_id_prefix
 from channelctl.project import load_project
 
@@ -50,6 +51,10 @@ def test_iot_services_are_offered_where_the_renderer_offers_them(project):
     (certificate,) = facts.value("certificates").values()
     assert certificate["status"] == "ISSUED" and config.custom_domain in certificate["names"]
     assert list(facts.value("logGroups")) == dc.log_group_names(config)
+    # The iot account has a trail the credentials key's change alarm can rely on; only the iot stack reads trails.
+    (trail,), others = describe_trails(facts.value("managementTrails"))
+    assert trail and others == {}
+    assert all(load_facts(ROOT / "facts" / f"{s}.json").get("managementTrails") is None for s in ("network", "consumer"))
 
 
 def test_the_consumer_zones_are_where_the_iot_stack_offers_its_endpoint_service(project):
