@@ -1,7 +1,9 @@
 """The plan's checks over the rendered example stacks, each one seen passing and failing.
 
 Every mutation breaks one thing in a deep copy of the rendered plan and names
-the checks that must fail: exactly those, and no other.
+the checks that must fail: exactly those, and no other. The deployable check's
+breaks are in test_checks_deployable.py, the isolation check against the policy
+pack's rules in test_checks_policy_pack.py; checks_support.py holds what they share.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from channelctl.plan.checks import (
 )
 from channelctl.plan.checks.addresses import ADDRESSES
 from channelctl.plan.checks.ordering import ORDERING
+from tests.channelctl.plan.checks_support import ASG, ingress_rule, shared_plan
 from tests.channelctl.plan.test_plan_support import (
     add,
-    example_plan,
     failing,
     remove,
     resource,
@@ -38,21 +40,16 @@ from tests.channelctl.plan.test_plan_support import (
 )
 
 CONSUMER = f"{CONSUMER_PATH}:consumer"
-ASG = "aws:autoscaling/group:Group"
 
 
 @pytest.fixture(scope="module")
 def plan():
-    return example_plan()
+    return shared_plan()
 
 
 @pytest.fixture()
 def stacks(plan):
     return stacks_of(plan)
-
-
-def _ingress_rule(sg, port):
-    return next(r for r in sg.inputs["ingress"] if int(r["fromPort"]) == port)
 
 
 # --------------------------------------------------------------------------- #
@@ -73,7 +70,7 @@ def gatekeeper_route_to_on_prem_removed(s):
 
 
 def data_sg_8883_not_from_on_prem(s):
-    rule = _ingress_rule(resource(s, "iot", "gatekeeper-iot-data-sg"), 8883)
+    rule = ingress_rule(resource(s, "iot", "gatekeeper-iot-data-sg"), 8883)
     rule["cidrBlocks"] = [c for c in rule["cidrBlocks"] if c != "192.168.0.0/16"]
 
 
@@ -143,7 +140,7 @@ def nlb_egress_to_data_8883_removed(s):
 
 
 def data_sg_8883_not_from_nlb(s):
-    rule = _ingress_rule(resource(s, "iot", "gatekeeper-iot-data-sg"), 8883)
+    rule = ingress_rule(resource(s, "iot", "gatekeeper-iot-data-sg"), 8883)
     rule["cidrBlocks"] = [c for c in rule["cidrBlocks"] if c != "10.20.0.0/16"]
 
 
@@ -300,7 +297,7 @@ def s3_interface_endpoint_removed(s):
 
 
 def s3_sg_443_not_from_on_prem(s):
-    rule = _ingress_rule(resource(s, "iot", "gatekeeper-s3-sg"), 443)
+    rule = ingress_rule(resource(s, "iot", "gatekeeper-s3-sg"), 443)
     rule["cidrBlocks"] = [c for c in rule["cidrBlocks"] if c != "192.168.0.0/16"]
 
 
@@ -366,210 +363,6 @@ def nlb_tcp_idle_timeout_below_keep_alive(s):
 
 def proxy_client_timeout_below_keep_alive(s):
     edit_proxy_config(s, r"^(    timeout client) \d+s$", r"\1 300s")
-
-
-# --- deployable: what AWS refuses although the provider accepts it ----------
-
-SG = "aws:ec2/securityGroup:SecurityGroup"
-TG = "aws:lb/targetGroup:TargetGroup"
-LISTENER = "aws:lb/listener:Listener"
-T_LAMBDA = "aws:lambda/function:Function"
-T_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
-T_SG_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-
-# The security-group descriptions the program declared before they were fixed:
-# EC2 refuses the apostrophe, the provider does not.
-OLD_DESCRIPTIONS = {
-    ("iot", "gatekeeper-nlb-sg"):
-        "Gatekeeper NLB: MQTT ports in from the channel's ranges, out to the iot.data endpoints",
-    ("iot", "gatekeeper-authorizer-sg"):
-        "Custom authorizer: no inbound; HTTPS out to DynamoDB's gateway endpoint only",
-    ("consumer", "consumer-app-sg"):
-        "Application host: no inbound; MQTT and HTTPS out to this VPC's endpoints only",
-}
-
-
-def sg_descriptions_with_apostrophes(s):
-    for (stack, name), text in OLD_DESCRIPTIONS.items():
-        resource(s, stack, name, SG).inputs["description"] = text
-
-
-def sg_description_too_long(s):
-    resource(s, "iot", "gatekeeper-iot-data-sg", SG).inputs["description"] = "x" * 256
-
-
-def sg_rule_description_with_non_ascii(s):
-    _ingress_rule(resource(s, "iot", "gatekeeper-iot-data-sg", SG), 8883)["description"] = "iot.data 8883 – devices"
-
-
-def separate_rule_description_with_quote(s):
-    sg = resource(s, "iot", "gatekeeper-nlb-sg", SG)
-    add(s, "iot", T_SG_IN, "gatekeeper-extra-in", "sgr-extra",
-        {"securityGroupId": sg.id, "ipProtocol": "tcp", "fromPort": 8883.0, "toPort": 8883.0,
-         "cidrIpv4": "192.168.0.0/16", "description": 'devices "plant 1"'})
-
-
-def target_group_auto_named_too_long(s):
-    del resource(s, "iot", "gatekeeper-access-family1", TG).inputs["name"]
-
-
-def target_group_name_ends_with_hyphen(s):
-    resource(s, "iot", "gatekeeper-access-family1", TG).inputs["name"] = "family1-8080-"
-
-
-def nlb_named_internal(s):
-    resource(s, "iot", "gatekeeper-nlb").inputs["name"] = "internal-mqtt"
-
-
-def nlb_name_prefix_too_long(s):
-    # The provider appends 26 characters to a namePrefix.
-    resource(s, "iot", "gatekeeper-nlb").inputs["namePrefix"] = "mqtt-gk"
-
-
-def lambda_name_too_long(s):
-    resource(s, "iot", "gatekeeper-authorizer-function", T_LAMBDA).inputs["name"] = "a" * 65
-
-
-def lambda_name_with_a_dot(s):
-    resource(s, "iot", "gatekeeper-authorizer-function", T_LAMBDA).inputs["name"] = "mqtt-authorizer-iot.prod"
-
-
-def role_name_prefix_too_long(s):
-    resource(s, "iot", "gatekeeper-authorizer-role").inputs["namePrefix"] = "r" * 39
-
-
-def role_path_without_trailing_slash(s):
-    resource(s, "iot", "gatekeeper-authorizer-role").inputs["path"] = "/mqtt"
-
-
-def log_group_name_with_space(s):
-    resource(s, "iot", "gatekeeper-authorizer-logs").inputs["name"] = "/aws/lambda/mqtt authorizer"
-
-
-def domain_configuration_name_with_slash(s):
-    resource(s, "iot", "gatekeeper-authorizer-domain").inputs["name"] = "mqtt/iot-plant-example-com"
-
-
-def authorizer_name_too_long(s):
-    resource(s, "iot", "gatekeeper-authorizer-authorizer").inputs["name"] = "a" * 129
-
-
-def _many_cidrs(n, v6=False):
-    return [f"fd00::{i:x}/128" for i in range(n)] if v6 else [f"10.99.{i // 250}.{i % 250}/32" for i in range(n)]
-
-
-def _ingress_to(s, total):
-    """Add /32s to the iot.data group's 8883 rule until the group has ``total`` IPv4 ingress rules (one per CIDR)."""
-    sg = resource(s, "iot", "gatekeeper-iot-data-sg", SG)
-    now = sum(len(r.get("cidrBlocks") or []) for r in sg.inputs["ingress"])
-    assert not any(r.get("securityGroups") or r.get("prefixListIds") for r in sg.inputs["ingress"])
-    rule = _ingress_rule(sg, 8883)
-    rule["cidrBlocks"] = list(rule["cidrBlocks"]) + _many_cidrs(total - now)
-
-
-def sixty_one_ipv4_ingress_rules(s):
-    _ingress_to(s, 61)
-
-
-def sixty_ipv4_ingress_rules(s):
-    _ingress_to(s, 60)
-
-
-def sixty_one_ipv6_ingress_rules(s):
-    rule = _ingress_rule(resource(s, "iot", "gatekeeper-iot-data-sg", SG), 8883)
-    rule["ipv6CidrBlocks"] = _many_cidrs(61, v6=True)
-
-
-def separate_rules_push_egress_past_sixty(s):
-    # Inline egress rules (one per CIDR or referenced group), then separate rules up to 61.
-    sg = resource(s, "iot", "gatekeeper-nlb-sg", SG)
-    now = sum(len(r.get("cidrBlocks") or []) + len(r.get("securityGroups") or []) + len(r.get("prefixListIds") or [])
-              for r in sg.inputs["egress"])
-    for i, cidr in enumerate(_many_cidrs(61 - now)):
-        add(s, "iot", "aws:ec2/securityGroupRule:SecurityGroupRule", f"gatekeeper-nlb-out-{i}", f"sgr-out-{i}",
-            {"securityGroupId": sg.id, "type": "egress", "protocol": "tcp", "fromPort": 9000.0, "toPort": 9000.0,
-             "cidrBlocks": [cidr]})
-
-
-def _add_interface_endpoints(s, n, type_="Interface"):
-    vpc = resource(s, "iot", "gatekeeper-vpc").id
-    for i in range(n):
-        # To services the channel reaches (policies/allowed_types.py ENDPOINT_SERVICES): isolation refuses any other.
-        add(s, "iot", T_ENDPOINT, f"gatekeeper-extra-{i}", f"vpce-extra{i:04d}",
-            {"vpcId": vpc, "serviceName": "com.amazonaws.us-west-2.ssm", "vpcEndpointType": type_})
-
-
-def _interface_endpoints_to(s, total):
-    vpc = resource(s, "iot", "gatekeeper-vpc").id
-    now = sum(1 for e in resources_of(s, "iot", T_ENDPOINT)
-              if e.inputs.get("vpcId") == vpc and e.inputs.get("vpcEndpointType") == "Interface")
-    _add_interface_endpoints(s, total - now)
-
-
-def fifty_one_interface_endpoints(s):
-    _interface_endpoints_to(s, 51)
-
-
-def fifty_interface_endpoints(s):
-    _interface_endpoints_to(s, 50)
-
-
-def many_gateway_endpoints(s):
-    _add_interface_endpoints(s, 60, "Gateway")
-
-
-def fifty_one_listeners(s):
-    # More listeners on the gatekeeper NLB, each forwarding to the 8883 group, so no path of the channel changes.
-    nlb = resource(s, "iot", "gatekeeper-nlb")
-    group = resource(s, "iot", "gatekeeper-tg-8883", TG).state["arn"]
-    now = sum(1 for l in resources_of(s, "iot", LISTENER) if l.inputs.get("loadBalancerArn") == nlb.state["arn"])
-    for i in range(51 - now):
-        add(s, "iot", LISTENER, f"gatekeeper-extra-listener-{i}", f"listener-{i}",
-            {"loadBalancerArn": nlb.state["arn"], "port": float(20_000 + i), "protocol": "TCP",
-             "defaultActions": [{"type": "forward", "targetGroupArn": group}]})
-
-
-def forward_to_two_target_groups(s):
-    listener = resource(s, "iot", "gatekeeper-access-family1-listener")
-    other = resource(s, "iot", "gatekeeper-access-family2", TG).state["arn"]
-    action = listener.inputs["defaultActions"][0]
-    action["forward"] = {"targetGroups": [{"arn": action["targetGroupArn"]}, {"arn": other}]}
-
-
-def proxy_fleet_max_past_targets_per_cross_zone_nlb(s):
-    # 2 family target groups x 250 instances + 8 endpoint registrations = 508 > 500 with cross-zone on.
-    resource(s, "iot", "gatekeeper-access-proxy", ASG).inputs["maxSize"] = 250.0
-
-
-def proxy_fleet_max_at_targets_per_cross_zone_nlb(s):
-    resource(s, "iot", "gatekeeper-access-proxy", ASG).inputs["maxSize"] = 246.0
-
-
-def proxy_fleet_max_250_without_cross_zone(s):
-    # Without cross-zone the NLB takes 500 per zone and 3,000 in all: 254 per zone fits.
-    proxy_fleet_max_past_targets_per_cross_zone_nlb(s)
-    resource(s, "iot", "gatekeeper-nlb").inputs["enableCrossZoneLoadBalancing"] = False
-
-
-def proxy_fleet_max_past_targets_per_group(s):
-    resource(s, "iot", "gatekeeper-access-proxy", ASG).inputs["maxSize"] = 1_001.0
-    resource(s, "iot", "gatekeeper-nlb").inputs["enableCrossZoneLoadBalancing"] = False
-
-
-def reserved_concurrency_leaves_99(s):
-    resource(s, "iot", "gatekeeper-authorizer-function", T_LAMBDA).inputs["reservedConcurrentExecutions"] = 901.0
-
-
-def reserved_concurrency_leaves_100(s):
-    resource(s, "iot", "gatekeeper-authorizer-function", T_LAMBDA).inputs["reservedConcurrentExecutions"] = 900.0
-
-
-def account_quota_of_ten(s):
-    s["iot"].rendered.quotas["lambda/L-B99A9384"] = 10.0
-
-
-def reservation_without_reading_the_quota(s):
-    s["iot"].rendered.quotas.clear()
 
 
 MUTATIONS = [
@@ -638,42 +431,6 @@ MUTATIONS = [
     (device_keep_alive_beyond_the_endpoint_cap, {CAPACITY}),
     (nlb_tcp_idle_timeout_below_keep_alive, {CAPACITY}),
     (proxy_client_timeout_below_keep_alive, {CAPACITY}),
-
-
-    (sg_descriptions_with_apostrophes, {DEPLOYABLE}),
-    (sg_description_too_long, {DEPLOYABLE}),
-    (sg_rule_description_with_non_ascii, {DEPLOYABLE}),
-    # Separate rule resources are not among the types the channel declares (policies/allowed_types.py):
-    # isolation refuses them as the policy pack does.
-    (separate_rule_description_with_quote, {DEPLOYABLE, ISOLATION}),
-    (target_group_auto_named_too_long, {DEPLOYABLE}),
-    (target_group_name_ends_with_hyphen, {DEPLOYABLE}),
-    (nlb_named_internal, {DEPLOYABLE}),
-    (nlb_name_prefix_too_long, {DEPLOYABLE}),
-    (lambda_name_too_long, {DEPLOYABLE}),
-    (lambda_name_with_a_dot, {DEPLOYABLE}),
-    (role_name_prefix_too_long, {DEPLOYABLE}),
-    (role_path_without_trailing_slash, {DEPLOYABLE}),
-    (log_group_name_with_space, {DEPLOYABLE}),
-    (domain_configuration_name_with_slash, {DEPLOYABLE}),
-    (authorizer_name_too_long, {DEPLOYABLE}),
-    (sixty_one_ipv4_ingress_rules, {DEPLOYABLE}),
-    (sixty_ipv4_ingress_rules, set()),
-    (sixty_one_ipv6_ingress_rules, {DEPLOYABLE}),
-    (separate_rules_push_egress_past_sixty, {DEPLOYABLE, ISOLATION}),
-    (fifty_one_interface_endpoints, {DEPLOYABLE}),
-    (fifty_interface_endpoints, set()),
-    (many_gateway_endpoints, set()),
-    (fifty_one_listeners, {DEPLOYABLE}),
-    (forward_to_two_target_groups, {DEPLOYABLE}),
-    (proxy_fleet_max_past_targets_per_cross_zone_nlb, {DEPLOYABLE}),
-    (proxy_fleet_max_at_targets_per_cross_zone_nlb, set()),
-    (proxy_fleet_max_250_without_cross_zone, set()),
-    (proxy_fleet_max_past_targets_per_group, {DEPLOYABLE}),
-    (reserved_concurrency_leaves_99, {DEPLOYABLE}),
-    (reserved_concurrency_leaves_100, set()),
-    (account_quota_of_ten, {DEPLOYABLE}),
-    (reservation_without_reading_the_quota, {DEPLOYABLE}),
 ]
 
 # What each coherence break says: the stack file and the key to change.
@@ -841,144 +598,3 @@ def test_missing_iot_stack_fails_checks_that_need_it(plan):
 def test_connect_problems(statement, allowed):
     problems = connect_problems({"Statement": [statement]}, {"vpce-a"})
     assert (problems == []) is allowed
-
-
-def test_deployable_names_each_old_description_and_the_character_ec2_refuses(stacks):
-    sg_descriptions_with_apostrophes(stacks)
-    result = next(r for r in run_checks(stacks) if r.name == DEPLOYABLE)
-    assert len(result.problems) == len(OLD_DESCRIPTIONS)
-    for (stack, name), text in OLD_DESCRIPTIONS.items():
-        assert any(p.startswith(f"{stack}:{name} (the group)") and text in p and "\"'\"" in p for p in result.problems)
-
-
-# --------------------------------------------------------------------------- #
-# The plan and the policy pack agree: what the pack refuses, isolation refuses
-# --------------------------------------------------------------------------- #
-
-
-def gatekeeper_inline_route_to_nat(s):
-    resource(s, "iot", "gatekeeper-rt").inputs["routes"] = [{"cidrBlock": "10.99.0.0/16", "natGatewayId": "nat-0123"}]
-
-
-def consumer_peered(s):
-    add(s, "consumer", "aws:ec2/vpcPeeringConnection:VpcPeeringConnection", "consumer-peer", "pcx-0123",
-        {"vpcId": resource(s, "consumer", "consumer-vpc").id, "peerVpcId": "vpc-0123456789abcdef0"})
-
-
-def proxy_template_public_ip_capitalised(s):
-    template = resource(s, "iot", "gatekeeper-access-proxy", "aws:ec2/launchTemplate:LaunchTemplate")
-    template.inputs["networkInterfaces"][0]["associatePublicIpAddress"] = "True"
-
-
-def authorizer_invocable_by_anyone(s):
-    add(s, "iot", "aws:lambda/permission:Permission", "gatekeeper-authorizer-open", "perm-open",
-        {"function": "mqtt-authorizer-iot", "principal": "*", "action": "lambda:InvokeFunction"})
-
-
-def edge_rest_api(s):
-    add(s, "iot", "aws:apigateway/restApi:RestApi", "gatekeeper-api", "api-0123", {"name": "gatekeeper-api"})
-
-
-# The pack allows, it does not forbid (policies/allowed_types.py): types the channel does not declare,
-# from any provider, and public forms of the types it does declare.
-
-
-def native_internet_gateway(s):
-    add(s, "consumer", "aws-native:ec2:InternetGateway", "consumer-igw", "igw-0123", {})
-
-
-def instance_connect_endpoint(s):
-    add(s, "iot", "aws:ec2transitgateway/instanceConnectEndpoint:InstanceConnectEndpoint", "gatekeeper-eice", "eice-0123",
-        {"subnetId": "subnet-0123456789abcdef0"})
-
-
-def other_provider(s):
-    add(s, "network", "azure-native:network:PublicIPAddress", "channel-pip", "pip-0123", {})
-
-
-def route_to_network_interface(s):
-    add(s, "network", "aws:ec2/route:Route", "channel-route-appliance", "r-0123",
-        {"routeTableId": resource(s, "network", "channel-rt").id, "destinationCidrBlock": "10.77.0.0/16",
-         "networkInterfaceId": "eni-0123456789abcdef0"})
-
-
-def data_access_managed_policy(s):
-    resource(s, "iot", "gatekeeper-access-proxy-ssm").inputs["policyArn"] = "arn:aws:iam::aws:policy/AWSIoTDataAccess"
-
-
-def authorizer_permission_without_source(s):
-    permission = resource(s, "iot", "gatekeeper-authorizer-invoke")
-    del permission.inputs["sourceArn"]
-    del permission.inputs["sourceAccount"]
-
-
-def endpoint_to_execute_api(s):
-    add(s, "consumer", "aws:ec2/vpcEndpoint:VpcEndpoint", "consumer-api", "vpce-0123456789abcdef0",
-        {"vpcId": resource(s, "consumer", "consumer-rt").inputs["vpcId"], "vpcEndpointType": "Interface",
-         "serviceName": "com.amazonaws.us-west-2.execute-api"})
-
-
-def alarm_topic_open_to_anyone(s):
-    policy = resource(s, "iot", "monitoring-alarms-policy")
-    document = json.loads(policy.inputs["policy"])
-    document["Statement"].append({"Effect": "Allow", "Principal": "*", "Action": "sns:Subscribe", "Resource": "*"})
-    policy.inputs["policy"] = json.dumps(document)
-
-
-def key_change_target_with_a_role(s):
-    # Still the alarm topic (observability holds), but EventBridge would act as a role.
-    target = resource(s, "iot", "monitoring-credentials-key-changes", "aws:cloudwatch/eventTarget:EventTarget")
-    target.inputs["roleArn"] = "arn:aws:iam::222222222222:role/anything"
-
-
-def consumer_endpoint_to_a_foreign_service(s):
-    add(s, "consumer", "aws:ec2/vpcEndpoint:VpcEndpoint", "consumer-foreign", "vpce-0fedcba9876543210",
-        {"vpcId": resource(s, "consumer", "consumer-rt").inputs["vpcId"], "vpcEndpointType": "Interface",
-         "serviceName": "com.amazonaws.vpce.us-west-2.vpce-svc-0123456789abcdef0"})
-
-
-def app_role_trusts_another_account(s):
-    resource(s, "consumer", "consumer-app-role").inputs["assumeRolePolicy"] = json.dumps({"Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}]})
-
-
-@pytest.mark.parametrize(
-    "mutate, rule",
-    [
-        (gatekeeper_inline_route_to_nat, "no-internet-path"),
-        (native_internet_gateway, "allowed-types-only"),
-        (instance_connect_endpoint, "allowed-types-only"),
-        (other_provider, "allowed-types-only"),
-        (route_to_network_interface, "no-internet-path"),
-        (data_access_managed_policy, "managed-policies-allowed"),
-        (authorizer_permission_without_source, "no-public-entry-points"),
-        (endpoint_to_execute_api, "endpoints-to-listed-services"),
-        (app_role_trusts_another_account, "roles-trust-services-only"),
-        (alarm_topic_open_to_anyone, "resource-policies-name-principals"),
-        (key_change_target_with_a_role, "events-reach-topics-only"),
-        (consumer_peered, "no-internet-path"),
-        (proxy_template_public_ip_capitalised, "no-public-addresses"),
-        (authorizer_invocable_by_anyone, "no-public-entry-points"),
-        (edge_rest_api, "no-public-entry-points"),
-    ],
-    ids=lambda v: getattr(v, "__name__", v),
-)
-def test_isolation_refuses_what_the_policy_pack_refuses(stacks, mutate, rule):
-    mutate(stacks)
-    results = {r.name: r for r in run_checks(stacks)}
-    assert {name for name, r in results.items() if not r.passed} == {ISOLATION}
-    assert any(f"breaks the policy pack's {rule}: " in p for p in results[ISOLATION].problems), results[ISOLATION].problems
-
-
-def test_isolation_refuses_an_endpoint_to_an_endpoint_service_the_plan_does_not_build(stacks):
-    # The pack lets any vpce-svc name through (it cannot know whose service it is); the plan knows.
-    assert isolation_passes(stacks)
-    consumer_endpoint_to_a_foreign_service(stacks)
-    results = {r.name: r for r in run_checks(stacks)}
-    assert {name for name, r in results.items() if not r.passed} == {ISOLATION}
-    assert [p for p in results[ISOLATION].problems if "breaks the policy pack" in p] == []
-    assert any("vpce-svc-0123456789abcdef0, which no stack of the plan builds" in p for p in results[ISOLATION].problems)
-
-
-def isolation_passes(stacks):
-    return next(r for r in run_checks(stacks) if r.name == ISOLATION).passed
