@@ -1,12 +1,20 @@
 """``observability``: the operators are told — every VPC has a flow log, IoT Core logs, a
 client-ID conflict alarm that matches what IoT Core actually writes, a Detect profile, and an
-alarm on every limit the ``capacity`` check uses, all reaching one encrypted topic."""
+alarm on every limit the ``capacity`` check uses, all reaching one encrypted topic.
+
+The credentials key's change alarm rests on the iot account having a CloudTrail trail that logs
+KMS's write management events in the stack's Region (``managementTrails``, read by ``channelctl
+discover iot``): read with such a trail, the sources line names it; read without one, the check fails
+naming the fix; not read (no facts, or the fact unknown), the sources line says the prerequisite is
+assumed, not confirmed."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from channelctl.accounts.facts import FACT_MANAGEMENT_TRAILS
+from channelctl.accounts.trails import describe as describe_trails
 from channelctl.plan.checks.log_filter import FilterSyntaxError, matches
 from channelctl.plan.checks.model import (
     OBSERVABILITY,
@@ -24,6 +32,8 @@ from channelctl.plan.checks.model import (
     device_access_mode,
 )
 from channelctl.plan.checks.paths import proxy_max_connections
+from channelctl.plan.checks.sources import assumed, facts_file, read
+from channelctl.plan.world import NO_FACTS, short_reason
 from components.fleet_monitoring import IOT_LOG_GROUP
 from components.key_change_alarm import DETAIL_TYPE, EVENT_SOURCE, KEY_CHANGE_EVENTS, KMS_EVENT_SOURCE
 
@@ -213,8 +223,10 @@ def _key_change_alarm(ch: Channel, iot: PlannedStack, topics: dict[str, Res], f:
     # uses DynamoDB's own key, which no one of the account can re-grant).
     keys = {sse.get("kmsKeyArn"): t for t in ch.of_type(T_TABLE, iot)
             if isinstance(sse := t.get("serverSideEncryption"), dict) and sse.get("kmsKeyArn")}
+    watching: list[str] = []
     for key_arn, table in keys.items():
         rules = [r for r in ch.of_type(T_EVENT_RULE, iot) if _watches_key_changes(r.get("eventPattern"), key_arn)]
+        watching += [r.label for r in rules[:1]]
         if not rules:
             f.bad(f"no EventBridge rule raises an alarm when the key of {table.label} changes (CloudTrail "
                   f"{', '.join(KEY_CHANGE_EVENTS)} on {key_arn})", table.label)
@@ -232,7 +244,44 @@ def _key_change_alarm(ch: Channel, iot: PlannedStack, topics: dict[str, Res], f:
                   "(events.amazonaws.com with aws:SourceArn = the rule)", rule.label)
             continue
         f.ok(f"changes to the key of {table.label} ({', '.join(KEY_CHANGE_EVENTS)}) -> {rule.label} -> "
-             f"{topics[topic_arn].label} (needs a CloudTrail trail in the account)", rule.label, targets[0].label)
+             f"{topics[topic_arn].label}", rule.label, targets[0].label)
+    if watching:
+        _trail(iot, watching, f)
+
+
+def _trail(iot: PlannedStack, rules: list[str], f: Findings) -> None:
+    """The key change rules' prerequisite: a trail of the iot account that records KMS's write
+    management events in its Region (EventBridge user guide, eb-service-event-cloudtrail.html: "a
+    CloudTrail trail with logging enabled is required"; what counts: channelctl.accounts.trails)."""
+    figure = f"a CloudTrail trail logging the management events of {iot.region}, KMS's writes included"
+    fact = iot.facts.get(FACT_MANAGEMENT_TRAILS) if iot.facts is not None else None
+    trails = describe_trails(fact.value) if fact is not None and fact.known else None
+    if trails is None:
+        if iot.facts is None:
+            why = NO_FACTS
+        elif fact is None:
+            why = f"{FACT_MANAGEMENT_TRAILS} not in the facts file"
+        elif not fact.known:
+            why = f"{FACT_MANAGEMENT_TRAILS} unknown: {short_reason(fact.unknown or '')}"
+        else:
+            why = f"{FACT_MANAGEMENT_TRAILS} is not a list of trails"
+        f.source(assumed(iot, figure, "the key change alarm's prerequisite, not confirmed", why))
+        return
+    found, others = trails
+    if found:
+        f.source(read(iot, f"CloudTrail {'trails' if len(found) > 1 else 'trail'} {', '.join(found)} "
+                           f"{'log' if len(found) > 1 else 'logs'} the management events of {iot.region}, KMS's "
+                           "writes included"))
+        f.ok(f"the key change alarm's prerequisite holds: CloudTrail trail {', '.join(found)} records the key's "
+             f"changes in account {iot.account_id}, {iot.region}", *rules)
+        return
+    f.source(read(iot, f"no CloudTrail trail logs the management events of {iot.region} with KMS's writes"))
+    seen = "; ".join(f"trail {name}: {why}" for name, why in others.items()) or "the account has no trail"
+    f.bad(f"no CloudTrail trail records the credentials key's changes in account {iot.account_id}, {iot.region} "
+          f"({facts_file(iot)}: {seen}), so {', '.join(rules)} never fires — create a trail that logs write "
+          f"management events in {iot.region} without excluding kms.amazonaws.com (a multi-Region trail, or an "
+          "organization trail from the management account), start its logging, then run channelctl discover iot "
+          "again", *rules)
 
 
 def _watches_key_changes(pattern: Any, key_arn: str) -> bool:

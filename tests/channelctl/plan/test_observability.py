@@ -3,9 +3,13 @@ operators uninformed fails it, and only it."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 
 import pytest
+
+from channelctl.accounts.facts import Fact
 
 from channelctl.plan.checks import OBSERVABILITY, run_checks
 from tests.channelctl.plan.test_plan_support import add, example_plan, failing, remove, resource, resources_of, stacks_of
@@ -29,6 +33,11 @@ def test_example_channel_passes_and_says_where_alarms_go(plan):
     assert any("client-ID conflicts" in v and "documented Disconnect record" in v for v in result.verified)
     assert any(v.startswith("changes to the key of iot:gatekeeper-authorizer-credentials")
                and "iot:monitoring-credentials-key-changes -> iot:monitoring-alarms" in v for v in result.verified)
+    # The committed iot facts hold a trail that records the key's changes: the sources line names it.
+    (source,) = result.sources
+    assert re.fullmatch(r"read: facts/iot\.json \(\d+ (min|h|days) old\): CloudTrail trail "
+                        r"aws-controltower-BaselineCloudTrail logs the management events of us-west-2, KMS's writes "
+                        r"included", source), source
 
 
 def _alarm_on(stacks, metric):
@@ -167,6 +176,16 @@ def topic_lets_any_rule_publish(s):
     policy.inputs["policy"] = json.dumps(document)
 
 
+def _trails_fact(s, fact):
+    facts = s["iot"].facts
+    s["iot"].facts = dataclasses.replace(facts, facts={**facts.facts, "managementTrails": fact})
+
+
+def no_trail_records_the_key_changes(s):
+    _trails_fact(s, Fact(value={"trails": [], "others": {
+        "audit": "it is not logging (StartLogging was never called or StopLogging was)"}}, source="test"))
+
+
 MUTATIONS = [
     no_flow_log_on_consumer_vpc, flow_log_of_rejected_traffic_only, no_resolver_query_log, iot_logging_removed,
     iot_logging_disabled, conflict_filter_matches_one_spelling_only, conflict_filter_on_the_wrong_field,
@@ -175,6 +194,7 @@ MUTATIONS = [
     nlb_target_alarm_removed, proxy_alarm_removed, proxy_alarm_at_maxconn, connect_rate_alarm_removed, unhealthy_alarm_without_target_group,
     alarm_topic_unencrypted, key_change_rule_removed, key_change_rule_on_another_key,
     key_change_rule_misses_put_key_policy, key_change_target_removed, topic_lets_any_rule_publish,
+    no_trail_records_the_key_changes,
 ]
 
 
@@ -195,3 +215,36 @@ def test_a_complete_detect_profile_passes(plan):
     })
     result = observability(stacks)
     assert result.passed and any(v.startswith("Detect profile iot:monitoring-detect") for v in result.verified)
+
+
+def test_without_a_trail_the_failure_names_what_was_seen_and_the_fix(plan):
+    stacks = stacks_of(plan)
+    no_trail_records_the_key_changes(stacks)
+    result = observability(stacks)
+    (problem,) = result.problems
+    assert problem.startswith("no CloudTrail trail records the credentials key's changes in account 222222222222, "
+                              "us-west-2 (facts/iot.json (")
+    assert "trail audit: it is not logging" in problem and "so iot:monitoring-credentials-key-changes never fires" in problem
+    assert problem.endswith("create a trail that logs write management events in us-west-2 without excluding "
+                            "kms.amazonaws.com (a multi-Region trail, or an organization trail from the management "
+                            "account), start its logging, then run channelctl discover iot again")
+    (source,) = result.sources
+    assert source.startswith("read: facts/iot.json (")
+    assert source.endswith("no CloudTrail trail logs the management events of us-west-2 with KMS's writes")
+
+
+@pytest.mark.parametrize("change, why", [
+    (lambda s: _trails_fact(s, Fact(unknown="AccessDeniedException: not authorized to perform: "
+                                            "cloudtrail:DescribeTrails", source="test")),
+     "; facts/iot.json: managementTrails unknown: AccessDeniedException: not authorized to perform: "
+     "cloudtrail:DescribeTrails"),
+    (lambda s: setattr(s["iot"], "facts", None), ""),
+], ids=["unknown", "no-facts"])
+def test_a_trail_not_read_passes_and_says_the_prerequisite_is_assumed(plan, change, why):
+    stacks = stacks_of(plan)
+    change(stacks)
+    result = observability(stacks)
+    assert result.passed, result.problems
+    assert result.sources == ("assumed: a CloudTrail trail logging the management events of us-west-2, KMS's writes "
+                              f"included (the key change alarm's prerequisite, not confirmed{why}; run channelctl "
+                              "discover iot)",)
