@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config import AuthorizerConfig
+from components.lambda_parts import function_name, package_archive, service_trust_policy
 
 AUTHORIZER_DIR = Path(__file__).resolve().parents[1] / "authorizer"
 HANDLER = "authorizer.handler.handler"
@@ -62,16 +63,13 @@ class CustomAuthorizerArgs:
 
 def authorizer_function_name(stack: str) -> str:
     """The authorizer's Lambda function name (and so its log group, ``/aws/lambda/<name>``): one
-    per stack, within CreateFunction's 64 characters."""
-    return f"mqtt-authorizer-{stack}"[:64]
+    per stack."""
+    return function_name("mqtt-authorizer", stack)
 
 
 def lambda_code() -> pulumi.AssetArchive:
     """The package ``authorizer/`` at the archive root: runtime files only."""
-    files = sorted(p for p in AUTHORIZER_DIR.glob("*.py"))
-    if not any(p.name == "handler.py" for p in files):
-        raise FileNotFoundError(f"{AUTHORIZER_DIR}/handler.py is missing")
-    return pulumi.AssetArchive({f"authorizer/{p.name}": pulumi.FileAsset(str(p)) for p in files})
+    return package_archive(AUTHORIZER_DIR)
 
 
 # What administers the key and never reads with it (KMS developer guide, "Key policies":
@@ -185,14 +183,7 @@ class CustomAuthorizer(pulumi.ComponentResource):
 
         role = aws.iam.Role(
             f"{name}-role",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("lambda.amazonaws.com"),
             opts=child,
         )
         admins = list(cfg.key_admin_arns) or (

@@ -30,6 +30,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config.provisioning import FleetProvisioningConfig, allow_list_table_name
+from components.lambda_parts import function_name, package_archive, service_trust_policy
 
 HOOK_DIR = Path(__file__).resolve().parents[1] / "provisioning_hook"
 HOOK_HANDLER = "provisioning_hook.handler.handler"
@@ -82,8 +83,8 @@ def template_arn(region: str, account_id: str, name: str) -> str:
 
 
 def hook_function_name(stack: str) -> str:
-    """One per stack, within CreateFunction's 64 characters."""
-    return f"mqtt-provisioning-hook-{stack}"[:64]
+    """One per stack."""
+    return function_name("mqtt-provisioning-hook", stack)
 
 
 def claim_topics(template_name: str) -> dict[str, list[str]]:
@@ -212,17 +213,7 @@ def provisioning_role_policy(*, region: str, account_id: str, policy_name: str) 
 
 def hook_code() -> pulumi.AssetArchive:
     """The package ``provisioning_hook/`` at the archive root: runtime files only."""
-    files = sorted(HOOK_DIR.glob("*.py"))
-    if not any(p.name == "handler.py" for p in files):
-        raise FileNotFoundError(f"{HOOK_DIR}/handler.py is missing")
-    return pulumi.AssetArchive({f"provisioning_hook/{p.name}": pulumi.FileAsset(str(p)) for p in files})
-
-
-def _trust(service: str) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-    })
+    return package_archive(HOOK_DIR)
 
 
 # --------------------------------------------------------------------------- #
@@ -259,7 +250,7 @@ class FleetProvisioning(pulumi.ComponentResource):
             description="AWS IoT provisioning templates: create the thing, activate the certificate, attach the channel policy",
             # Not confirmed that IoT Core sets aws:SourceArn/aws:SourceAccount when it assumes a
             # provisioning role; a condition it does not satisfy would refuse every device, so none.
-            assume_role_policy=_trust("iot.amazonaws.com"),
+            assume_role_policy=service_trust_policy("iot.amazonaws.com"),
             opts=child,
         )
         role_policy = aws.iam.RolePolicy(
@@ -355,7 +346,7 @@ class FleetProvisioning(pulumi.ComponentResource):
         )
 
         # --- the hook Lambda ------------------------------------------------------
-        hook_role = aws.iam.Role(f"{name}-hook-role", assume_role_policy=_trust("lambda.amazonaws.com"), opts=child)
+        hook_role = aws.iam.Role(f"{name}-hook-role", assume_role_policy=service_trust_policy("lambda.amazonaws.com"), opts=child)
         vpc_access = aws.iam.RolePolicyAttachment(
             f"{name}-hook-vpc-access",
             role=hook_role.name,

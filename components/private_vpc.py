@@ -3,12 +3,12 @@ table, and the Systems Manager endpoints that replace SSH and internet access.""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Sequence
 
 import pulumi
 import pulumi_aws as aws
+from components.lambda_parts import service_trust_policy
 
 HTTPS_PORT = 443
 SSM_SERVICES = ("ssm", "ssmmessages", "ec2messages")
@@ -119,14 +119,7 @@ def ssm_instance_profile(prefix: str, *, parent: pulumi.Resource) -> aws.iam.Ins
     child = pulumi.ResourceOptions(parent=parent)
     role = aws.iam.Role(
         f"{prefix}-role",
-        assume_role_policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
-                ],
-            }
-        ),
+        assume_role_policy=service_trust_policy("ec2.amazonaws.com"),
         opts=child,
     )
     ssm_core = aws.iam.RolePolicyAttachment(
