@@ -29,7 +29,13 @@ from channelctl.plan.checks import (
 )
 from channelctl.plan.checks.addresses import ADDRESSES
 from channelctl.plan.checks.ordering import ORDERING
-from tests.channelctl.plan.checks_support import ASG, ingress_rule, shared_plan
+from tests.channelctl.plan.checks_support import (  # noqa: F401 (fixtures)
+    ASG,
+    assert_break_fails_exactly,
+    ingress_rule,
+    plan,
+    stacks,
+)
 from tests.channelctl.plan.test_plan_support import (
     add,
     failing,
@@ -40,16 +46,6 @@ from tests.channelctl.plan.test_plan_support import (
 )
 
 CONSUMER = f"{CONSUMER_PATH}:consumer"
-
-
-@pytest.fixture(scope="module")
-def plan():
-    return shared_plan()
-
-
-@pytest.fixture()
-def stacks(plan):
-    return stacks_of(plan)
 
 
 # --------------------------------------------------------------------------- #
@@ -486,13 +482,7 @@ def test_example_plan_passes_every_check(stacks):
 
 @pytest.mark.parametrize("mutate, expected", MUTATIONS, ids=[m.__name__ for m, _ in MUTATIONS])
 def test_each_break_fails_exactly_its_checks(stacks, mutate, expected):
-    mutate(stacks)
-    results = run_checks(stacks)
-    assert failing(results) == expected
-    for result in results:
-        if not result.passed:
-            assert result.problems and result.detail
-            assert result.detail.startswith(result.problems[0][:40])
+    assert_break_fails_exactly(stacks, mutate, expected)
 
 
 @pytest.mark.parametrize("mutate, pattern", COHERENCE_PROBLEMS, ids=[m.__name__ for m, _ in COHERENCE_PROBLEMS])

@@ -9,18 +9,8 @@ import json
 import pytest
 
 from channelctl.plan.checks import ISOLATION, run_checks
-from tests.channelctl.plan.checks_support import shared_plan
-from tests.channelctl.plan.test_plan_support import add, resource, stacks_of
-
-
-@pytest.fixture(scope="module")
-def plan():
-    return shared_plan()
-
-
-@pytest.fixture()
-def stacks(plan):
-    return stacks_of(plan)
+from tests.channelctl.plan.checks_support import plan, stacks  # noqa: F401 (fixtures)
+from tests.channelctl.plan.test_plan_support import add, resource
 
 
 # --------------------------------------------------------------------------- #
