@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from channelctl.plan.fleet_refresh import FleetBasis, refresh_reasons, starts_refresh
@@ -148,18 +147,6 @@ class Comparison:
 # --------------------------------------------------------------------------- #
 # Loading both plans into one shape
 # --------------------------------------------------------------------------- #
-
-
-def load_plan_json(path: Path) -> dict[str, list[Resource]]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CompareInputError(f"--compare {path}: cannot read ({exc.strerror}) — give the file an earlier "
-                                "`channelctl plan --format json` wrote") from None
-    except json.JSONDecodeError as exc:
-        raise CompareInputError(f"--compare {path}: not JSON ({exc.msg} at line {exc.lineno}) — give the output of "
-                                "`channelctl plan --format json`") from None
-    return resources_of_plan(data, str(path))
 
 
 def resources_of_plan(data: Any, where: str) -> dict[str, list[Resource]]:
@@ -307,7 +294,7 @@ def _diff(old: Mapping[str, Resource], new: Mapping[str, Resource], tokens: set[
             continue
         after_inputs = _new_inputs(res, tokens)
         ignored = set(res.options.get("ignoreChanges") or [])
-        # Both sides went through JSON (load_plan_json, plan_resources): plain equality holds.
+        # Both sides went through JSON (compare_base.load_base, plan_resources): plain equality holds.
         keys = sorted(k for k in set(before.inputs) | set(after_inputs)
                       if k not in ignored and before.inputs.get(k) != after_inputs.get(k))
         # A replaced provider (another region) replaces every resource it manages.
