@@ -19,7 +19,7 @@ import json
 import re
 import sys
 import time
-from typing import TextIO
+from typing import Callable, TextIO
 
 NAMESPACE = "PrivateMqttChannel/Authorizer"
 METRIC = "Decisions"
@@ -32,52 +32,48 @@ LOCKED_USER = "lockedUser"  # the property naming the user in a lockout line
 _REASON = re.compile(r"^[A-Za-z]{1,64}$")
 
 
+def _emf(metric: str, reason: str, now_ms: int | None, **properties: str) -> str:
+    """One embedded-metric-format record: ``metric`` counted once under the ``reason`` dimension."""
+    return json.dumps({
+        "_aws": {
+            "Timestamp": int(time.time() * 1000) if now_ms is None else now_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": NAMESPACE,
+                "Dimensions": [[DIMENSION]],
+                "Metrics": [{"Name": metric, "Unit": "Count"}],
+            }],
+        },
+        DIMENSION: reason,
+        metric: 1,
+        **properties,
+    }, separators=(",", ":"))
+
+
+def _write(line: Callable[[], str], out: TextIO | None) -> None:
+    """Print to standard output, which Lambda sends to the function's log group."""
+    try:
+        print(line(), file=out or sys.stdout, flush=True)
+    except Exception:  # noqa: BLE001 — a metric must never turn a decision into an error
+        pass
+
+
 def emf_line(reason: str, now_ms: int | None = None) -> str:
     """The embedded-metric-format record of one decision."""
     if not _REASON.match(reason):
         reason = "Unexpected"
-    return json.dumps({
-        "_aws": {
-            "Timestamp": int(time.time() * 1000) if now_ms is None else now_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [[DIMENSION]],
-                "Metrics": [{"Name": METRIC, "Unit": "Count"}],
-            }],
-        },
-        DIMENSION: reason,
-        METRIC: 1,
-    }, separators=(",", ":"))
+    return _emf(METRIC, reason, now_ms)
 
 
 def record_decision(reason: str, out: TextIO | None = None) -> None:
-    """Write the decision's metric line to standard output, which Lambda sends to the function's log group."""
-    try:
-        print(emf_line(reason), file=out or sys.stdout, flush=True)
-    except Exception:  # noqa: BLE001 — a metric must never turn a decision into an error
-        pass
+    """Write the decision's metric line to the function's log group."""
+    _write(lambda: emf_line(reason), out)
 
 
 def lockout_line(username: str, now_ms: int | None = None) -> str:
     """The embedded-metric-format record of one lock, naming the user (JSON-escaped)."""
-    return json.dumps({
-        "_aws": {
-            "Timestamp": int(time.time() * 1000) if now_ms is None else now_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [[DIMENSION]],
-                "Metrics": [{"Name": LOCKOUT_METRIC, "Unit": "Count"}],
-            }],
-        },
-        DIMENSION: LOCKOUT_REASON,
-        LOCKOUT_METRIC: 1,
-        LOCKED_USER: username[:128],
-    }, separators=(",", ":"))
+    return _emf(LOCKOUT_METRIC, LOCKOUT_REASON, now_ms, **{LOCKED_USER: username[:128]})
 
 
 def record_lockout(username: str, out: TextIO | None = None) -> None:
-    """Write the lock's metric line, naming the user, to standard output (the function's log group)."""
-    try:
-        print(lockout_line(username), file=out or sys.stdout, flush=True)
-    except Exception:  # noqa: BLE001 — a metric must never turn a decision into an error
-        pass
+    """Write the lock's metric line, naming the user, to the function's log group."""
+    _write(lambda: lockout_line(username), out)
