@@ -53,7 +53,9 @@ HTTPS_PORT = 443
 # TLS 1.3 and 1.2 only, forward-secret suites (ELB security policies).
 NLB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 # Time a new proxy needs to boot, install HAProxy from the AL2023 repositories and pass
-# its health check before it counts as in service.
+# its health check before it counts as in service. A choice, not a measurement (an EC2 boot
+# cannot be timed here): the refresh's warm-up and checkpoint delay are at least this, and
+# longer when one instance's devices need longer to reconnect (components/proxy_refresh.py).
 PROXY_WARMUP_SECONDS = 180
 
 
