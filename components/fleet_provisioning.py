@@ -288,7 +288,14 @@ class FleetProvisioning(pulumi.ComponentResource):
                 verification_certificate_pem=cfg.jitp.verification_certificate_pem,
                 certificate_mode="DEFAULT",
                 registration_config=aws.iot.CaCertificateRegistrationConfigArgs(template_name=jitp_template.name),
-                opts=child,
+                # Every field above but the registration config forces a new registration (terraform-provider-aws
+                # iot/ca_certificate.go, ForceNew), and a certificate's ID is its SHA-256 fingerprint: registering
+                # the same CA again next to the old one (a new verification certificate or mode) meets
+                # ResourceAlreadyExistsException (IoT API reference, RegisterCACertificate, Errors; not tried
+                # here, as nothing reaches AWS). So the old
+                # registration goes first (the provider sets it INACTIVE, then deletes it); until the new one
+                # exists, a device's first connection is refused and its retry provisions it.
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
             )
         self.register_outputs({
             "template_name": self.template_name,

@@ -230,3 +230,10 @@ def test_without_the_authorizer_the_hook_gets_a_gateway_endpoint_for_the_allow_l
     }]
     assert endpoints[0].inputs["routeTableIds"] == [rendered.named("gatekeeper-rt").id]
     assert "jitpTemplateName" not in rendered.exports and "deviceAdvisorRoleArn" not in rendered.exports
+
+
+def test_the_company_ca_is_deregistered_before_it_is_registered_again(provisioned):
+    # A changed verification certificate re-registers the same CA, whose ID is its fingerprint.
+    _, rendered = provisioned
+    assert rendered.named("provisioning-company-ca").options.get("deleteBeforeReplace") is True
+    assert not rendered.named("provisioning-jitp-template").options.get("deleteBeforeReplace")
