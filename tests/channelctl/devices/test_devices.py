@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 
 import pytest
 
 from authorizer import handler as handler_module
 from authorizer.handler import handler
 from channelctl.devices import command as devices
-from channelctl.cli import main
 from tests.authorizer.support import ACCOUNT, ENDPOINTS, TABLE, connect_event, create_table, mocked_aws
 
 
@@ -27,18 +24,6 @@ def table(monkeypatch):
         yield create_table()
         handler_module._settings.cache_clear()
         handler_module._work_cache.clear()
-
-
-@pytest.fixture
-def run(monkeypatch, capsys):
-    def run(*argv: str, stdin: bytes | None = None) -> tuple[int, str, str]:
-        if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-        code = main(["devices", *argv])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def connects(username: str, password: bytes, client_id: str = "<username>") -> bool:

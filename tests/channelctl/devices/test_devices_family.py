@@ -10,7 +10,7 @@ import yaml
 
 from tests.authorizer.support import DATA
 # The hardening tests' moto table and `channelctl devices` runner, shared rather than copied.
-from tests.channelctl.devices.test_devices_hardening import run, table  # noqa: F401 -- fixtures
+from tests.channelctl.devices.test_devices_hardening import table  # noqa: F401 -- fixtures
 from tests.support import PROJECT_DIR
 
 IOT_STACK = ("--stack", "iot", "--cwd", str(PROJECT_DIR))  # Pulumi.iot.yaml: tls-proxy, families family1, family2

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
-import sys
 
 import pytest
 
-from channelctl.cli import main
 from tests.authorizer.support import DATA, TABLE, create_table, mocked_aws
 from tests.support import PROJECT_DIR
 
@@ -22,18 +19,6 @@ def table(monkeypatch):
         monkeypatch.setenv("CREDENTIALS_TABLE", TABLE)
         monkeypatch.delenv("CHANNELCTL_STACK", raising=False)
         yield create_table()
-
-
-@pytest.fixture
-def run(monkeypatch, capsys):
-    def run(*argv: str, stdin: bytes | None = None) -> tuple[int, str, str]:
-        if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
-        code = main(["devices", *argv])
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
 
 
 def write(tmp_path, *lines: str, name="passwd") -> str:

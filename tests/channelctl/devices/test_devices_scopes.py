@@ -6,7 +6,7 @@ import json
 
 from authorizer.handler import handler
 from tests.authorizer.support import ACCOUNT, REGION, connect_event, policy_allows
-from tests.channelctl.devices.test_devices import items, run, table  # noqa: F401
+from tests.channelctl.devices.test_devices import items, table  # noqa: F401
 from tests.channelctl.devices.test_devices_hardening import IOT_STACK
 
 PASSWORD = b"relay-cabinet-blue-42"

@@ -13,7 +13,7 @@ import pytest
 from channelctl.devices import migration
 from provisioning_hook.decision import decide
 from tests.authorizer.support import REGION
-from tests.channelctl.devices.test_devices import connects, items, run, table  # noqa: F401 — the fixtures
+from tests.channelctl.devices.test_devices import connects, items, table  # noqa: F401 — the fixtures
 from tests.support import PROJECT_DIR
 
 PASSWORD = b"relay-cabinet-blue\n"

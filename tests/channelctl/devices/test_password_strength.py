@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from channelctl.devices.password_strength import MIN_CHARACTERS, password_weakness
-from tests.channelctl.devices.test_devices import items, run, table  # noqa: F401 — the fixtures
+from tests.channelctl.devices.test_devices import items, table  # noqa: F401 — the fixtures
 
 
 @pytest.mark.parametrize("password", [

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from channelctl.devices import things
 from tests.authorizer.support import REGION
-from tests.channelctl.devices.test_devices import items, run, table  # noqa: F401 — the fixtures
+from tests.channelctl.devices.test_devices import items, table  # noqa: F401 — the fixtures
 
 PASSWORD = b"relay-cabinet-blue\n"
 
