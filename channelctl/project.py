@@ -222,8 +222,8 @@ def _no_project_file(directory: Path) -> str:
     # The stack files' keys name the project (``<project>:<key>``): suggest that name for the project file.
     name = _namespace_of(directory / stack_files[0]) or "<project name>"
     return (f"{PROJECT_FILE}: not found in {directory}, which holds stack files ({', '.join(stack_files)}) but no "
-            f"project file — point --cwd at the project directory, or create {PROJECT_FILE} there with "
-            f"'name: {name}' and 'runtime: python'")
+            f"project file — point --cwd at the project directory (the repository's root, holding {PROJECT_FILE} "
+            f"and __main__.py), or copy the stack files there; the stack files name the project '{name}'")
 
 
 def _namespace_of(path: Path) -> str | None:

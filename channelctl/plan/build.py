@@ -39,6 +39,7 @@ from channelctl.plan.checks import (
 from channelctl.plan.checks.pending import Completion, settle
 from channelctl.plan.render import AwsRefusal, RenderedResource, RenderedStack, render_stack
 from channelctl.project import (
+    PROJECT_FILE,
     RELEASE_ORDER,
     Project,
     Step,
@@ -165,6 +166,11 @@ def build_plan(directory: Path, stack_names: list[str] | None = None, facts_dir:
     project = load_project(Path(directory), stack_names)
     if not project.stacks:
         raise PlanInputError(f"{directory}: no Pulumi.<stack>.yaml file found — create the stacks' files or pass --cwd")
+    if not (project.directory / "__main__.py").is_file():
+        raise PlanInputError(
+            f"__main__.py: not found in {project.directory}, which holds {PROJECT_FILE} but not the project's program "
+            "— the plan runs the program: point --cwd at the project directory (the repository's root, holding "
+            f"{PROJECT_FILE}, __main__.py and components/), with the Pulumi.<stack>.yaml files there")
     misplaced_keys(project)
     _refuse_references_outside_plan(project)
     # Stack files that do not describe one channel cannot be released: refuse them before rendering.

@@ -37,11 +37,11 @@ def test_stack_files_without_a_project_file_name_the_project_and_both_fixes(tmp_
     assert message.startswith(f"Pulumi.yaml: not found in {tmp_path}, which holds stack files "
                               "(Pulumi.iot.yaml, Pulumi.network.yaml) but no project file")
     assert "point --cwd at the project directory" in message
-    # The name comes from the stack files' namespace, so the project file it suggests reads them.
-    assert message.endswith("create Pulumi.yaml there with 'name: private-mqtt-channel' and 'runtime: python'")
+    # The name comes from the stack files' namespace, which the project file must match.
+    assert message.endswith("or copy the stack files there; the stack files name the project 'private-mqtt-channel'")
 
 
-def test_the_suggested_project_file_makes_the_directory_a_project(tmp_path: Path) -> None:
+def test_a_project_file_beside_the_stack_files_makes_the_directory_a_project(tmp_path: Path) -> None:
     write(tmp_path, "Pulumi.network.yaml", NETWORK)
     write(tmp_path, "Pulumi.yaml", PROJECT_YAML)
 

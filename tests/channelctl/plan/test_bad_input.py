@@ -40,8 +40,19 @@ def test_stack_files_without_pulumi_yaml(tmp_path, capsys):
 
     assert bad_input(capsys, tmp_path) == (
         f"Pulumi.yaml: not found in {tmp_path}, which holds stack files (Pulumi.consumer.yaml, Pulumi.iot.yaml, "
-        "Pulumi.network.yaml) but no project file — point --cwd at the project directory, or create Pulumi.yaml "
-        "there with 'name: private-mqtt-channel' and 'runtime: python'")
+        "Pulumi.network.yaml) but no project file — point --cwd at the project directory (the repository's root, "
+        "holding Pulumi.yaml and __main__.py), or copy the stack files there; the stack files name the project "
+        "'private-mqtt-channel'")
+
+
+def test_a_project_file_without_the_program(tmp_path, capsys):
+    for path in ROOT.glob("Pulumi*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+
+    assert bad_input(capsys, tmp_path) == (
+        f"__main__.py: not found in {tmp_path}, which holds Pulumi.yaml but not the project's program — the plan "
+        "runs the program: point --cwd at the project directory (the repository's root, holding Pulumi.yaml, "
+        "__main__.py and components/), with the Pulumi.<stack>.yaml files there")
 
 
 def test_a_directory_that_does_not_exist(tmp_path, capsys):
