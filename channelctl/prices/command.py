@@ -10,6 +10,7 @@ from pathlib import Path
 
 from channelctl.plan.cost.prices import TABLE_PATH
 from channelctl.prices import refresh
+from channelctl.project import PROJECT_FILE, ProjectError, load_project
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -28,12 +29,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     run_parser.add_argument("--region", action="append", metavar="REGION", dest="regions",
-                            help="a Region to price (repeat it; default: the Regions already in the table)")
+                            help="a Region to price (repeat it; default: the Regions already in the table and "
+                                 "the Region of every stack under --cwd)")
+    run_parser.add_argument("--cwd", type=Path, default=Path("."),
+                            help="the Pulumi project directory whose stacks' Regions are priced (default: .)")
     run_parser.add_argument("--instance-type", action="append", metavar="TYPE", dest="instance_types",
                             help="an EC2 instance type to price besides the t4g sizes (repeat it)")
     run_parser.add_argument("--output", type=Path, default=TABLE_PATH,
                             help=f"the table to write (default: {TABLE_PATH.relative_to(TABLE_PATH.parents[3])})")
     run_parser.set_defaults(func=run)
+
+
+def stack_regions(args: argparse.Namespace) -> set[str]:
+    """The Regions of the stacks under ``--cwd``: a project's own Regions are priced without being named.
+    Outside a project directory (or with stack files the plan would refuse) none: the table's Regions."""
+    directory = getattr(args, "cwd", None)
+    if directory is None or not (Path(directory) / PROJECT_FILE).is_file():
+        return set()
+    try:
+        project = load_project(Path(directory))
+    except ProjectError:
+        return set()
+    return {str(stack.config["region"]) for stack in project.stacks.values()
+            if isinstance(stack.config.get("region"), str)}
 
 
 def run(args: argparse.Namespace, client=None) -> int:
@@ -43,7 +61,7 @@ def run(args: argparse.Namespace, client=None) -> int:
         print(f"channelctl prices refresh: --output {args.output}: not a price table ({exc}) — give the table's path "
               "or a new file", file=sys.stderr)
         return EXIT_BAD_INPUT
-    regions = args.regions or sorted((old.get("regions") or {}).keys()) or ["us-east-1"]
+    regions = args.regions or sorted(set((old.get("regions") or {}).keys()) | stack_regions(args)) or ["us-east-1"]
     if client is None:
         import boto3
 

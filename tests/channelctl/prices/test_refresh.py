@@ -129,3 +129,15 @@ def test_an_unreadable_api_leaves_the_table_unchanged(client, tmp_path, capsys):
     assert command.run(args, client=pricing) == command.EXIT_FAILED
     assert "AccessDeniedException" in capsys.readouterr().err
     assert output.read_text() == before
+
+
+def test_without_regions_the_project_stacks_regions_are_priced_too(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: private-mqtt-channel\nruntime: python\n")
+    (project / "Pulumi.iot.yaml").write_text("config:\n  private-mqtt-channel:region: eu-central-1\n")
+    (project / "Pulumi.consumer.yaml").write_text("config:\n  private-mqtt-channel:region: us-west-2\n")
+
+    assert command.stack_regions(argparse.Namespace(cwd=project)) == {"eu-central-1", "us-west-2"}
+    # Outside a project directory only the table's own Regions are priced.
+    assert command.stack_regions(argparse.Namespace(cwd=tmp_path)) == set()
