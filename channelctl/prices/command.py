@@ -78,5 +78,7 @@ def run(args: argparse.Namespace, client=None) -> int:
         kept = missing[region]
         print(f"{region}: {len(read[region])} prices read"
               + (f"; not returned by the API, kept from before: {', '.join(kept)}" if kept else ""))
+        for key, why in table["ambiguous"].get(region, {}).items():
+            print(f"  {key}: {why}")
     print(f"wrote {args.output}")
     return EXIT_OK

@@ -4,7 +4,6 @@ returns (aws_v1: one JSON string per product with its on-demand terms), never th
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 
 import boto3
@@ -13,34 +12,7 @@ from botocore.stub import ANY, Stubber
 
 from channelctl.plan.cost.prices import load_table
 from channelctl.prices import command, refresh
-
-TODAY = dt.date(2026, 12, 4)
-
-
-def _product(service: str, sku: str, usagetype: str, dims: list[tuple[str, str, str]], **attributes) -> str:
-    """One Price List product as GetProducts returns it: dims are (beginRange, endRange, USD per unit)."""
-    term = f"{sku}.JRTCKXETXF"
-    return json.dumps({
-        "product": {"productFamily": "x", "sku": sku,
-                    "attributes": {"servicecode": service, "regionCode": "us-west-2", "location": "US West (Oregon)",
-                                   "usagetype": usagetype, **attributes}},
-        "serviceCode": service,
-        "terms": {"OnDemand": {term: {
-            "offerTermCode": "JRTCKXETXF", "sku": sku, "effectiveDate": "2026-11-01T00:00:00Z",
-            "priceDimensions": {f"{term}.{i}": {"rateCode": f"{term}.{i}", "beginRange": begin, "endRange": end,
-                                                 "unit": "Hrs", "pricePerUnit": {"USD": usd},
-                                                 "description": f"{usagetype} {begin}-{end}"}
-                                for i, (begin, end, usd) in enumerate(dims)},
-        }}},
-        "version": "20261101000000",
-        "publicationDate": "2026-11-01T00:00:00Z",
-    })
-
-
-def _filters(region: str, **extra: str) -> list[dict[str, str]]:
-    return [{"Type": "TERM_MATCH", "Field": "regionCode", "Value": region},
-            *({"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in extra.items())]
-
+from tests.channelctl.prices.support import TODAY, _filters, _product
 
 @pytest.fixture
 def client():
