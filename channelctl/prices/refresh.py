@@ -4,12 +4,11 @@ The Price List Query API answers only from a few endpoints; ``us-east-1`` serves
 prices (AWS Billing user guide, "Using the AWS Price List Query API": endpoints in us-east-1,
 eu-central-1 and ap-south-1). One ``GetProducts`` call (paged) per service and Region, filtered by
 ``regionCode``; EC2, whose list is huge, one call per instance type with the Linux, shared-tenancy,
-no-software filters. Each product's ``usagetype`` (``USW2-VpcEndpoint-Hours``; no prefix in some
-us-east-1 products) is matched by its suffix, and the on-demand term's price dimensions become the
-price and its tiers (``beginRange``/``endRange``).
+no-software filters. The on-demand term's price dimensions of the product whose ``usagetype``
+matches become the price and its tiers (``beginRange``/``endRange``).
 
-A usage type matches only whole: its name, or its name after the Region's prefix (``USW2-``,
-``EU-``, or the Region code for KMS: ``us-west-2-KMS-Keys``). So ``IA-ReadRequestUnits`` (DynamoDB's
+A usage type matches only whole: its name (some us-east-1 products), or its name after the Region's
+prefix (``USW2-VpcEndpoint-Hours``, ``EU-``, or the Region code for KMS: ``us-west-2-KMS-Keys``). So ``IA-ReadRequestUnits`` (DynamoDB's
 infrequent-access class), ``Global-Lambda-GB-Second`` (Lambda's free tier) and ``EUW2-TS-LoadBalancerUsage``
 never stand in for the price wanted, as a suffix match let them. Bands priced $0 (a free first tier:
 DynamoDB storage's 25 GB, SNS's first 1,000 e-mails, KMS's free requests) are left out: the estimate
