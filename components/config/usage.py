@@ -18,7 +18,7 @@ from components.config.shared import ConfigError, _refuse_unknown
 USAGE_KEYS = {
     "network": {"dnsQueriesPerDevicePerHour", "logGbPerMonth", "flowLogGbPerMonth"},
     "iot": {"connectedDevices", "messagesPerDevicePerMinute", "messageBytes", "messagesToDevicesPerDevicePerMinute",
-            "rulesPerMessage", "logGbPerMonth", "flowLogGbPerMonth"},
+            "messagesToDevicesQos", "rulesPerMessage", "logGbPerMonth", "flowLogGbPerMonth"},
     "consumer": {"consumerGbPerMonth", "logGbPerMonth", "flowLogGbPerMonth"},
 }
 
@@ -28,6 +28,7 @@ _BOUNDS = {
     "connectedDevices": 100_000_000,
     "messagesPerDevicePerMinute": 6_000,  # 100 publishes/s per connection (IoT Core quota), times 60
     "messagesToDevicesPerDevicePerMinute": 6_000,
+    "messagesToDevicesQos": 1,  # IoT Core supports QoS 0 and 1 (developer guide, "MQTT": no QoS 2)
     "messageBytes": 128 * 1024,  # IoT Core's largest MQTT payload (AWS IoT Core quotas: 128 KB)
     "rulesPerMessage": 100,
     "dnsQueriesPerDevicePerHour": 3_600,
@@ -49,6 +50,9 @@ class UsageConfig:
     message_bytes: int = 512
     # Publishes IoT Core sends to each device per minute (commands, acks of the application) (iot).
     messages_to_devices_per_device_per_minute: float = 0.1
+    # The QoS of those publishes (iot): at 1 each device answers with a PUBACK, which IoT Core meters
+    # as a message of its own; 0 sends none.
+    messages_to_devices_qos: int = 1
     # IoT rules each device publish triggers (iot); the program declares no topic rule itself.
     rules_per_message: float = 0.0
     # DNS queries each device sends through the Resolver inbound endpoint per hour (network).
@@ -81,7 +85,7 @@ def load_usage(value: Any, role: str) -> UsageConfig:
         if key not in value or key not in USAGE_KEYS[role]:
             continue
         raw = value[key]
-        whole = key in ("connectedDevices", "messageBytes")
+        whole = key in ("connectedDevices", "messageBytes", "messagesToDevicesQos")
         if isinstance(raw, bool) or not isinstance(raw, (int, float)) or (whole and raw != int(raw)):
             kind = "a whole number" if whole else "a number"
             raise ConfigError(f"usage.{key} {raw!r} is not {kind} — write it like {key}: {f.default or 1}")

@@ -158,7 +158,18 @@ def _fleet(iot: PlannedStack) -> Fleet:
         from components.config.iot import IotConfig
 
         devices = int(iot.config.get("expectedDevices", IotConfig.__dataclass_fields__["expected_devices"].default))
-    return Fleet(devices=devices, usage=usage)
+    connects = 0.0
+    if _of(iot, "aws:iot/authorizer:Authorizer"):
+        connects = SECONDS_PER_MONTH / _disconnect_after(iot)
+    return Fleet(devices=devices, usage=usage, connects_per_device=connects)
+
+
+def _disconnect_after(stack: PlannedStack) -> int:
+    """The authorizer's session length: IoT Core ends each session after it, and the device reconnects."""
+    from components.config.iot_access import AuthorizerConfig
+
+    settings = stack.config.get("authorizer") or {}
+    return int(settings.get("disconnectAfterSeconds", AuthorizerConfig().disconnect_after_seconds))
 
 
 def _of(stack: PlannedStack, *types: str) -> list[Any]:
@@ -324,8 +335,10 @@ class _Estimator:
                      f.uplink_gb + f.downlink_gb, "vpce.dataGb", _TRAFFIC)
         self.add("IoT Core connectivity", f"{f.devices:,} devices connected all month", f.connection_minutes,
                  "iot.connectivityMinutes", ("usage.connectedDevices",))
-        self.add("IoT Core messaging", "publishes both ways, in 5 KB steps", f.metered_messages, "iot.messages",
-                 ("usage.messagesPerDevicePerMinute", "usage.messagesToDevicesPerDevicePerMinute", "usage.messageBytes"))
+        self.add("IoT Core messaging", "publishes both ways in 5 KB steps, devices' PUBACKs, CONNECTs and SUBSCRIBEs",
+                 f.metered_messages, "iot.messages",
+                 ("usage.messagesPerDevicePerMinute", "usage.messagesToDevicesPerDevicePerMinute", "usage.messageBytes",
+                  "usage.messagesToDevicesQos"))
         rules = f.uplink_messages * f.usage.rules_per_message
         rule_count = len(_of(s, "aws:iot/topicRule:TopicRule"))
         self.add("IoT Core rules", f"{rule_count} topic rules declared; usage.rulesPerMessage {f.usage.rules_per_message:g}",
@@ -347,7 +360,7 @@ class _Estimator:
         settings = s.config.get("authorizer") or {}
         defaults = AuthorizerConfig()
         refresh = int(settings.get("refreshAfterSeconds", defaults.refresh_after_seconds))
-        disconnect = int(settings.get("disconnectAfterSeconds", defaults.disconnect_after_seconds))
+        disconnect = _disconnect_after(s)
         # IoT Core calls the authorizer at each CONNECT and again every refreshAfterSeconds of a session
         # (IoT developer guide, custom authentication: the returned policy is cached that long).
         invocations = f.devices * (SECONDS_PER_MONTH / refresh + SECONDS_PER_MONTH / disconnect)
@@ -374,7 +387,7 @@ class _Estimator:
                 self.add("DynamoDB backups", "point-in-time recovery", stored, "dynamodb.pitrGbMonth")
 
     def _nlcu(self, lb: Any) -> tuple[str, float, str, tuple[str, ...]]:
-        s, f, u = self.stack, self.fleet, self.usage
+        s, f = self.stack, self.fleet
         listeners = [r for r in _of(s, "aws:lb/listener:Listener") if _val(r, "loadBalancerArn") in (lb.id, lb.state.get("arn"))]
         protocol = "TLS" if any(str(_val(r, "protocol")) == "TLS" for r in listeners) else "TCP"
         new_per_s, active_per, gb_per_hour = NLCU[protocol]

@@ -32,6 +32,8 @@ FLOW_RECORD_BYTES = 130
 FLOW_INTERVAL_SECONDS = 600
 # Assumed: bytes of one Route 53 Resolver query-log record (JSON, one per query).
 QUERY_LOG_RECORD_BYTES = 400
+# Assumed: SUBSCRIBE packets a device sends after each CONNECT (one, for its own command topics).
+SUBSCRIBES_PER_CONNECT = 1
 
 ASSUMPTIONS = (
     f"each MQTT packet adds {WIRE_OVERHEAD_BYTES} bytes on the wire (TLS, TCP/IP, MQTT headers; assumed)",
@@ -39,6 +41,7 @@ ASSUMPTIONS = (
     f"flow logs: {FLOW_RECORDS_PER_DEVICE} records of {FLOW_RECORD_BYTES} bytes per device per "
     f"{FLOW_INTERVAL_SECONDS} s in the gatekeeper VPC (assumed)",
     f"Resolver query logs: {QUERY_LOG_RECORD_BYTES} bytes per query (assumed)",
+    f"devices send {SUBSCRIBES_PER_CONNECT} SUBSCRIBE after each CONNECT (assumed)",
 )
 
 
@@ -48,6 +51,8 @@ class Fleet:
 
     devices: int
     usage: UsageConfig
+    # Sessions each device opens a month: the authorizer ends one every disconnectAfterSeconds.
+    connects_per_device: float = 0.0
 
     @property
     def uplink_messages(self) -> float:
@@ -58,10 +63,18 @@ class Fleet:
         return self.devices * self.usage.messages_to_devices_per_device_per_minute * MINUTES_PER_MONTH
 
     @property
+    def connects(self) -> float:
+        return self.devices * self.connects_per_device
+
+    @property
     def metered_messages(self) -> float:
-        """Messages IoT Core bills: each publish in both directions, in 5 KB steps (pings are free)."""
+        """Messages IoT Core bills (IoT Core pricing, "Additional metering details"): each publish in both
+        directions in 5 KB steps; a device's PUBACK of a QoS 1 publish as one message (an MQTT 3.1.1
+        PUBACK "is metered as a single 5 KB message"); CONNECT and SUBSCRIBE, metered by size, one step
+        each. PINGREQ/PINGRESP, CONNACK, SUBACK and the broker's own PUBACKs are not metered."""
         steps = max(1, math.ceil(self.usage.message_bytes / IOT_MESSAGE_STEP_BYTES))
-        return (self.uplink_messages + self.downlink_messages) * steps
+        pubacks = self.downlink_messages * self.usage.messages_to_devices_qos
+        return (self.uplink_messages + self.downlink_messages) * steps + pubacks + self.connects * (1 + SUBSCRIBES_PER_CONNECT)
 
     @property
     def connection_minutes(self) -> float:

@@ -9,6 +9,8 @@ from channelctl.plan.checks import PlannedStack
 from channelctl.plan.cost.estimate import estimate
 from channelctl.plan.cost.prices import PriceTableError, load_table
 from channelctl.plan.render import RenderedResource, RenderedStack
+from components.config.shared import ConfigError
+from components.config.usage import load_usage
 
 # List prices of US East (N. Virginia), as the pricing pages give them (sources in prices.json):
 ENDPOINT_AZ_HOUR = 0.01  # aws.amazon.com/privatelink/pricing
@@ -77,6 +79,33 @@ def test_messages_are_metered_in_5_kb_steps_and_tiered():
     many = estimate({"iot": _stack("iot", "iot", [], config={"usage": usage | {"connectedDevices": 10_000_000}})})
     expected = 1_000 * 1.00 + 4_000 * 0.80 + (438_000 - 5_000) * 0.70
     assert _line(many, "iot", "IoT Core messaging").monthly == pytest.approx(expected)
+
+
+def test_a_devices_puback_of_a_qos_1_publish_is_a_metered_message():
+    usage = {"connectedDevices": 1000, "messagesPerDevicePerMinute": 0, "messagesToDevicesPerDevicePerMinute": 1}
+    qos1 = estimate({"iot": _stack("iot", "iot", [], config={"usage": usage})})
+    qos0 = estimate({"iot": _stack("iot", "iot", [], config={"usage": usage | {"messagesToDevicesQos": 0}})})
+    # 43.8 million publishes to the devices; at QoS 1 as many PUBACKs back, each one message.
+    assert _line(qos1, "iot", "IoT Core messaging").quantity == 2 * 43_800_000
+    assert _line(qos0, "iot", "IoT Core messaging").quantity == 43_800_000
+    assert _line(qos1, "iot", "IoT Core messaging").monthly == pytest.approx(2 * 43.8 * IOT_PER_MILLION_MESSAGES)
+
+
+def test_each_session_the_authorizer_ends_adds_a_connect_and_a_subscribe():
+    usage = {"connectedDevices": 1000, "messagesPerDevicePerMinute": 0, "messagesToDevicesPerDevicePerMinute": 0}
+    authorizer = _res("aws:iot/authorizer:Authorizer", "auth")
+    daily = estimate({"iot": _stack("iot", "iot", [authorizer], config={"usage": usage})})
+    hourly = estimate({"iot": _stack("iot", "iot", [authorizer],
+                                     config={"usage": usage, "authorizer": {"disconnectAfterSeconds": 3600}})})
+    # Sessions of 86,400 s (the default): 730 h x 3,600 s / 86,400 s = 30.4 a month per device, each
+    # a CONNECT and a SUBSCRIBE: 1,000 x 30.42 x 2 = 60,833 messages; hourly sessions 1,000 x 730 x 2.
+    assert _line(daily, "iot", "IoT Core messaging").quantity == pytest.approx(1000 * HOURS * 3600 / 86_400 * 2)
+    assert _line(hourly, "iot", "IoT Core messaging").quantity == pytest.approx(1000 * HOURS * 2)
+
+
+def test_a_qos_the_iot_core_broker_does_not_offer_is_refused():
+    with pytest.raises(ConfigError, match=r"usage.messagesToDevicesQos 2 is outside 0–1"):
+        load_usage({"messagesToDevicesQos": 2}, "iot")
 
 
 def test_connected_devices_default_to_expected_devices():
