@@ -8,9 +8,10 @@ no-software filters. The on-demand term's price dimensions of the product whose 
 matches become the price and its tiers (``beginRange``/``endRange``).
 
 A usage type matches only whole: its name (some us-east-1 products), or its name after the Region's
-prefix (``USW2-VpcEndpoint-Hours``, ``EU-``, or the Region code for KMS: ``us-west-2-KMS-Keys``). So ``IA-ReadRequestUnits`` (DynamoDB's
-infrequent-access class), ``Global-Lambda-GB-Second`` (Lambda's free tier) and ``EUW2-TS-LoadBalancerUsage``
-never stand in for the price wanted, as a suffix match let them. Bands priced $0 (a free first tier:
+prefix (``USW2-VpcEndpoint-Hours``, ``EU-``, or the Region code for KMS: ``us-west-2-KMS-Keys``).
+So ``IA-ReadRequestUnits`` (DynamoDB's infrequent-access class), ``Global-Lambda-GB-Second``
+(Lambda's free tier) and ``EUW2-TS-LoadBalancerUsage`` never stand in for the price wanted, as a
+suffix match let them. Bands priced $0 (a free first tier:
 DynamoDB storage's 25 GB, SNS's first 1,000 e-mails, KMS's free requests) are left out: the estimate
 uses list prices without free tiers. Route 53 hosted zones and CloudWatch dashboards are global
 products (no ``regionCode``), read once for every Region; Direct Connect prices carry the location in

@@ -74,7 +74,8 @@ class Fleet:
         each. PINGREQ/PINGRESP, CONNACK, SUBACK and the broker's own PUBACKs are not metered."""
         steps = max(1, math.ceil(self.usage.message_bytes / IOT_MESSAGE_STEP_BYTES))
         pubacks = self.downlink_messages * self.usage.messages_to_devices_qos
-        return (self.uplink_messages + self.downlink_messages) * steps + pubacks + self.connects * (1 + SUBSCRIBES_PER_CONNECT)
+        sessions = self.connects * (1 + SUBSCRIBES_PER_CONNECT)
+        return (self.uplink_messages + self.downlink_messages) * steps + pubacks + sessions
 
     @property
     def connection_minutes(self) -> float:
