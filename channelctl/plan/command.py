@@ -17,7 +17,7 @@ from channelctl.plan.build import (
     _one_line,
     build_plan,
 )
-from channelctl.plan.output import to_json, to_text, width_from_environment
+from channelctl.plan.output import fit_lines, to_json, to_text, width_from_environment
 from channelctl.project import ProjectError
 
 
@@ -141,7 +141,6 @@ def _run_compare(args: argparse.Namespace, plan: Plan, old, load_s: float) -> in
         json.dump(data, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(compare.to_text(comparison, allow_disruptive=allow) + compare_base.notes_text(gaps))
-    if args.format != "json":
-        sys.stdout.write(cost_change.text())
+        text = compare.to_text(comparison, allow_disruptive=allow) + compare_base.notes_text(gaps) + cost_change.text()
+        sys.stdout.write(fit_lines(text, width_from_environment()))
     return comparison.exit_code(allow_disruptive=allow)

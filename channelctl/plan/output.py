@@ -208,6 +208,21 @@ def _text(text: str, width: int, indent: str) -> list[str]:
     return _fill(_words(text), width, indent)
 
 
+def fit_lines(text: str, width: int) -> str:
+    """``text`` (lines of another report: the comparison, its cost) with each line longer than
+    ``width`` broken at spaces, continuing under its first word, past a list marker (``- ``)."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        body = line.lstrip(" ")
+        # The comparison's change symbols (compare._SYMBOL, padded to two) before its reasons' dash.
+        marker = next((m for m in ("+  ", "~  ", "+- ", "-  ", "- ") if body.startswith(m)), "")
+        out.extend(_text(line, width, " " * (len(line) - len(body) + len(marker))))
+    return "\n".join(out)
+
+
 def _items(head: str, items: list[str], width: int, indent: str, tail: str = "") -> list[str]:
     """``head`` followed by comma-separated items, then ``tail``: lines break between items (an
     item, or the tail, breaks inside only when it does not fit a line of its own)."""

@@ -24,6 +24,7 @@ from channelctl.plan.output import (
     VERBOSE_HINT,
     _items,
     _text,
+    fit_lines,
     to_json,
     to_text,
     width_from_environment,
@@ -347,6 +348,30 @@ def test_the_compare_json_follows_its_schema(cli, plan, tmp_path):
         broken = copy.deepcopy(data)
         breaks(broken)
         assert any(message in error for error in _errors(COMPARE_SCHEMA, broken))
+
+
+@pytest.mark.parametrize("columns", ["100", "72"])
+def test_the_compare_text_fits_the_width_and_keeps_every_word(cli, plan, tmp_path, columns):
+    old_file = tmp_path / "deployed.json"
+    old_file.write_text(json.dumps(_old_plan_with_every_kind_of_change(plan)))
+    _, wide = cli("--compare", str(old_file), columns="100000")
+    code, out = cli("--compare", str(old_file), columns=columns)
+    assert code == 1 and "Cost of this change" in out
+    assert max(len(line) for line in out.splitlines()) <= int(columns)
+    assert max(len(line) for line in wide.splitlines()) > int(columns)  # there was something to break
+    assert "".join(out.split()) == "".join(wide.split())  # only whitespace differs
+
+
+def test_a_long_compare_line_continues_under_its_text():
+    reason = "       - " + " ".join(f"word{i}" for i in range(30))
+    change = "  +- aws.Resource " + "x" * 90
+
+    lines = fit_lines(f"short\n{reason}\n{change}", 60).split("\n")
+
+    assert lines[0] == "short" and all(len(line) <= 60 for line in lines)
+    continued = [line for line in lines[1:] if line.startswith("         word")]
+    assert continued and lines[1].startswith("       - word0")
+    assert any(line.startswith("     x") for line in lines)  # under the resource label, past "+- "
 
 
 # --------------------------------------------------------------------------- #
