@@ -31,10 +31,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from channelctl.width import DEFAULT_WIDTH, width_from_environment
+
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 # The shape of the JSON output: raised when a key changes meaning or goes away.
 SCHEMA_VERSION = 1
-DEFAULT_WIDTH = 100
 
 
 class VerifyInputError(Exception):
@@ -110,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         json.dump(report, sys.stdout, indent=2, default=str)
         sys.stdout.write("\n")
     else:
-        sys.stdout.write(to_text(report, width=_width()))
+        sys.stdout.write(to_text(report, width=width_from_environment()))
     return EXIT_OK if report["passed"] else EXIT_CHECK_FAILED
 
 
@@ -214,14 +215,6 @@ def verdict(checks) -> str:
         return (f"PASS: {len(checks) - len(not_run)} of {len(checks)} checks passed, {len(not_run)} not run "
                 f"({', '.join(not_run)})")
     return f"PASS: all {len(checks)} checks passed"
-
-
-def _width() -> int:
-    try:
-        columns = int(os.environ.get("COLUMNS", "").strip())
-    except ValueError:
-        return DEFAULT_WIDTH
-    return columns if columns > 0 else DEFAULT_WIDTH
 
 
 def _lines(text: str, width: int, indent: str) -> list[str]:

@@ -17,7 +17,8 @@ from channelctl.plan.build import (
     _one_line,
     build_plan,
 )
-from channelctl.plan.output import fit_lines, to_json, to_text, width_from_environment
+from channelctl.plan.output import fit_lines, to_json, to_text
+from channelctl.width import width_from_environment
 from channelctl.project import ProjectError
 
 

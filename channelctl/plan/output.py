@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from channelctl.plan.build import Plan, Wire, _ordered, counted
 from channelctl.plan.checks import short_type
 from channelctl.plan.describe import device_access, important, resource_json, verdict
+from channelctl.width import DEFAULT_WIDTH
 
 
 # Logs of one step shown in the text output; the JSON output has them all.
@@ -117,11 +116,6 @@ def facts_line(plan: Plan) -> str:
     return text
 
 
-# Width of the text output when $COLUMNS names none. Not the terminal's own size: plan.txt goes to
-# CI logs and pull-request artifacts, which have no terminal, and `plan | tee plan.txt` must print
-# the same text to both.
-DEFAULT_WIDTH = 100
-
 # An "adds" line of a step longer than this many lines gives way to its count (--verbose lists it).
 MAX_ADDS_LINES = 2
 
@@ -133,15 +127,6 @@ _GOOD_BREAK_BEFORE, _GOOD_BREAK_AFTER, _POOR_BREAK_AFTER = " .", "/:,=", "-"
 _GLUE = "\u00a0"
 # What stands in for a list without --verbose, on one line.
 VERBOSE_HINT = _GLUE.join(["(--verbose", "lists", "them)"])
-
-
-def width_from_environment(environ: Mapping[str, str] = os.environ) -> int:
-    """$COLUMNS when it is a positive integer, else DEFAULT_WIDTH."""
-    try:
-        columns = int(environ.get("COLUMNS", "").strip())
-    except ValueError:
-        return DEFAULT_WIDTH
-    return columns if columns > 0 else DEFAULT_WIDTH
 
 
 def _fit_indent(indent: str, width: int) -> str:

@@ -27,8 +27,8 @@ from channelctl.plan.output import (
     fit_lines,
     to_json,
     to_text,
-    width_from_environment,
 )
+from channelctl.width import width_from_environment
 from tests.channelctl.plan.test_plan_support import ROOT, example_plan
 from tests.docs import read_doc
 
