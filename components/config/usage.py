@@ -18,7 +18,7 @@ from components.config.shared import ConfigError, _refuse_unknown
 USAGE_KEYS = {
     "network": {"dnsQueriesPerDevicePerHour", "logGbPerMonth", "flowLogGbPerMonth"},
     "iot": {"connectedDevices", "messagesPerDevicePerMinute", "messageBytes", "messagesToDevicesPerDevicePerMinute",
-            "messagesToDevicesQos", "rulesPerMessage", "logGbPerMonth", "flowLogGbPerMonth"},
+            "messagesToDevicesQos", "rulesPerMessage", "migratingDevices", "logGbPerMonth", "flowLogGbPerMonth"},
     "consumer": {"consumerGbPerMonth", "logGbPerMonth", "flowLogGbPerMonth"},
 }
 
@@ -26,6 +26,7 @@ USAGE_KEYS = {
 # is refused with the bound named, and raising the bound here is a deliberate change.
 _BOUNDS = {
     "connectedDevices": 100_000_000,
+    "migratingDevices": 100_000_000,
     "messagesPerDevicePerMinute": 6_000,  # 100 publishes/s per connection (IoT Core quota), times 60
     "messagesToDevicesPerDevicePerMinute": 6_000,
     "messagesToDevicesQos": 1,  # IoT Core supports QoS 0 and 1 (developer guide, "MQTT": no QoS 2)
@@ -53,6 +54,10 @@ class UsageConfig:
     # The QoS of those publishes (iot): at 1 each device answers with a PUBACK, which IoT Core meters
     # as a message of its own; 0 sends none.
     messages_to_devices_qos: int = 1
+    # Connected devices of fleetProvisioning.migratingFamilies still on their passwords (iot): the
+    # authorizer stamps each one's record at every login and refresh. Default: connectedDevices when
+    # migratingFamilies names a family, else 0.
+    migrating_devices: int | None = None
     # IoT rules each device publish triggers (iot); the program declares no topic rule itself.
     rules_per_message: float = 0.0
     # DNS queries each device sends through the Resolver inbound endpoint per hour (network).
@@ -85,7 +90,7 @@ def load_usage(value: Any, role: str) -> UsageConfig:
         if key not in value or key not in USAGE_KEYS[role]:
             continue
         raw = value[key]
-        whole = key in ("connectedDevices", "messageBytes", "messagesToDevicesQos")
+        whole = key in ("connectedDevices", "messageBytes", "messagesToDevicesQos", "migratingDevices")
         if isinstance(raw, bool) or not isinstance(raw, (int, float)) or (whole and raw != int(raw)):
             kind = "a whole number" if whole else "a number"
             raise ConfigError(f"usage.{key} {raw!r} is not {kind} — write it like {key}: {f.default or 1}")

@@ -380,11 +380,25 @@ class _Estimator:
             # one read request unit per item up to 4 KB (DynamoDB developer guide, read request units).
             self.add("DynamoDB reads", f"{table.name}: one item per authorizer call", invocations,
                      "dynamodb.readRequests", ("usage.connectedDevices",))
+            migrating = self._migrating_devices()
+            if migrating:
+                # authorizer/migration.py: one UpdateItem on the record at each allowed call of a migrating
+                # family's device; an item under 1 KB is one write request unit (DynamoDB developer guide).
+                self.add("DynamoDB writes", f"{table.name}: {migrating:,} migrating devices stamp each login",
+                         invocations * migrating / max(f.devices, 1), "dynamodb.writeRequests",
+                         ("usage.migratingDevices",))
             stored = f.devices * CREDENTIAL_ITEM_BYTES / GB
             self.add("DynamoDB storage", f"{f.devices:,} credentials of {CREDENTIAL_ITEM_BYTES} bytes (assumed)",
                      stored, "dynamodb.storageGbMonth", ("usage.connectedDevices",))
             if (_val(table, "pointInTimeRecovery") or {}).get("enabled"):
                 self.add("DynamoDB backups", "point-in-time recovery", stored, "dynamodb.pitrGbMonth")
+
+    def _migrating_devices(self) -> int:
+        f = self.fleet
+        assert f is not None
+        if not (self.stack.config.get("fleetProvisioning") or {}).get("migratingFamilies"):
+            return 0
+        return f.devices if f.usage.migrating_devices is None else min(f.usage.migrating_devices, f.devices)
 
     def _nlcu(self, lb: Any) -> tuple[str, float, str, tuple[str, ...]]:
         s, f = self.stack, self.fleet

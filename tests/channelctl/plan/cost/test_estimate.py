@@ -103,6 +103,31 @@ def test_each_session_the_authorizer_ends_adds_a_connect_and_a_subscribe():
     assert _line(hourly, "iot", "IoT Core messaging").quantity == pytest.approx(1000 * HOURS * 2)
 
 
+def _authorizer_stack(config: dict) -> PlannedStack:
+    resources = [_res("aws:iot/authorizer:Authorizer", "auth"),
+                 _res("aws:lambda/function:Function", "fn", memorySize=1769, architectures=["arm64"]),
+                 _res("aws:dynamodb/table:Table", "credentials")]
+    return _stack("iot", "iot", resources, config=config)
+
+
+DYNAMODB_PER_MILLION_WRITES = 0.625  # aws.amazon.com/dynamodb/pricing/on-demand
+
+
+def test_a_migrating_familys_devices_write_their_record_at_each_login_and_refresh():
+    usage = {"connectedDevices": 1000, "messagesPerDevicePerMinute": 0, "messagesToDevicesPerDevicePerMinute": 0}
+    migrating = {"usage": usage, "fleetProvisioning": {"enabled": True, "migratingFamilies": ["meters"]}}
+    every = estimate({"iot": _authorizer_stack(migrating)})
+    tenth = estimate({"iot": _authorizer_stack(migrating | {"usage": usage | {"migratingDevices": 100}})})
+    none = estimate({"iot": _authorizer_stack({"usage": usage})})
+    # The authorizer's calls: a refresh every 900 s and a CONNECT every 86,400 s, 730 h a month:
+    # 1,000 x (2,628,000 / 900 + 2,628,000 / 86,400) = 2,950,417, one write each.
+    calls = 1000 * (HOURS * 3600 / 900 + HOURS * 3600 / 86_400)
+    assert _line(every, "iot", "DynamoDB writes").quantity == pytest.approx(calls)
+    assert _line(every, "iot", "DynamoDB writes").monthly == pytest.approx(calls / 1e6 * DYNAMODB_PER_MILLION_WRITES)
+    assert _line(tenth, "iot", "DynamoDB writes").quantity == pytest.approx(calls / 10)
+    assert not [line for line in none.stacks["iot"].lines if line.resource_class == "DynamoDB writes"]
+
+
 def test_a_qos_the_iot_core_broker_does_not_offer_is_refused():
     with pytest.raises(ConfigError, match=r"usage.messagesToDevicesQos 2 is outside 0–1"):
         load_usage({"messagesToDevicesQos": 2}, "iot")

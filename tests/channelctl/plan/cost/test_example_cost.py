@@ -163,6 +163,18 @@ def test_the_docs_say_how_each_usage_figure_moves_the_estimate(plan):
             assert abs(delta - expected) <= max(2.0, 0.02 * abs(delta)), (key, value, delta, shown)
 
 
+def test_the_docs_say_what_a_whole_migrating_fleet_writes(plan):
+    from tests.docs import read_doc
+
+    page = " ".join(read_doc("docs/costs.md").split())
+    shown = float(re.search(r"about \$([\d,]+) a month if all 150,000 example devices were migrating", page)
+                  .group(1).replace(",", ""))
+    stacks = copy.deepcopy(plan.stacks)
+    stacks["iot"].config["fleetProvisioning"] = {"enabled": True, "migratingFamilies": ["meters"]}
+    (writes,) = [line for line in estimate(stacks).stacks["iot"].lines if line.resource_class == "DynamoDB writes"]
+    assert abs(writes.monthly - shown) <= 0.02 * writes.monthly, (writes.monthly, shown)
+
+
 def test_the_readme_says_what_doubling_the_devices_and_the_messages_adds(plan):
     from tests.docs import README, read_doc
 
