@@ -16,6 +16,7 @@ from components.config.usage import UsageConfig, load_usage
 from channelctl.plan.checks import PlannedStack
 from channelctl.plan.cost import fleet as fl
 from channelctl.plan.cost.fleet import GB, HOURS_PER_MONTH, SECONDS_PER_MONTH, Fleet
+from channelctl.plan.cost.log_volume import PLATFORM_RECORD_BYTES, authorizer_log_bytes_per_call
 from channelctl.plan.cost.prices import Price, PriceTable, PriceTableError, load_table
 
 # NLB capacity units: per NLCU-hour a TCP listener gives 800 new connections/s, 100,000 active
@@ -44,6 +45,8 @@ LIMITS = (
     "no data transfer between Regions or to the internet (the channel has none), and none between "
     "Availability Zones (not modelled)",
     "EBS volumes, snapshots and Device Defender audits are not counted",
+    f"the authorizer's log group: its decision and metric lines per call, plus {PLATFORM_RECORD_BYTES} bytes of "
+    "Lambda's platform records (assumed); the iot stack's other log groups 5 GB a month (assumed)",
     "a Region missing from the price table is priced at the reference Region's list prices, and each such "
     "line says so (priceRegion)",
     *fl.ASSUMPTIONS,
@@ -257,6 +260,11 @@ class _Estimator:
                 log_gb, why = queries * fl.QUERY_LOG_RECORD_BYTES / GB, ("usage.dnsQueriesPerDevicePerHour",)
             else:
                 log_gb, why = {"iot": 5.0}.get(s.role, 1.0), ("usage.logGbPerMonth (default)",)
+                calls = self._authorizer_calls()[1]
+                if calls:
+                    # Beside the assumed 5 GB of the other groups: what the authorizer writes per call.
+                    log_gb += calls * authorizer_log_bytes_per_call() / GB
+                    why = ("usage.logGbPerMonth (default)", "usage.connectedDevices")
             if other:
                 self.add("CloudWatch Logs", f"{len(other)} log groups besides flow logs", log_gb, "logs.ingestGb", why)
             else:
@@ -355,15 +363,8 @@ class _Estimator:
             return
         from authorizer import cost as hash_cost
         from authorizer.hashes import DEFAULT_SCRYPT
-        from components.config.iot_access import AuthorizerConfig
 
-        settings = s.config.get("authorizer") or {}
-        defaults = AuthorizerConfig()
-        refresh = int(settings.get("refreshAfterSeconds", defaults.refresh_after_seconds))
-        disconnect = _disconnect_after(s)
-        # IoT Core calls the authorizer at each CONNECT and again every refreshAfterSeconds of a session
-        # (IoT developer guide, custom authentication: the returned policy is cached that long).
-        invocations = f.devices * (SECONDS_PER_MONTH / refresh + SECONDS_PER_MONTH / disconnect)
+        refresh, invocations = self._authorizer_calls()
         fn = functions[0]
         memory = int(_val(fn, "memorySize") or 128)
         params = DEFAULT_SCRYPT
@@ -392,6 +393,19 @@ class _Estimator:
                      stored, "dynamodb.storageGbMonth", ("usage.connectedDevices",))
             if (_val(table, "pointInTimeRecovery") or {}).get("enabled"):
                 self.add("DynamoDB backups", "point-in-time recovery", stored, "dynamodb.pitrGbMonth")
+
+    def _authorizer_calls(self) -> tuple[int, float]:
+        """The policy refresh interval and the authorizer's calls a month (0 without an authorizer)."""
+        from components.config.iot_access import AuthorizerConfig
+
+        s, f = self.stack, self.fleet
+        settings = s.config.get("authorizer") or {}
+        refresh = int(settings.get("refreshAfterSeconds", AuthorizerConfig().refresh_after_seconds))
+        if f is None or not _of(s, "aws:lambda/function:Function") or not _of(s, "aws:iot/authorizer:Authorizer"):
+            return refresh, 0.0
+        # IoT Core calls the authorizer at each CONNECT and again every refreshAfterSeconds of a session
+        # (IoT developer guide, custom authentication: the returned policy is cached that long).
+        return refresh, f.devices * (SECONDS_PER_MONTH / refresh + SECONDS_PER_MONTH / _disconnect_after(s))
 
     def _migrating_devices(self) -> int:
         f = self.fleet
