@@ -18,7 +18,8 @@ from components.config.shared import ConfigError, _refuse_unknown
 USAGE_KEYS = {
     "network": {"dnsQueriesPerDevicePerHour", "logGbPerMonth", "flowLogGbPerMonth"},
     "iot": {"connectedDevices", "messagesPerDevicePerMinute", "messageBytes", "messagesToDevicesPerDevicePerMinute",
-            "messagesToDevicesQos", "rulesPerMessage", "migratingDevices", "logGbPerMonth", "flowLogGbPerMonth"},
+            "messagesToDevicesQos", "deliveriesPerMessage", "consumerQos", "rulesPerMessage", "migratingDevices",
+            "logGbPerMonth", "flowLogGbPerMonth"},
     "consumer": {"consumerGbPerMonth", "logGbPerMonth", "flowLogGbPerMonth"},
 }
 
@@ -30,6 +31,8 @@ _BOUNDS = {
     "messagesPerDevicePerMinute": 6_000,  # 100 publishes/s per connection (IoT Core quota), times 60
     "messagesToDevicesPerDevicePerMinute": 6_000,
     "messagesToDevicesQos": 1,  # IoT Core supports QoS 0 and 1 (developer guide, "MQTT": no QoS 2)
+    "deliveriesPerMessage": 1_000,
+    "consumerQos": 1,
     "messageBytes": 128 * 1024,  # IoT Core's largest MQTT payload (AWS IoT Core quotas: 128 KB)
     "rulesPerMessage": 100,
     "dnsQueriesPerDevicePerHour": 3_600,
@@ -54,6 +57,13 @@ class UsageConfig:
     # The QoS of those publishes (iot): at 1 each device answers with a PUBACK, which IoT Core meters
     # as a message of its own; 0 sends none.
     messages_to_devices_qos: int = 1
+    # Subscribers each device publish is delivered to: consumer applications subscribed to the
+    # devices' topics (iot); each delivery is a message IoT Core meters. Default: one per consumer
+    # of the iot stack's `consumers` (each consumer's applications receive every publish once).
+    deliveries_per_message: float | None = None
+    # The QoS of those subscriptions (iot): at 1 each application answers each delivery with a
+    # PUBACK, metered as a message of its own.
+    consumer_qos: int = 1
     # Connected devices of fleetProvisioning.migratingFamilies still on their passwords (iot): the
     # authorizer stamps each one's record at every login and refresh. Default: connectedDevices when
     # migratingFamilies names a family, else 0.
@@ -62,8 +72,10 @@ class UsageConfig:
     rules_per_message: float = 0.0
     # DNS queries each device sends through the Resolver inbound endpoint per hour (network).
     dns_queries_per_device_per_hour: float = 1.0
-    # Traffic of a consumer's applications through its endpoint, GB per month (consumer).
-    consumer_gb_per_month: float = 10.0
+    # Traffic of a consumer's applications through its endpoint, GB per month (consumer). Default:
+    # derived from the iot stack's fleet (its share of the deliveries and of the publishes to
+    # devices), else 10.
+    consumer_gb_per_month: float | None = None
     # CloudWatch Logs ingested per month besides flow logs, GB (every stack). Default: derived
     # (network: the Resolver query log from the DNS queries; iot 5 GB; consumer 1 GB).
     log_gb_per_month: float | None = None
@@ -90,7 +102,7 @@ def load_usage(value: Any, role: str) -> UsageConfig:
         if key not in value or key not in USAGE_KEYS[role]:
             continue
         raw = value[key]
-        whole = key in ("connectedDevices", "messageBytes", "messagesToDevicesQos", "migratingDevices")
+        whole = key in ("connectedDevices", "messageBytes", "messagesToDevicesQos", "consumerQos", "migratingDevices")
         if isinstance(raw, bool) or not isinstance(raw, (int, float)) or (whole and raw != int(raw)):
             kind = "a whole number" if whole else "a number"
             raise ConfigError(f"usage.{key} {raw!r} is not {kind} — write it like {key}: {f.default or 1}")

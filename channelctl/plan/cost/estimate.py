@@ -164,7 +164,8 @@ def _fleet(iot: PlannedStack) -> Fleet:
     connects = 0.0
     if _of(iot, "aws:iot/authorizer:Authorizer"):
         connects = SECONDS_PER_MONTH / _disconnect_after(iot)
-    return Fleet(devices=devices, usage=usage, connects_per_device=connects)
+    return Fleet(devices=devices, usage=usage, connects_per_device=connects,
+                 consumers=len(iot.config.get("consumers") or []))
 
 
 def _disconnect_after(stack: PlannedStack) -> int:
@@ -339,14 +340,20 @@ class _Estimator:
             return
         data = [r for r in _of(s, "aws:ec2/vpcEndpoint:VpcEndpoint") if str(_val(r, "serviceName")).endswith(".iot.data")]
         if data:
-            self.add("interface endpoint data", "devices' traffic through the iot.data endpoints",
-                     f.uplink_gb + f.downlink_gb, "vpce.dataGb", _TRAFFIC)
+            # The consumers' applications reach IoT Core through the same endpoints (endpoint service,
+            # NLB, iot.data endpoints): their traffic is processed here too.
+            consumers = f.consumer_gb() * max(f.consumers, 1) if f.deliveries or f.consumers else 0.0
+            self.add("interface endpoint data", "devices' and consumer applications' traffic through the iot.data "
+                     "endpoints", f.uplink_gb + f.downlink_gb + consumers, "vpce.dataGb",
+                     (*_TRAFFIC, "usage.deliveriesPerMessage"))
         self.add("IoT Core connectivity", f"{f.devices:,} devices connected all month", f.connection_minutes,
                  "iot.connectivityMinutes", ("usage.connectedDevices",))
-        self.add("IoT Core messaging", "publishes both ways in 5 KB steps, devices' PUBACKs, CONNECTs and SUBSCRIBEs",
+        self.add("IoT Core messaging", "publishes in and out in 5 KB steps, a device publish delivered "
+                 f"{f.deliveries_per_message:g} times to consumers' subscriptions, clients' PUBACKs, CONNECTs and "
+                 "SUBSCRIBEs",
                  f.metered_messages, "iot.messages",
                  ("usage.messagesPerDevicePerMinute", "usage.messagesToDevicesPerDevicePerMinute", "usage.messageBytes",
-                  "usage.messagesToDevicesQos"))
+                  "usage.messagesToDevicesQos", "usage.deliveriesPerMessage", "usage.consumerQos"))
         rules = f.uplink_messages * f.usage.rules_per_message
         rule_count = len(_of(s, "aws:iot/topicRule:TopicRule"))
         self.add("IoT Core rules", f"{rule_count} topic rules declared; usage.rulesPerMessage {f.usage.rules_per_message:g}",
@@ -427,11 +434,16 @@ class _Estimator:
                 "nlb.nlcuHours", ("usage.connectedDevices",))
 
     def consumer(self) -> None:
-        s, u = self.stack, self.usage
+        s, u, f = self.stack, self.usage, self.fleet
         service = [r for r in _of(s, "aws:ec2/vpcEndpoint:VpcEndpoint") if ".vpce." in str(_val(r, "serviceName"))]
         if service:
-            self.add("interface endpoint data", "applications' traffic to the channel", u.consumer_gb_per_month,
-                     "vpce.dataGb", ("usage.consumerGbPerMonth",))
+            if u.consumer_gb_per_month is not None:
+                gb, why = u.consumer_gb_per_month, ("usage.consumerGbPerMonth",)
+            elif f is not None:
+                gb, why = f.consumer_gb(), ("usage.deliveriesPerMessage", *_TRAFFIC)
+            else:
+                gb, why = 10.0, ("usage.consumerGbPerMonth (default 10 GB)",)
+            self.add("interface endpoint data", "applications' traffic to the channel", gb, "vpce.dataGb", why)
 
 
 _TRAFFIC = ("usage.connectedDevices", "usage.messagesPerDevicePerMinute", "usage.messageBytes",

@@ -53,6 +53,18 @@ class Fleet:
     usage: UsageConfig
     # Sessions each device opens a month: the authorizer ends one every disconnectAfterSeconds.
     connects_per_device: float = 0.0
+    # Consumer stacks the iot stack serves (the default of usage.deliveriesPerMessage).
+    consumers: int = 0
+
+    @property
+    def deliveries_per_message(self) -> float:
+        given = self.usage.deliveries_per_message
+        return float(self.consumers) if given is None else given
+
+    @property
+    def deliveries(self) -> float:
+        """Device publishes delivered to the consumers' subscribed applications."""
+        return self.uplink_messages * self.deliveries_per_message
 
     @property
     def uplink_messages(self) -> float:
@@ -68,14 +80,25 @@ class Fleet:
 
     @property
     def metered_messages(self) -> float:
-        """Messages IoT Core bills (IoT Core pricing, "Additional metering details"): each publish in both
-        directions in 5 KB steps; a device's PUBACK of a QoS 1 publish as one message (an MQTT 3.1.1
-        PUBACK "is metered as a single 5 KB message"); CONNECT and SUBSCRIBE, metered by size, one step
-        each. PINGREQ/PINGRESP, CONNACK, SUBACK and the broker's own PUBACKs are not metered."""
+        """Messages IoT Core bills (IoT Core pricing, "Additional metering details"), each PUBLISH in 5 KB
+        steps: a device's publish in, and out again to each subscribed consumer application; an
+        application's publish to a device in, and out to the device; a client's PUBACK of a QoS 1
+        delivery as one message (an MQTT 3.1.1 PUBACK "is metered as a single 5 KB message");
+        CONNECT and SUBSCRIBE, metered by size, one step each. PINGREQ/PINGRESP, CONNACK, SUBACK and
+        the broker's own PUBACKs are not metered."""
         steps = max(1, math.ceil(self.usage.message_bytes / IOT_MESSAGE_STEP_BYTES))
-        pubacks = self.downlink_messages * self.usage.messages_to_devices_qos
+        publishes = (self.uplink_messages + self.deliveries + 2 * self.downlink_messages) * steps
+        pubacks = (self.downlink_messages * self.usage.messages_to_devices_qos
+                   + self.deliveries * self.usage.consumer_qos)
         sessions = self.connects * (1 + SUBSCRIBES_PER_CONNECT)
-        return (self.uplink_messages + self.downlink_messages) * steps + pubacks + sessions
+        return publishes + pubacks + sessions
+
+    def consumer_gb(self) -> float:
+        """One consumer's traffic through its endpoint: its share of the deliveries and of the
+        applications' publishes to devices."""
+        size = self.usage.message_bytes + WIRE_OVERHEAD_BYTES
+        share = 1 / max(self.consumers, 1)
+        return (self.deliveries * size + self.downlink_messages * size) * share / GB
 
     @property
     def connection_minutes(self) -> float:

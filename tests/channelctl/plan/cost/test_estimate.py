@@ -85,10 +85,38 @@ def test_a_devices_puback_of_a_qos_1_publish_is_a_metered_message():
     usage = {"connectedDevices": 1000, "messagesPerDevicePerMinute": 0, "messagesToDevicesPerDevicePerMinute": 1}
     qos1 = estimate({"iot": _stack("iot", "iot", [], config={"usage": usage})})
     qos0 = estimate({"iot": _stack("iot", "iot", [], config={"usage": usage | {"messagesToDevicesQos": 0}})})
-    # 43.8 million publishes to the devices; at QoS 1 as many PUBACKs back, each one message.
-    assert _line(qos1, "iot", "IoT Core messaging").quantity == 2 * 43_800_000
-    assert _line(qos0, "iot", "IoT Core messaging").quantity == 43_800_000
-    assert _line(qos1, "iot", "IoT Core messaging").monthly == pytest.approx(2 * 43.8 * IOT_PER_MILLION_MESSAGES)
+    # 43.8 million publishes to the devices, each metered coming in from the application and going out
+    # to the device; at QoS 1 as many PUBACKs back, each one message.
+    assert _line(qos1, "iot", "IoT Core messaging").quantity == 3 * 43_800_000
+    assert _line(qos0, "iot", "IoT Core messaging").quantity == 2 * 43_800_000
+    assert _line(qos1, "iot", "IoT Core messaging").monthly == pytest.approx(3 * 43.8 * IOT_PER_MILLION_MESSAGES)
+
+
+def test_a_device_publish_is_metered_again_for_each_subscribed_consumer_and_its_puback():
+    usage = {"connectedDevices": 1000, "messagesPerDevicePerMinute": 1, "messagesToDevicesPerDevicePerMinute": 0}
+    consumers = [{"name": "a", "accountId": "333333333333"}, {"name": "b", "accountId": "444444444444"}]
+
+    def messages(**extra) -> float:
+        config = {"usage": usage | extra, "consumers": consumers}
+        return _line(estimate({"iot": _stack("iot", "iot", [], config=config)}), "iot", "IoT Core messaging").quantity
+
+    # 43.8 million device publishes in; by default delivered to both consumers (2 x 43.8 million out)
+    # and acknowledged by each at QoS 1 (2 x 43.8 million PUBACKs).
+    assert messages() == 5 * 43_800_000
+    assert messages(consumerQos=0) == 3 * 43_800_000
+    assert messages(deliveriesPerMessage=0) == 43_800_000
+    assert messages(deliveriesPerMessage=0.5, consumerQos=0) == 1.5 * 43_800_000
+
+
+def test_a_consumers_endpoint_carries_its_share_of_the_deliveries():
+    usage = {"connectedDevices": 1000, "messagesPerDevicePerMinute": 1, "messagesToDevicesPerDevicePerMinute": 0,
+             "messageBytes": 930}
+    iot = _stack("iot", "iot", [], config={"usage": usage, "consumers": [{"name": "a"}, {"name": "b"}]})
+    endpoint = _endpoint("ep", 2, service="com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0")
+    cost = estimate({"iot": iot, "consumer": _stack("consumer", "consumer", [endpoint])})
+    # Each of two consumers gets half of 2 x 43.8 million deliveries of 930 + 70 bytes on the wire.
+    expected_gb = 43_800_000 * 1000 / 2**30
+    assert _line(cost, "consumer", "interface endpoint data").quantity == pytest.approx(expected_gb)
 
 
 def test_each_session_the_authorizer_ends_adds_a_connect_and_a_subscribe():

@@ -152,7 +152,7 @@ def test_the_docs_say_how_each_usage_figure_moves_the_estimate(plan):
 
     section = read_doc("docs/costs.md").split("## Usage figures", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `(\w+)` \((\w+)\) \| [^|]+ \| ([\d. /]+) \| ([-+$\d,. /]+) \|$", section, re.M)
-    assert len(rows) == 10
+    assert len(rows) == 12
     base = estimate(plan.stacks).monthly
     for key, stack, values, changes in rows:
         for value, shown in zip(values.split(" / "), changes.split(" / "), strict=True):
