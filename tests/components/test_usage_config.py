@@ -13,7 +13,9 @@ def test_defaults_when_absent():
     usage = load_usage(None, "iot")
     assert usage.connected_devices is None  # then expectedDevices
     assert (usage.messages_per_device_per_minute, usage.message_bytes) == (1.0, 512)
-    assert load_usage({}, "consumer").consumer_gb_per_month == 10.0
+    # Derived when absent: the consumer's share of the iot stack's deliveries (channelctl/plan/cost).
+    assert load_usage({}, "consumer").consumer_gb_per_month is None
+    assert (usage.deliveries_per_message, usage.consumer_qos, usage.messages_to_devices_qos) == (None, 1, 1)
 
 
 def test_written_figures_are_read():

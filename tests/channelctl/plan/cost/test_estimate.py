@@ -117,6 +117,10 @@ def test_a_consumers_endpoint_carries_its_share_of_the_deliveries():
     # Each of two consumers gets half of 2 x 43.8 million deliveries of 930 + 70 bytes on the wire.
     expected_gb = 43_800_000 * 1000 / 2**30
     assert _line(cost, "consumer", "interface endpoint data").quantity == pytest.approx(expected_gb)
+    # Without an iot stack in the plan there is no fleet to take a share of: 10 GB, said so.
+    alone = estimate({"consumer": _stack("consumer", "consumer", [endpoint])})
+    line = _line(alone, "consumer", "interface endpoint data")
+    assert line.quantity == 10 and line.usage == ("usage.consumerGbPerMonth (default 10 GB)",)
 
 
 def test_each_session_the_authorizer_ends_adds_a_connect_and_a_subscribe():

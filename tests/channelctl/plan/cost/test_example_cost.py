@@ -163,6 +163,17 @@ def test_the_docs_say_how_each_usage_figure_moves_the_estimate(plan):
             assert abs(delta - expected) <= max(2.0, 0.02 * abs(delta)), (key, value, delta, shown)
 
 
+def test_the_docs_say_what_a_longer_policy_refresh_saves(plan):
+    from tests.docs import read_doc
+
+    page = " ".join(read_doc("docs/costs.md").split())
+    shown = float(re.search(r"3,600 s instead of 900 s saves about \$([\d,]+) a month", page).group(1).replace(",", ""))
+    stacks = copy.deepcopy(plan.stacks)
+    stacks["iot"].config.setdefault("authorizer", {})["refreshAfterSeconds"] = 3600
+    saved = estimate(plan.stacks).monthly - estimate(stacks).monthly
+    assert abs(saved - shown) <= 0.02 * saved, (saved, shown)
+
+
 def test_the_docs_say_what_a_whole_migrating_fleet_writes(plan):
     from tests.docs import read_doc
 
