@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -22,6 +23,8 @@ from tests.authorizer.support import (
 )
 
 ARN = f"arn:aws:iot:{REGION}:{ACCOUNT}"
+# Stands for an access window that excludes the moment the test runs (built in the test).
+AWAY_FROM_NOW = object()
 
 
 class Context:
@@ -75,7 +78,7 @@ def test_documented_shapes_without_valid_mqtt_credentials_are_denied(authorizer_
         (connect_event("meter-0001", FIXTURE_PASSWORD), {"enabled": False}),
         (connect_event("meter-0001", FIXTURE_PASSWORD), {"prohibited": True, "prohibited_reason": "stolen"}),
         (connect_event("meter-0001", FIXTURE_PASSWORD), {"valid_until": "2000-01-01T00:00:00+00:00"}),
-        (connect_event("meter-0001", FIXTURE_PASSWORD), {"access_window": {"hours": "00:00-00:01"}}),
+        (connect_event("meter-0001", FIXTURE_PASSWORD), {"access_window": AWAY_FROM_NOW}),
         (connect_event("meter-0001", FIXTURE_PASSWORD), {"extra_publish": ["fleet/*"]}),
         (connect_event("meter-0001", FIXTURE_PASSWORD), {"family": 7}),
         (connect_event("meter/#", FIXTURE_PASSWORD), {}),
@@ -84,6 +87,10 @@ def test_documented_shapes_without_valid_mqtt_credentials_are_denied(authorizer_
          "outside-window", "unsafe-record", "malformed-record", "wildcard-user-name"],
 )
 def test_refusals_are_denies_not_exceptions(authorizer_env, event, attributes):
+    if attributes.get("access_window") is AWAY_FROM_NOW:
+        # An hour two hours from now (UTC): never the window the test runs in, whatever the clock says.
+        start = datetime.now(timezone.utc) + timedelta(hours=2)
+        attributes = {"access_window": {"hours": f"{start:%H}:00-{start + timedelta(hours=1):%H}:00"}}
     put_device(authorizer_env, **attributes)
     response = handler(event, Context())
     assert response["isAuthenticated"] is False and response["policyDocuments"] == []
