@@ -42,6 +42,7 @@ ASSUMPTIONS = (
     f"{FLOW_INTERVAL_SECONDS} s in the gatekeeper VPC (assumed)",
     f"Resolver query logs: {QUERY_LOG_RECORD_BYTES} bytes per query (assumed)",
     f"devices send {SUBSCRIBES_PER_CONNECT} SUBSCRIBE after each CONNECT (assumed)",
+    "each publish to a device is an application's, metered coming in as well as going out (assumed)",
 )
 
 
