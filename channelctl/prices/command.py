@@ -38,6 +38,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run_parser.add_argument("--output", type=Path, default=TABLE_PATH,
                             help=f"the table to write (default: {TABLE_PATH.relative_to(TABLE_PATH.parents[3])})")
     run_parser.set_defaults(func=run)
+    types_parser = sub.add_parser(
+        "usage-types",
+        help="list a service's usage types in the Price List and which table keys find theirs "
+             "(pricing:GetAttributeValues, read-only)",
+        description=(
+            "List the usage types the AWS Price List holds for SERVICE (a ServiceCode such as AWSIoT, AmazonVPC) "
+            "and, for each key of the price table priced from it, the usage types its name matches: a key that "
+            "matches none is one `prices refresh` cannot read. Exit 0: listed; 1: the API could not be read."
+        ),
+    )
+    types_parser.add_argument("service", metavar="SERVICE", help="the Price List ServiceCode, e.g. AWSIoT")
+    types_parser.add_argument("--contains", metavar="TEXT", help="list only usage types containing TEXT")
+    types_parser.set_defaults(func=run_usage_types)
 
 
 def stack_regions(args: argparse.Namespace) -> set[str]:
@@ -80,5 +93,31 @@ def run(args: argparse.Namespace, client=None) -> int:
               + (f"; not returned by the API, kept from before: {', '.join(kept)}" if kept else ""))
         for key, why in table["ambiguous"].get(region, {}).items():
             print(f"  {key}: {why}")
+    if any(missing.values()):
+        print("a key not returned may have the wrong usage type: `channelctl prices usage-types SERVICE` lists "
+              "the Price List's names for a service (the keys' services are in channelctl/prices/refresh.py)")
     print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def run_usage_types(args: argparse.Namespace, client=None) -> int:
+    from channelctl.prices import usage_types
+
+    if client is None:
+        import boto3
+
+        client = boto3.client("pricing", region_name=refresh.PRICING_REGION)
+    try:
+        values = usage_types.usage_types(client, args.service)
+    except Exception as exc:  # botocore's ClientError, NoCredentialsError, EndpointConnectionError, ...
+        print(f"channelctl prices usage-types: the Price List API could not be read ({type(exc).__name__}: {exc}) — "
+              "check credentials with pricing:GetAttributeValues", file=sys.stderr)
+        return EXIT_FAILED
+    for line in usage_types.key_report(args.service, values):
+        print(line)
+    shown = usage_types.filtered(values, args.contains)
+    print(f"{args.service}: {len(values)} usage types" + (f", {len(shown)} containing {args.contains!r}"
+                                                          if args.contains else "") + (":" if shown else ""))
+    for value in shown:
+        print(f"  {value}")
     return EXIT_OK
