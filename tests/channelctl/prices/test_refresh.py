@@ -6,21 +6,12 @@ from __future__ import annotations
 import argparse
 import json
 
-import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
 from channelctl.plan.cost.prices import load_table
 from channelctl.prices import command, refresh
 from tests.channelctl.prices.support import TODAY, _filters, _product
-
-@pytest.fixture
-def client():
-    pricing = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="testing",
-                           aws_secret_access_key="testing")
-    with Stubber(pricing) as stubber:
-        yield pricing, stubber
-        stubber.assert_no_pending_responses()
 
 
 def _stub_oregon(stubber: Stubber) -> None:
