@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import json
 
-import boto3
 import pytest
-from botocore.stub import Stubber
 
 from channelctl.prices import refresh
 from tests.channelctl.prices.support import TODAY, _filters, _product
@@ -90,23 +88,21 @@ def test_products_that_agree_give_the_price_and_products_that_disagree_give_none
     assert doubt == "3 products match at different prices: 0.3 (sku L1), 0.3 (sku L2), 0.33 (sku L3)"
 
 
-def test_a_global_product_is_read_without_a_region_and_ambiguity_reaches_the_table():
-    pricing = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="testing",
-                           aws_secret_access_key="testing")
+def test_a_global_product_is_read_without_a_region_and_ambiguity_reaches_the_table(client):
+    pricing, stubber = client
     keys = ["route53.hostedZone", "dynamodb.readRequests"]
-    with Stubber(pricing) as stubber:
-        # Regional services first (one call each, regionCode filter), then each global key by its usage type.
-        stubber.add_response("get_products", {"PriceList": [
-            _product("AmazonDynamoDB", "R1", "USW2-ReadRequestUnits", [("0", "Inf", "0.000000125")]),
-            _product("AmazonDynamoDB", "R2", "USW2-ReadRequestUnits", [("0", "Inf", "0.000000155")]),
-        ], "FormatVersion": "aws_v1"}, {"ServiceCode": "AmazonDynamoDB", "Filters": _filters("us-west-2"),
-                                        "FormatVersion": "aws_v1", "MaxResults": 100})
-        stubber.add_response("get_products", {"PriceList": [
-            _product("AmazonRoute53", "Z1", "HostedZone", [("0", "25", "0.50"), ("25", "Inf", "0.10")]),
-        ], "FormatVersion": "aws_v1"}, {"ServiceCode": "AmazonRoute53", "FormatVersion": "aws_v1", "MaxResults": 100,
-                                        "Filters": [{"Type": "TERM_MATCH", "Field": "usagetype", "Value": "HostedZone"}]})
-        table, missing, read = refresh.refresh_table(pricing, {}, ["us-west-2"], TODAY, keys=keys, instance_types=[])
-        stubber.assert_no_pending_responses()
+    # Regional services first (one call each, regionCode filter), then each global key by its usage type.
+    stubber.add_response("get_products", {"PriceList": [
+        _product("AmazonDynamoDB", "R1", "USW2-ReadRequestUnits", [("0", "Inf", "0.000000125")]),
+        _product("AmazonDynamoDB", "R2", "USW2-ReadRequestUnits", [("0", "Inf", "0.000000155")]),
+    ], "FormatVersion": "aws_v1"}, {"ServiceCode": "AmazonDynamoDB", "Filters": _filters("us-west-2"),
+                                    "FormatVersion": "aws_v1", "MaxResults": 100})
+    stubber.add_response("get_products", {"PriceList": [
+        _product("AmazonRoute53", "Z1", "HostedZone", [("0", "25", "0.50"), ("25", "Inf", "0.10")]),
+    ], "FormatVersion": "aws_v1"}, {"ServiceCode": "AmazonRoute53", "FormatVersion": "aws_v1", "MaxResults": 100,
+                                    "Filters": [{"Type": "TERM_MATCH", "Field": "usagetype", "Value": "HostedZone"}]})
+
+    table, missing, read = refresh.refresh_table(pricing, {}, ["us-west-2"], TODAY, keys=keys, instance_types=[])
 
     zone = table["regions"]["us-west-2"]["route53.hostedZone"]
     assert zone["usd"] == pytest.approx(0.5) and zone["tiers"] == [[25.0, 0.5], [None, 0.1]]
