@@ -79,19 +79,26 @@ def check_endpoint_form(resource_type: str, props: Mapping[str, Any]) -> list[st
     return messages
 
 
+def _document(key: str, value: Any, fix: str, kind: str) -> tuple[Mapping[str, Any] | None, list[str]]:
+    """A policy document given as JSON text or as a map; else None and why."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError as exc:
+            return None, [f"{key} is not valid JSON ({exc.msg}) — fix {fix}"]
+    if not isinstance(value, Mapping):
+        return None, [f"{key} is {_shown(value)}, not {kind} — pass the document as a JSON string"]
+    return value, []
+
+
 def check_role_trust(resource_type: str, props: Mapping[str, Any]) -> list[str]:
     """A role is assumed only by AWS services: every Allow statement of its trust policy names Service principals."""
     key = ROLES.get(resource_type)
     if key is None:
         return []
-    document = props.get(key)
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except json.JSONDecodeError as exc:
-            return [f"{key} is not valid JSON ({exc.msg}) — fix the trust policy"]
-    if not isinstance(document, Mapping):
-        return [f"{key} is {_shown(document)}, not a trust policy — pass the document as a JSON string"]
+    document, problems = _document(key, props.get(key), "the trust policy", "a trust policy")
+    if document is None:
+        return problems
     fix = ("a role of the channel is assumed only by an AWS service: name it as "
            "\"Principal\": {\"Service\": \"<service>.amazonaws.com\"}")
     messages = []
@@ -120,13 +127,9 @@ def check_resource_policy_principals(resource_type: str, props: Mapping[str, Any
     document = props.get(key) if key else None
     if document in (None, ""):
         return []
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except json.JSONDecodeError as exc:
-            return [f"{key} is not valid JSON ({exc.msg}) — fix the policy"]
-    if not isinstance(document, Mapping):
-        return [f"{key} is {_shown(document)}, not a policy document — pass the document as a JSON string"]
+    document, problems = _document(key, document, "the policy", "a policy document")
+    if document is None:
+        return problems
     fix = "name the principals: AWS services (\"Service\") or IAM ARNs of an account, a role or a user, without '*'"
     messages = []
     for index, statement in enumerate(_items(document.get("Statement"))):
