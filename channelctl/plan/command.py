@@ -143,5 +143,5 @@ def _run_compare(args: argparse.Namespace, plan: Plan, old, load_s: float) -> in
         sys.stdout.write("\n")
     else:
         text = compare.to_text(comparison, allow_disruptive=allow) + compare_base.notes_text(gaps) + cost_change.text()
-        sys.stdout.write(fit_lines(text, width_from_environment()))
+        sys.stdout.write(fit_lines(text, width_from_environment(), compare.TEXT_MARKERS))
     return comparison.exit_code(allow_disruptive=allow)

@@ -522,6 +522,8 @@ def _note_template_versions(changes: list[Change]) -> None:
 # --------------------------------------------------------------------------- #
 
 _SYMBOL = {ADDED: "+", UPDATED: "~", REPLACED: "+-", DELETED: "-"}
+# What starts a line of to_text after its indent: a change's symbol (padded to two), then a reason's dash.
+TEXT_MARKERS = (*(f"{symbol:2} " for symbol in _SYMBOL.values()), "- ")
 
 
 # The shape of to_json's output, described in docs/plan-compare.schema.json: raised when a key

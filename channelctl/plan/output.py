@@ -193,17 +193,17 @@ def _text(text: str, width: int, indent: str) -> list[str]:
     return _fill(_words(text), width, indent)
 
 
-def fit_lines(text: str, width: int) -> str:
+def fit_lines(text: str, width: int, markers: tuple[str, ...] = ("- ",)) -> str:
     """``text`` (lines of another report: the comparison, its cost) with each line longer than
-    ``width`` broken at spaces, continuing under its first word, past a list marker (``- ``)."""
+    ``width`` broken at spaces, continuing under its first word, past the first of ``markers`` (list
+    marks, longest first) the line starts with."""
     out: list[str] = []
     for line in text.split("\n"):
         if len(line) <= width:
             out.append(line)
             continue
         body = line.lstrip(" ")
-        # The comparison's change symbols (compare._SYMBOL, padded to two) before its reasons' dash.
-        marker = next((m for m in ("+  ", "~  ", "+- ", "-  ", "- ") if body.startswith(m)), "")
+        marker = next((m for m in markers if body.startswith(m)), "")
         out.extend(_text(line, width, " " * (len(line) - len(body) + len(marker))))
     return "\n".join(out)
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from channelctl.cli import main
-from channelctl.plan import command
+from channelctl.plan import command, compare
 from channelctl.plan.build import EXIT_OK, counted
 from channelctl.plan.checks import CheckResult, short_type
 from channelctl.plan.describe import verdict
@@ -366,7 +366,7 @@ def test_a_long_compare_line_continues_under_its_text():
     reason = "       - " + " ".join(f"word{i}" for i in range(30))
     change = "  +- aws.Resource " + "x" * 90
 
-    lines = fit_lines(f"short\n{reason}\n{change}", 60).split("\n")
+    lines = fit_lines(f"short\n{reason}\n{change}", 60, compare.TEXT_MARKERS).split("\n")
 
     assert lines[0] == "short" and all(len(line) <= 60 for line in lines)
     continued = [line for line in lines[1:] if line.startswith("         word")]
