@@ -153,7 +153,7 @@ def _entry(key: str, spec: Spec, product: Mapping[str, Any], today: dt.date) -> 
 _REGION_PREFIX = r"(?:[A-Z]{3}[0-9]|EU|[a-z]{2}(?:-[a-z]+)+-[0-9])"
 
 
-def _usagetype_pattern(spec: Spec) -> re.Pattern[str]:
+def usagetype_pattern(spec: Spec) -> re.Pattern[str]:
     name = re.escape(spec.usagetype)
     if spec.scope == "global":
         return re.compile(rf"{name}")
@@ -164,7 +164,7 @@ def _usagetype_pattern(spec: Spec) -> re.Pattern[str]:
 
 def _matches(product: Mapping[str, Any], spec: Spec) -> bool:
     attrs = product.get("product", {}).get("attributes", {})
-    if not _usagetype_pattern(spec).fullmatch(str(attrs.get("usagetype", ""))):
+    if not usagetype_pattern(spec).fullmatch(str(attrs.get("usagetype", ""))):
         return False
     return all(attrs.get(name) == value for name, value in spec.attributes)
 
@@ -186,18 +186,22 @@ def _pick(key: str, spec: Spec, products: Iterable[Mapping[str, Any]], today: dt
 
 
 def refresh_region(client: Any, region: str, today: dt.date, keys: Iterable[str] | None = None,
-                   instance_types: Iterable[str] = INSTANCE_TYPES, ambiguous: dict[str, str] | None = None
-                   ) -> dict[str, dict[str, Any]]:
+                   instance_types: Iterable[str] = INSTANCE_TYPES, ambiguous: dict[str, str] | None = None,
+                   global_products: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, dict[str, Any]]:
     """Every price of ``keys`` (default: all of SPECS) and of the instance types found for ``region``;
-    the keys whose matching products disagree go to ``ambiguous``, with why."""
+    the keys whose matching products disagree go to ``ambiguous``, with why. ``global_products`` keeps
+    the products of every Region (hosted zones, dashboards) from one Region's call to the next."""
     wanted = {k: SPECS[k] for k in (keys if keys is not None else SPECS)}
     found: dict[str, dict[str, Any]] = {}
     doubts = ambiguous if ambiguous is not None else {}
+    shared = global_products if global_products is not None else {}
     regional = sorted({s.service for s in wanted.values() if s.scope != "global"})
     products_of = {service: list(_pages(client, service, [_term_filter("regionCode", region)])) for service in regional}
     for key, spec in wanted.items():
         if spec.scope == "global":
-            products = list(_pages(client, spec.service, [_term_filter("usagetype", spec.usagetype)]))
+            if key not in shared:
+                shared[key] = list(_pages(client, spec.service, [_term_filter("usagetype", spec.usagetype)]))
+            products = shared[key]
         else:
             products = products_of[spec.service]
         entry, doubt = _pick(key, spec, products, today)
@@ -239,9 +243,11 @@ def refresh_table(client: Any, old: Mapping[str, Any], regions: Iterable[str], t
     }
     missing: dict[str, list[str]] = {}
     read: dict[str, list[str]] = {}
+    global_products: dict[str, list[dict[str, Any]]] = {}
     for region in regions:
         doubts: dict[str, str] = {}
-        found = refresh_region(client, region, today, key_list, types, ambiguous=doubts)
+        found = refresh_region(client, region, today, key_list, types, ambiguous=doubts,
+                               global_products=global_products)
         if doubts:
             table["ambiguous"][region] = dict(sorted(doubts.items()))
         before = (old.get("regions") or {}).get(region, {})

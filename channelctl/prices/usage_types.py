@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from channelctl.prices.refresh import SPECS, _usagetype_pattern
+from channelctl.prices.refresh import SPECS, usagetype_pattern
 
 
 def usage_types(client: Any, service: str) -> list[str]:
@@ -37,7 +37,7 @@ def key_report(service: str, values: Iterable[str]) -> list[str]:
     for key, spec in sorted(SPECS.items()):
         if spec.service != service:
             continue
-        pattern = _usagetype_pattern(spec)
+        pattern = usagetype_pattern(spec)
         found = [v for v in values if pattern.fullmatch(v)]
         shown = ", ".join(found[:3]) + (f" (+{len(found) - 3} more)" if len(found) > 3 else "")
         lines.append(f"{key} ({spec.usagetype}): " + (f"matches {shown}" if found else "matches NO usage type"))

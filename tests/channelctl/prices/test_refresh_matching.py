@@ -109,3 +109,18 @@ def test_a_global_product_is_read_without_a_region_and_ambiguity_reaches_the_tab
     assert read == {"us-west-2": ["route53.hostedZone"]} and missing == {"us-west-2": ["dynamodb.readRequests"]}
     assert table["ambiguous"] == {"us-west-2": {
         "dynamodb.readRequests": "2 products match at different prices: 0.125 (sku R1), 0.155 (sku R2)"}}
+
+
+def test_a_global_product_is_read_once_for_every_region(client):
+    pricing, stubber = client
+    # One answer only: a second GetProducts for the hosted zone would find no stubbed response and fail.
+    stubber.add_response("get_products", {"PriceList": [
+        _product("AmazonRoute53", "Z1", "HostedZone", [("0", "Inf", "0.50")]),
+    ], "FormatVersion": "aws_v1"}, {"ServiceCode": "AmazonRoute53", "FormatVersion": "aws_v1", "MaxResults": 100,
+                                    "Filters": [{"Type": "TERM_MATCH", "Field": "usagetype", "Value": "HostedZone"}]})
+
+    table, _, read = refresh.refresh_table(pricing, {}, ["us-west-2", "eu-central-1"], TODAY,
+                                           keys=["route53.hostedZone"], instance_types=[])
+
+    assert read == {"us-west-2": ["route53.hostedZone"], "eu-central-1": ["route53.hostedZone"]}
+    assert table["regions"]["eu-central-1"]["route53.hostedZone"]["usd"] == pytest.approx(0.5)
