@@ -342,9 +342,8 @@ class _Estimator:
         if data:
             # The consumers' applications reach IoT Core through the same endpoints (endpoint service,
             # NLB, iot.data endpoints): their traffic is processed here too.
-            consumers = f.consumer_gb() * max(f.consumers, 1) if f.deliveries or f.consumers else 0.0
             self.add("interface endpoint data", "devices' and consumer applications' traffic through the iot.data "
-                     "endpoints", f.uplink_gb + f.downlink_gb + consumers, "vpce.dataGb",
+                     "endpoints", f.uplink_gb + f.downlink_gb + f.consumers_gb, "vpce.dataGb",
                      (*_TRAFFIC, "usage.deliveriesPerMessage"))
         self.add("IoT Core connectivity", f"{f.devices:,} devices connected all month", f.connection_minutes,
                  "iot.connectivityMinutes", ("usage.connectedDevices",))

@@ -94,12 +94,18 @@ class Fleet:
         sessions = self.connects * (1 + SUBSCRIBES_PER_CONNECT)
         return publishes + pubacks + sessions
 
-    def consumer_gb(self) -> float:
-        """One consumer's traffic through its endpoint: its share of the deliveries and of the
-        applications' publishes to devices."""
+    @property
+    def consumers_gb(self) -> float:
+        """The consumers' applications' traffic: the deliveries and their publishes to devices (none
+        without consumers or deliveries: the publishes to devices then come from elsewhere)."""
+        if not (self.consumers or self.deliveries):
+            return 0.0
         size = self.usage.message_bytes + WIRE_OVERHEAD_BYTES
-        share = 1 / max(self.consumers, 1)
-        return (self.deliveries * size + self.downlink_messages * size) * share / GB
+        return (self.deliveries + self.downlink_messages) * size / GB
+
+    def consumer_gb(self) -> float:
+        """One consumer's share of it, through its endpoint."""
+        return self.consumers_gb / max(self.consumers, 1)
 
     @property
     def connection_minutes(self) -> float:
