@@ -100,12 +100,16 @@ class Fleet:
         without consumers or deliveries: the publishes to devices then come from elsewhere)."""
         if not (self.consumers or self.deliveries):
             return 0.0
+        return self._applications_gb
+
+    @property
+    def _applications_gb(self) -> float:
         size = self.usage.message_bytes + WIRE_OVERHEAD_BYTES
         return (self.deliveries + self.downlink_messages) * size / GB
 
     def consumer_gb(self) -> float:
         """One consumer's share of it, through its endpoint."""
-        return self.consumers_gb / max(self.consumers, 1)
+        return self._applications_gb / max(self.consumers, 1)
 
     @property
     def connection_minutes(self) -> float:
